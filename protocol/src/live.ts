@@ -1,0 +1,40 @@
+import { type Static, Type } from 'typebox';
+import { LifelineEvent } from './events.ts';
+
+/** An event as the collector stored it: `cursor` orders the live stream and resumes it (commit order). */
+export const StoredEvent = Type.Object({
+  cursor: Type.Integer({ minimum: 1 }),
+  /** Collector clock, epoch ms: when the batch was committed. Not comparable with event times. */
+  receivedAt: Type.Number(),
+  event: LifelineEvent,
+});
+export type StoredEvent = Static<typeof StoredEvent>;
+
+/**
+ * Frames the collector sends on `GET /v1/live?after=CURSOR[&function=NAME][&token=T]` (WebSocket, JSON text frames).
+ * The client sends nothing; it resumes after a disconnect by reconnecting with the last cursor it saw.
+ */
+export type LiveFrame =
+  /** First frame: the collector's newest cursor at connect time. */
+  | { type: 'hello'; protocolVersion: number; head: number }
+  /** Stored events in cursor order, each exactly once per connection. */
+  | { type: 'events'; events: StoredEvent[] }
+  /** Replay from storage is done; what follows is live. */
+  | { type: 'caught-up'; cursor: number }
+  /** Sent when idle so clients can tell a quiet stream from a dead one. */
+  | { type: 'heartbeat'; head: number; time: number };
+
+/** WebSocket close codes the collector uses. */
+export const LIVE_CLOSE = {
+  /** Collector stopping; reconnect with the last cursor. */
+  GOING_AWAY: 1001,
+  /** Bad query (e.g. a non-numeric cursor). Do not retry unchanged. */
+  BAD_REQUEST: 4400,
+  /** Read token missing or wrong. */
+  UNAUTHORIZED: 4401,
+  /** The client's send queue overflowed; reconnect with the last cursor. */
+  SLOW_CONSUMER: 4408,
+} as const;
+
+/** How often the collector sends a heartbeat when nothing else was sent. */
+export const LIVE_HEARTBEAT_MS = 10_000;
