@@ -1,0 +1,71 @@
+import type { StoredEvent } from '@lifeline/protocol';
+import { TimelineBuilder, type TimelineSnapshot } from '../timeline/timeline-builder.ts';
+
+/** Schedules one flush; the default is the next animation frame (a timer outside the browser). */
+export type FlushScheduler = (flush: () => void) => void;
+
+const defaultScheduler: FlushScheduler = (flush) => {
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => flush());
+  else setTimeout(flush, 16);
+};
+
+/** Options for {@link EventStore}. */
+export interface EventStoreOptions {
+  schedule?: FlushScheduler;
+}
+
+/**
+ * Append-only store of StoredEvents outside React. Appends are queued and applied once per animation frame into an
+ * immutable {@link TimelineSnapshot}; components read it with `useSyncExternalStore(store.subscribe,
+ * store.getSnapshot)`.
+ */
+export class EventStore {
+  readonly #builder = new TimelineBuilder();
+  readonly #listeners = new Set<() => void>();
+  readonly #schedule: FlushScheduler;
+  #queue: StoredEvent[] = [];
+  #scheduled = false;
+  #received = 0;
+
+  constructor(options: EventStoreOptions = {}) {
+    this.#schedule = options.schedule ?? defaultScheduler;
+  }
+
+  /** Highest cursor received, queued or applied: where a live connection resumes. */
+  get lastCursor(): number {
+    return Math.max(this.#received, this.#builder.snapshot.lastCursor);
+  }
+
+  /** Queues events (in cursor order); duplicates and replays at or below the last cursor are dropped at flush. */
+  append(events: readonly StoredEvent[]): void {
+    if (events.length === 0) return;
+    for (const e of events) {
+      this.#queue.push(e);
+      if (e.cursor > this.#received) this.#received = e.cursor;
+    }
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      this.#schedule(() => this.flush());
+    }
+  }
+
+  /** Applies everything queued now and notifies subscribers if the snapshot changed. */
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#queue.length === 0) return;
+    const batch = this.#queue;
+    this.#queue = [];
+    const before = this.#builder.snapshot;
+    const after = this.#builder.apply(batch);
+    if (after !== before) for (const listener of [...this.#listeners]) listener();
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  };
+
+  getSnapshot = (): TimelineSnapshot => this.#builder.snapshot;
+}

@@ -1,0 +1,248 @@
+import {
+  LIVE_CLOSE,
+  LIVE_HEARTBEAT_MS,
+  type LiveFrame,
+  type StoredEvent,
+} from '@lifeline/protocol';
+
+/** Connection state shown in the header. */
+export type LiveStatus = 'connecting' | 'open' | 'closed' | 'unauthorized';
+
+/** The subset of the WebSocket API the client uses (browser WebSocket and the `ws` package both fit). */
+export interface SocketLike {
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason?: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  close(code?: number, reason?: string): void;
+}
+export type SocketFactory = (url: string) => SocketLike;
+
+/** Options for {@link LiveClient}. */
+export interface LiveClientOptions {
+  /** Absolute ws(s) URL of `/v1/live`, without query. */
+  url: string;
+  /** Resume after this cursor (0 = replay everything). */
+  after?: number;
+  functionName?: string | null;
+  token?: string | null;
+  /** New events, in cursor order, each exactly once across reconnects. */
+  onEvents: (events: StoredEvent[]) => void;
+  onStatus?: (status: LiveStatus) => void;
+  /** hello / caught-up / heartbeat, for progress and liveness display. */
+  onFrame?: (frame: LiveFrame) => void;
+  /** Defaults to the global WebSocket. */
+  createSocket?: SocketFactory;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Random source in [0, 1) for jitter; injectable for tests. */
+  random?: () => number;
+  /** Reconnect when nothing arrives for this long (default 3 heartbeats). */
+  silenceTimeoutMs?: number;
+}
+
+/**
+ * The live socket, outside React: connects to `/v1/live?after=<cursor>`, resumes from the last cursor it delivered
+ * after every disconnect (backoff with jitter), drops anything at or below that cursor (no duplicate), and reports a
+ * status instead of throwing. 4401 stops and waits for {@link LiveClient.setToken}; 4400 stops.
+ */
+export class LiveClient {
+  readonly #options: LiveClientOptions;
+  #socket: SocketLike | null = null;
+  #status: LiveStatus = 'closed';
+  #cursor: number;
+  #token: string | null;
+  #attempt = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  #silenceTimer: ReturnType<typeof setTimeout> | null = null;
+  #stopped = true;
+
+  constructor(options: LiveClientOptions) {
+    this.#options = options;
+    this.#cursor = options.after ?? 0;
+    this.#token = options.token ?? null;
+  }
+
+  get status(): LiveStatus {
+    return this.#status;
+  }
+
+  /** Last cursor delivered to onEvents. */
+  get cursor(): number {
+    return this.#cursor;
+  }
+
+  /** Connects (idempotent). */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#connect();
+  }
+
+  /** Closes the socket and cancels every timer; no callback fires afterwards. */
+  stop(): void {
+    this.#stopped = true;
+    this.#clearTimers();
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket) {
+      detach(socket);
+      try {
+        socket.close(1000, 'client stop');
+      } catch {
+        // Closing a socket that never opened can throw in some implementations; it is gone either way.
+      }
+    }
+    this.#setStatus('closed');
+  }
+
+  /** Uses a new read token and reconnects at once (after a 4401). */
+  setToken(token: string | null): void {
+    this.#token = token;
+    if (this.#stopped) return;
+    this.#attempt = 0;
+    this.#dropSocket();
+    this.#connect();
+  }
+
+  #url(): string {
+    const url = new URL(this.#options.url);
+    url.searchParams.set('after', String(this.#cursor));
+    if (this.#options.functionName) url.searchParams.set('function', this.#options.functionName);
+    if (this.#token) url.searchParams.set('token', this.#token);
+    return url.toString();
+  }
+
+  #connect(): void {
+    this.#clearTimers();
+    this.#setStatus('connecting');
+    let socket: SocketLike;
+    try {
+      const factory =
+        this.#options.createSocket ??
+        ((url: string) => new WebSocket(url) as unknown as SocketLike);
+      socket = factory(this.#url());
+    } catch {
+      this.#scheduleRetry(false);
+      return;
+    }
+    this.#socket = socket;
+    this.#armSilence();
+    socket.onopen = () => {
+      if (this.#socket !== socket) return;
+      this.#setStatus('open');
+    };
+    socket.onmessage = (ev) => {
+      if (this.#socket !== socket) return;
+      this.#armSilence();
+      this.#onMessage(ev.data);
+    };
+    socket.onerror = () => {
+      // A close event always follows; the decision is taken there.
+    };
+    socket.onclose = (ev) => {
+      if (this.#socket !== socket) return;
+      this.#socket = null;
+      detach(socket);
+      this.#onClose(ev.code);
+    };
+  }
+
+  #onMessage(data: unknown): void {
+    let frame: LiveFrame;
+    try {
+      frame = JSON.parse(typeof data === 'string' ? data : String(data)) as LiveFrame;
+    } catch {
+      return;
+    }
+    if (typeof frame !== 'object' || frame === null) return;
+    if (frame.type === 'events' && Array.isArray(frame.events)) {
+      const fresh: StoredEvent[] = [];
+      for (const e of frame.events) {
+        if (e && typeof e.cursor === 'number' && e.cursor > this.#cursor) {
+          fresh.push(e);
+          this.#cursor = e.cursor;
+        }
+      }
+      if (fresh.length > 0) this.#options.onEvents(fresh);
+      return;
+    }
+    if (frame.type === 'hello') this.#attempt = 0;
+    if (frame.type === 'hello' || frame.type === 'caught-up' || frame.type === 'heartbeat') {
+      this.#options.onFrame?.(frame);
+    }
+  }
+
+  #onClose(code: number): void {
+    this.#clearTimers();
+    if (this.#stopped) return;
+    if (code === LIVE_CLOSE.UNAUTHORIZED) {
+      this.#setStatus('unauthorized');
+      return;
+    }
+    if (code === LIVE_CLOSE.BAD_REQUEST) {
+      this.#setStatus('closed');
+      return;
+    }
+    this.#scheduleRetry(code === LIVE_CLOSE.SLOW_CONSUMER);
+  }
+
+  #scheduleRetry(immediate: boolean): void {
+    this.#setStatus('connecting');
+    const initial = this.#options.initialBackoffMs ?? 250;
+    const max = this.#options.maxBackoffMs ?? 10_000;
+    const random = this.#options.random ?? Math.random;
+    const ceiling = Math.min(max, initial * 2 ** Math.min(this.#attempt, 16));
+    this.#attempt++;
+    // Half fixed, half random ("equal jitter"): never a thundering herd, never a zero delay loop.
+    const delay = immediate ? 0 : ceiling / 2 + random() * (ceiling / 2);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      if (!this.#stopped) this.#connect();
+    }, delay);
+  }
+
+  #armSilence(): void {
+    if (this.#silenceTimer) clearTimeout(this.#silenceTimer);
+    const timeout = this.#options.silenceTimeoutMs ?? LIVE_HEARTBEAT_MS * 3;
+    this.#silenceTimer = setTimeout(() => {
+      this.#silenceTimer = null;
+      if (this.#stopped || !this.#socket) return;
+      // A half-open connection: nothing, not even a heartbeat. Start over from the last cursor.
+      this.#dropSocket();
+      this.#scheduleRetry(false);
+    }, timeout);
+  }
+
+  #dropSocket(): void {
+    const socket = this.#socket;
+    this.#socket = null;
+    if (!socket) return;
+    detach(socket);
+    try {
+      socket.close(1000, 'reconnect');
+    } catch {
+      // Already closed.
+    }
+  }
+
+  #clearTimers(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (this.#silenceTimer) clearTimeout(this.#silenceTimer);
+    this.#retryTimer = null;
+    this.#silenceTimer = null;
+  }
+
+  #setStatus(status: LiveStatus): void {
+    if (status === this.#status) return;
+    this.#status = status;
+    if (!this.#stopped || status === 'closed') this.#options.onStatus?.(status);
+  }
+}
+
+function detach(socket: SocketLike): void {
+  socket.onopen = null;
+  socket.onmessage = null;
+  socket.onclose = null;
+  socket.onerror = () => {};
+}

@@ -1,0 +1,138 @@
+import type { EnvironmentState } from '@lifeline/protocol';
+import type { EnvLane } from './lane-model.ts';
+import { laneState } from './lane-state.ts';
+
+/** A function header row: collapsible, with counts. */
+export interface GroupRow {
+  readonly kind: 'group';
+  readonly key: string;
+  readonly functionName: string;
+  readonly laneCount: number;
+  readonly alive: number;
+  readonly invokes: number;
+  readonly collapsed: boolean;
+}
+
+/** One execution environment. */
+export interface LaneRow {
+  readonly kind: 'lane';
+  readonly key: string;
+  readonly lane: EnvLane;
+  readonly state: EnvironmentState;
+  /** The lane directly above is the environment this one replaced in the same sandbox (re-initialisation). */
+  readonly reinitOf: string | null;
+  /** Position in its sandbox chain (0 = first registration), for the sandbox link glyph. */
+  readonly chainIndex: number;
+  readonly chainLength: number;
+}
+
+export type Row = GroupRow | LaneRow;
+
+/** UI state the rows depend on. */
+export interface RowModelOptions {
+  readonly now: number;
+  readonly collapsed?: ReadonlySet<string>;
+  readonly functionName?: string | null;
+  readonly version?: string | null;
+  readonly states?: ReadonlySet<EnvironmentState> | null;
+  /** Keep only environments whose activity overlaps [from, to] (epoch ms). */
+  readonly from?: number | null;
+  readonly to?: number | null;
+}
+
+const ALIVE: ReadonlySet<EnvironmentState> = new Set([
+  'initializing',
+  'active',
+  'idle',
+  'shutting-down',
+]);
+
+/** Whether an environment in this state still exists. */
+export function isAlive(state: EnvironmentState): boolean {
+  return ALIVE.has(state);
+}
+
+function laneEnd(lane: EnvLane): number {
+  return lane.exitedAt ?? lane.shutdown?.receivedAt ?? lane.lastActivityAt;
+}
+
+/**
+ * Orders environments into rows: one group per function (by name), and inside it sandbox chains kept adjacent —
+ * a re-initialised environment (same sandboxId, previousEnvId) sits right below the one it replaced — chains ordered
+ * by their first registration. Pure: same lanes and options give equal rows.
+ */
+export function buildRows(lanes: Iterable<EnvLane>, options: RowModelOptions): Row[] {
+  const { now, collapsed, functionName, version, states, from, to } = options;
+  const byFunction = new Map<string, EnvLane[]>();
+  for (const lane of lanes) {
+    if (functionName && lane.functionName !== functionName) continue;
+    if (version && lane.functionVersion !== version) continue;
+    if (from != null && laneEnd(lane) < from) continue;
+    if (to != null && lane.firstActivityAt > to) continue;
+    let list = byFunction.get(lane.functionName);
+    if (!list) {
+      list = [];
+      byFunction.set(lane.functionName, list);
+    }
+    list.push(lane);
+  }
+  const rows: Row[] = [];
+  const names = [...byFunction.keys()].sort((a, b) => a.localeCompare(b));
+  for (const name of names) {
+    const list = byFunction.get(name)!;
+    const laneRows: LaneRow[] = [];
+    let alive = 0;
+    let invokes = 0;
+    for (const chain of sandboxChains(list)) {
+      chain.forEach((lane, i) => {
+        const state = laneState(lane, now);
+        if (states && states.size > 0 && !states.has(state)) return;
+        if (isAlive(state)) alive++;
+        invokes += lane.invokes.length;
+        const above = chain[i - 1];
+        laneRows.push({
+          kind: 'lane',
+          key: lane.envId,
+          lane,
+          state,
+          reinitOf: above && lane.previousEnvId === above.envId ? above.envId : null,
+          chainIndex: i,
+          chainLength: chain.length,
+        });
+      });
+    }
+    if (laneRows.length === 0) continue;
+    const isCollapsed = collapsed?.has(name) ?? false;
+    rows.push({
+      kind: 'group',
+      key: `fn:${name}`,
+      functionName: name,
+      laneCount: laneRows.length,
+      alive,
+      invokes,
+      collapsed: isCollapsed,
+    });
+    if (!isCollapsed) rows.push(...laneRows);
+  }
+  return rows;
+}
+
+function startOf(lane: EnvLane): number {
+  return lane.registeredAt ?? lane.firstActivityAt;
+}
+
+/** Groups lanes by sandboxId (a lane without one is its own chain), chains and members ordered by start. */
+export function sandboxChains(lanes: readonly EnvLane[]): EnvLane[][] {
+  const chains = new Map<string, EnvLane[]>();
+  for (const lane of lanes) {
+    const key = lane.sandboxId ? `sb:${lane.sandboxId}` : `env:${lane.envId}`;
+    const chain = chains.get(key);
+    if (chain) chain.push(lane);
+    else chains.set(key, [lane]);
+  }
+  const result = [...chains.values()];
+  for (const chain of result)
+    chain.sort((a, b) => startOf(a) - startOf(b) || a.envId.localeCompare(b.envId));
+  result.sort((a, b) => startOf(a[0]!) - startOf(b[0]!) || a[0]!.envId.localeCompare(b[0]!.envId));
+  return result;
+}

@@ -1,0 +1,43 @@
+/** Nearest-rank percentile of `values` (need not be sorted); null for an empty list. `p` in [0, 100]. */
+export function percentile(values: readonly number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = values.slice().sort((a, b) => a - b);
+  const rank = Math.ceil((Math.min(100, Math.max(0, p)) / 100) * sorted.length);
+  return sorted[Math.max(0, rank - 1)]!;
+}
+
+/** One histogram bucket: [from, to), the last one closed. */
+export interface Bin {
+  from: number;
+  to: number;
+  count: number;
+}
+
+/**
+ * Counts `values` into `bins` equal-width buckets between min and max (defaults: the data's range). Values outside
+ * the range are clamped into the first/last bucket so every value is counted once.
+ */
+export function histogram(
+  values: readonly number[],
+  bins: number,
+  range?: { min: number; max: number },
+): Bin[] {
+  const n = Math.max(1, Math.floor(bins));
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) return [];
+  let min = range?.min ?? Math.min(...finite);
+  let max = range?.max ?? Math.max(...finite);
+  if (max <= min) max = min + 1;
+  if (!Number.isFinite(min)) min = 0;
+  const width = (max - min) / n;
+  const result: Bin[] = Array.from({ length: n }, (_, i) => ({
+    from: min + i * width,
+    to: i === n - 1 ? max : min + (i + 1) * width,
+    count: 0,
+  }));
+  for (const v of finite) {
+    const i = Math.min(n - 1, Math.max(0, Math.floor((v - min) / width)));
+    result[i]!.count++;
+  }
+  return result;
+}
