@@ -1,0 +1,73 @@
+/**
+ * The built-in simulated function: a small Node runtime run as a real child process (`node --input-type=module -e`).
+ * It loops on `/runtime/invocation/next` and follows the per-invoke behaviour the emulator sends in the
+ * {@link BEHAVIOUR_HEADER} header (the payload stays the caller's): work for `durationMs`, then answer, fail,
+ * hang (timeout) or exit (crash). SIGTERM makes it exit 0 after logging, like a graceful runtime.
+ */
+
+/** Response header carrying `{durationMs, outcome, exitCode?}` to the simulated runtime. */
+export const BEHAVIOUR_HEADER = 'X-Lifeline-Emulator-Behaviour';
+
+/** Runtime-only variable: simulated static-initialisation time of the function, in ms. */
+export const INIT_DELAY_VARIABLE = 'LIFELINE_EMULATOR_FUNCTION_INIT_MS';
+
+/** Error type the simulated function reports for outcome `error`. */
+export const SIMULATED_ERROR_TYPE = 'Function.SimulatedError';
+
+/** Source of the runtime script (plain ESM JavaScript, no dependencies). */
+export const SIMULATED_RUNTIME_SOURCE = `
+import http from 'node:http';
+const api = process.env.AWS_LAMBDA_RUNTIME_API;
+const [host, port] = api.split(':');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+function call(method, path, body, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host, port: Number(port), method, path, agent, headers: headers || {} }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.end(body); else req.end();
+  });
+}
+process.on('SIGTERM', () => {
+  console.log('[runtime] SIGTERM received, exiting');
+  process.exit(0);
+});
+const initMs = Number(process.env.${INIT_DELAY_VARIABLE} || 0);
+if (initMs > 0) await sleep(initMs);
+console.log('[runtime] function initialised, handler ' + process.env._HANDLER);
+for (;;) {
+  const next = await call('GET', '/2018-06-01/runtime/invocation/next');
+  if (next.status !== 200) {
+    console.error('[runtime] /next failed with ' + next.status + ': ' + next.body);
+    process.exit(1);
+  }
+  const requestId = next.headers['lambda-runtime-aws-request-id'];
+  let behaviour = {};
+  try { behaviour = JSON.parse(next.headers['${BEHAVIOUR_HEADER.toLowerCase()}'] || '{}'); } catch {}
+  console.log('[runtime] invoked ' + requestId);
+  if (behaviour.durationMs > 0) await sleep(behaviour.durationMs);
+  const outcome = behaviour.outcome || 'success';
+  if (outcome === 'crash') {
+    console.error('[runtime] crashing on purpose');
+    process.exit(typeof behaviour.exitCode === 'number' ? behaviour.exitCode : 1);
+  }
+  if (outcome === 'timeout') {
+    console.log('[runtime] hanging until the function timeout');
+    await new Promise(() => setInterval(() => {}, 1 << 30));
+  }
+  const base = '/2018-06-01/runtime/invocation/' + requestId;
+  if (outcome === 'error') {
+    const body = JSON.stringify({ errorMessage: 'Simulated failure', errorType: 'SimulatedError', stackTrace: [] });
+    await call('POST', base + '/error', body, { 'Content-Type': 'application/json', 'Lambda-Runtime-Function-Error-Type': '${SIMULATED_ERROR_TYPE}' });
+  } else {
+    let payload = null;
+    try { payload = JSON.parse(next.body); } catch {}
+    await call('POST', base + '/response', JSON.stringify({ ok: true, requestId, echo: payload }), { 'Content-Type': 'application/json' });
+  }
+}
+`;
