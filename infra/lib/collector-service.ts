@@ -1,0 +1,334 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  Annotations,
+  Duration,
+  Fn,
+  IgnoreMode,
+  RemovalPolicy,
+  Size,
+  Stack,
+  Token,
+} from 'aws-cdk-lib';
+import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { InstanceTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { collectorSetupScript } from './collector-setup-script.ts';
+import { REPO_ROOT } from './paths.ts';
+
+/** The collector's default port (`LIFELINE_PORT`). */
+export const DEFAULT_COLLECTOR_PORT = 7460;
+
+/** Node.js majors packaged by Amazon Linux 2023 that the collector runs on. */
+export type CollectorNodeMajor = 20 | 22 | 24;
+
+/** Props of {@link CollectorService}. */
+export interface CollectorServiceProps {
+  /** @default a new VPC with public subnets in two AZs and no NAT gateway */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * CIDRs allowed to reach the collector (ingest and dashboard share one port). Lambda functions outside a VPC send
+   * from AWS public addresses, so ingest usually needs `0.0.0.0/0`; the token protects it.
+   * @default ['0.0.0.0/0']
+   */
+  readonly allowedCidrs?: readonly string[];
+  /** Port the collector listens on. @default 7460 */
+  readonly port?: number;
+  /**
+   * An ACM certificate: the collector is then served by an Application Load Balancer over HTTPS (443, with 80
+   * redirecting). Without it, the instance serves plain HTTP on `port` from an Elastic IP.
+   */
+  readonly certificate?: ICertificate;
+  /** The DNS name you point at the collector (used in the URLs). @default the load balancer's DNS name or the IP */
+  readonly domainName?: string;
+  /** @default t4g.small (Graviton) */
+  readonly instanceType?: ec2.InstanceType;
+  /** @default 22 */
+  readonly nodeMajor?: CollectorNodeMajor;
+  /** Size of the EBS volume holding the SQLite database. @default 20 GiB */
+  readonly dataVolumeSize?: Size;
+  /** What happens to the data volume when the stack is deleted. @default RemovalPolicy.SNAPSHOT */
+  readonly dataRemovalPolicy?: RemovalPolicy;
+  /** Also protect the dashboard and query API with a generated read token (`LIFELINE_READ_TOKEN`). @default false */
+  readonly readToken?: boolean;
+  /**
+   * The built repository to ship to the instance (`collector/dist`, `protocol/dist`, `web/dist` and the lockfile).
+   * @default this repository's root (run `npm run build` first)
+   */
+  readonly appDir?: string;
+  /** Load balancer health check path (any answer below 500 counts as healthy). @default '/' */
+  readonly healthCheckPath?: string;
+}
+
+const DATA_DEVICE = '/dev/sdf';
+
+/** Files of the repository the instance does not need. Git-style patterns; workspace package.json files stay. */
+const APP_EXCLUDES = [
+  '/.*/',
+  '.git',
+  'node_modules/',
+  'cdk.out/',
+  'coverage/',
+  '*.tsbuildinfo',
+  '*.log',
+  '.vite/',
+  'test/',
+  '/data/',
+  '/artifacts/',
+  '/bench/',
+  '/docs/',
+  '/e2e/',
+  '/infra/*',
+  '!/infra/package.json',
+  '/extension/*',
+  '!/extension/package.json',
+  '/emulator/*',
+  '!/emulator/package.json',
+];
+
+/**
+ * A deployable Lifeline collector: one EC2 instance (Amazon Linux 2023, systemd) keeping its SQLite file on a
+ * separate encrypted EBS volume, an ingest token generated in Secrets Manager, no SSH (use SSM Session Manager), and
+ * optionally an Application Load Balancer with HTTPS. WebSockets work on both paths.
+ */
+export class CollectorService extends Construct {
+  /** The collector's base URL: the value for `LIFELINE_COLLECTOR_URL`. */
+  readonly collectorUrl: string;
+  /** The dashboard's URL. */
+  readonly dashboardUrl: string;
+  /** Where the extension posts batches. */
+  readonly ingestUrl: string;
+  /** The generated ingest token (`LIFELINE_TOKEN`). */
+  readonly tokenSecret: Secret;
+  /** The generated read token, when `readToken` is set. */
+  readonly readTokenSecret?: Secret;
+  readonly instance: ec2.Instance;
+  readonly dataVolume: ec2.Volume;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly loadBalancer?: elbv2.ApplicationLoadBalancer;
+  readonly vpc: ec2.IVpc;
+
+  constructor(scope: Construct, id: string, props: CollectorServiceProps = {}) {
+    super(scope, id);
+    const port = props.port ?? DEFAULT_COLLECTOR_PORT;
+    const allowedCidrs = props.allowedCidrs ?? ['0.0.0.0/0'];
+    validateProps(props, port, allowedCidrs);
+
+    const appDir = props.appDir ?? REPO_ROOT;
+    if (!existsSync(join(appDir, 'collector', 'dist', 'server.js'))) {
+      Annotations.of(this).addWarningV2(
+        'lifeline:collectorNotBuilt',
+        `${join(appDir, 'collector/dist/server.js')} does not exist, so the instance would have nothing to run: run \`npm run build\` at the repository root before deploying.`,
+      );
+    }
+
+    this.vpc =
+      props.vpc ??
+      new ec2.Vpc(this, 'Vpc', {
+        maxAzs: 2,
+        natGateways: 0,
+        subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
+      });
+    const subnet = this.vpc.publicSubnets[0];
+    if (subnet === undefined) {
+      throw new Error('CollectorService needs a VPC with at least one public subnet.');
+    }
+
+    this.tokenSecret = new Secret(this, 'IngestToken', {
+      description: 'Lifeline collector ingest token (LIFELINE_TOKEN)',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+    if (props.readToken === true) {
+      this.readTokenSecret = new Secret(this, 'ReadToken', {
+        description: 'Lifeline collector read token (LIFELINE_READ_TOKEN)',
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      });
+    }
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Lifeline collector instance: collector port only, HTTPS out',
+      allowAllOutbound: false,
+    });
+    // Packages (dnf, npm), S3, Secrets Manager and SSM are all HTTPS.
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS out');
+
+    const instanceType =
+      props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL);
+    const cpuType =
+      instanceType.architecture === ec2.InstanceArchitecture.ARM_64
+        ? ec2.AmazonLinuxCpuType.ARM_64
+        : ec2.AmazonLinuxCpuType.X86_64;
+
+    const shell = ec2.UserData.forLinux();
+    const userData = new ec2.MultipartUserData();
+    // Run the (idempotent) setup on every boot: CloudFormation stops and starts the instance when the user data
+    // changes, e.g. for a new app asset, and that must redeploy the collector.
+    userData.addPart(
+      ec2.MultipartBody.fromRawBody({
+        contentType: 'text/cloud-config; charset="utf-8"',
+        body: '#cloud-config\ncloud_final_modules:\n  - [scripts-user, always]\n',
+      }),
+    );
+    userData.addUserDataPart(shell, ec2.MultipartBody.SHELL_SCRIPT, true);
+
+    this.instance = new ec2.Instance(this, 'Instance', {
+      vpc: this.vpc,
+      vpcSubnets: { subnets: [subnet] },
+      instanceType,
+      machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType }),
+      securityGroup: this.securityGroup,
+      userData,
+      requireImdsv2: true,
+      ssmSessionPermissions: true,
+      associatePublicIpAddress: true,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(16, {
+            encrypted: true,
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+          }),
+        },
+      ],
+    });
+
+    this.dataVolume = new ec2.Volume(this, 'Data', {
+      availabilityZone: subnet.availabilityZone,
+      size: props.dataVolumeSize ?? Size.gibibytes(20),
+      volumeType: ec2.EbsDeviceVolumeType.GP3,
+      encrypted: true,
+      removalPolicy: props.dataRemovalPolicy ?? RemovalPolicy.SNAPSHOT,
+    });
+    new ec2.CfnVolumeAttachment(this, 'DataAttachment', {
+      instanceId: this.instance.instanceId,
+      volumeId: this.dataVolume.volumeId,
+      device: DATA_DEVICE,
+    });
+
+    const app = new Asset(this, 'App', {
+      path: appDir,
+      exclude: APP_EXCLUDES,
+      ignoreMode: IgnoreMode.GIT,
+    });
+    app.grantRead(this.instance.role);
+    this.tokenSecret.grantRead(this.instance.role);
+    this.readTokenSecret?.grantRead(this.instance.role);
+
+    const appZipPath = shell.addS3DownloadCommand({
+      bucket: app.bucket,
+      bucketKey: app.s3ObjectKey,
+      localFile: '/opt/lifeline/app.zip',
+    });
+    shell.addCommands(
+      ...collectorSetupScript({
+        volumeId: this.dataVolume.volumeId,
+        volumeSerial: Fn.join('', Fn.split('-', this.dataVolume.volumeId)),
+        deviceName: DATA_DEVICE,
+        region: Stack.of(this).region,
+        tokenSecretArn: this.tokenSecret.secretArn,
+        readTokenSecretArn: this.readTokenSecret?.secretArn,
+        port,
+        appZipPath,
+        nodeMajor: props.nodeMajor ?? 22,
+      }),
+    );
+
+    let host: string;
+    if (props.certificate === undefined) {
+      for (const cidr of allowedCidrs) {
+        this.securityGroup.addIngressRule(peerOf(cidr), ec2.Port.tcp(port), 'Lifeline collector');
+      }
+      const ip = new ec2.CfnEIP(this, 'Address', {
+        domain: 'vpc',
+        instanceId: this.instance.instanceId,
+      });
+      host = `${props.domainName ?? ip.attrPublicIp}:${port}`;
+      this.collectorUrl = `http://${host}`;
+    } else {
+      const albSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+        vpc: this.vpc,
+        description: 'Lifeline collector load balancer: HTTPS (and HTTP redirect) in',
+        allowAllOutbound: false,
+      });
+      for (const cidr of allowedCidrs) {
+        albSecurityGroup.addIngressRule(peerOf(cidr), ec2.Port.tcp(443), 'HTTPS');
+        albSecurityGroup.addIngressRule(peerOf(cidr), ec2.Port.tcp(80), 'HTTP redirect');
+      }
+      const alb = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+        vpc: this.vpc,
+        internetFacing: true,
+        securityGroup: albSecurityGroup,
+        // Live dashboards keep a WebSocket open; the default 60 s would cut idle ones.
+        idleTimeout: Duration.hours(1),
+        dropInvalidHeaderFields: true,
+      });
+      const https = alb.addListener('Https', {
+        port: 443,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [props.certificate],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        open: false,
+      });
+      https.addTargets('Collector', {
+        port,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        targets: [new InstanceTarget(this.instance, port)],
+        healthCheck: {
+          path: props.healthCheckPath ?? '/',
+          healthyHttpCodes: '200-499',
+          interval: Duration.seconds(30),
+        },
+        deregistrationDelay: Duration.seconds(10),
+      });
+      alb.addRedirect({ sourcePort: 80, targetPort: 443, open: false });
+      this.instance.connections.allowFrom(alb, ec2.Port.tcp(port), 'From the load balancer');
+      this.loadBalancer = alb;
+      host = props.domainName ?? alb.loadBalancerDnsName;
+      this.collectorUrl = `https://${host}`;
+    }
+    this.dashboardUrl = `${this.collectorUrl}/`;
+    this.ingestUrl = `${this.collectorUrl}/v1/events`;
+  }
+}
+
+function peerOf(cidr: string): ec2.IPeer {
+  return cidr.includes(':') ? ec2.Peer.ipv6(cidr) : ec2.Peer.ipv4(cidr);
+}
+
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const IPV6_CIDR = /^[0-9a-fA-F:]+\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
+
+function validateProps(props: CollectorServiceProps, port: number, cidrs: readonly string[]): void {
+  if (!Number.isInteger(port) || port < 1024 || port > 65535) {
+    throw new Error(
+      `CollectorService's port must be an integer from 1024 to 65535 (the collector does not run as root), but got ${port}.`,
+    );
+  }
+  if (cidrs.length === 0) {
+    throw new Error(
+      'CollectorService needs at least one entry in allowedCidrs, otherwise nothing could reach the collector.',
+    );
+  }
+  for (const cidr of cidrs) {
+    if (!Token.isUnresolved(cidr) && !IPV4_CIDR.test(cidr) && !IPV6_CIDR.test(cidr)) {
+      throw new Error(
+        `CollectorService's allowedCidrs must be CIDR blocks like 203.0.113.0/24, but got "${cidr}".`,
+      );
+    }
+  }
+  if (props.healthCheckPath !== undefined && props.certificate === undefined) {
+    throw new Error(
+      'CollectorService uses healthCheckPath only with a load balancer: pass certificate too, or drop healthCheckPath.',
+    );
+  }
+  if (props.healthCheckPath !== undefined && !props.healthCheckPath.startsWith('/')) {
+    throw new Error(
+      `CollectorService's healthCheckPath must start with "/", but got "${props.healthCheckPath}".`,
+    );
+  }
+}

@@ -1,0 +1,113 @@
+/** Where the collector keeps its SQLite file on the instance (the mounted data volume). */
+export const DATA_DIR = '/var/lib/lifeline';
+/** Where the collector's code is unpacked on the instance. */
+export const APP_DIR = '/opt/lifeline/app';
+/** The systemd unit running the collector. */
+export const SERVICE_NAME = 'lifeline-collector';
+
+/** Inputs of {@link collectorSetupScript}; values may be CloudFormation tokens. */
+export interface CollectorSetupOptions {
+  /** EBS volume id of the data volume (`vol-…`), as a token or literal. */
+  readonly volumeId: string;
+  /** The id without its dash (`vol0123…`): Nitro instances expose it as the NVMe serial. */
+  readonly volumeSerial: string;
+  /** Linux device name the volume is attached as (`/dev/sdf`); older (Xen) instances show it as `/dev/xvdf`. */
+  readonly deviceName: string;
+  readonly region: string;
+  readonly tokenSecretArn: string;
+  readonly readTokenSecretArn?: string;
+  readonly port: number;
+  /** Local path of the downloaded app zip (from `UserData.addS3DownloadCommand`). */
+  readonly appZipPath: string;
+  /** Node.js major version installed from the Amazon Linux 2023 repositories (`nodejs<major>`). */
+  readonly nodeMajor: number;
+}
+
+/**
+ * Shell lines that turn a fresh Amazon Linux 2023 instance into a Lifeline collector. Idempotent, so it can run on
+ * every boot: it formats the data volume only when it has no file system and replaces the app with the downloaded one.
+ */
+export function collectorSetupScript(o: CollectorSetupOptions): string[] {
+  const node = `/usr/bin/node-${o.nodeMajor}`;
+  const npm = `/usr/bin/npm-${o.nodeMajor}`;
+  const xenDevice = o.deviceName.replace('/dev/sd', '/dev/xvd');
+  const readTokenLines =
+    o.readTokenSecretArn === undefined
+      ? []
+      : [
+          `LIFELINE_READ_TOKEN="$(aws secretsmanager get-secret-value --region ${o.region} --secret-id ${o.readTokenSecretArn} --query SecretString --output text)"`,
+          'export LIFELINE_READ_TOKEN',
+        ];
+  return [
+    'set -euo pipefail',
+    `dnf install -y nodejs${o.nodeMajor} nodejs${o.nodeMajor}-npm unzip`,
+    `id lifeline >/dev/null 2>&1 || useradd --system --home-dir ${DATA_DIR} --shell /sbin/nologin lifeline`,
+
+    '# The data volume is attached after the instance starts: wait for it (bounded), then mount it.',
+    'device=""',
+    'for attempt in $(seq 1 120); do',
+    `  for candidate in /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${o.volumeSerial} ${xenDevice} ${o.deviceName}; do`,
+    '    if [ -b "$candidate" ]; then device="$(readlink -f "$candidate")"; break 2; fi',
+    '  done',
+    '  sleep 5',
+    'done',
+    `if [ -z "$device" ]; then echo "lifeline: data volume ${o.volumeId} never appeared" >&2; exit 1; fi`,
+    'blkid "$device" >/dev/null 2>&1 || mkfs -t xfs "$device"',
+    `mkdir -p ${DATA_DIR}`,
+    'uuid="$(blkid -s UUID -o value "$device")"',
+    `grep -q "UUID=$uuid" /etc/fstab || echo "UUID=$uuid ${DATA_DIR} xfs defaults,nofail 0 2" >> /etc/fstab`,
+    `mountpoint -q ${DATA_DIR} || mount ${DATA_DIR}`,
+    `chown lifeline:lifeline ${DATA_DIR}`,
+    `chmod 700 ${DATA_DIR}`,
+
+    '# The built repository (collector/dist, protocol/dist, web/dist, lockfile) from the S3 asset.',
+    `rm -rf ${APP_DIR}.next`,
+    `mkdir -p ${APP_DIR}.next`,
+    `unzip -q ${o.appZipPath} -d ${APP_DIR}.next`,
+    `(cd ${APP_DIR}.next && ${npm} ci --omit=dev --workspace @lifeline/collector --no-audit --no-fund)`,
+    `rm -rf ${APP_DIR}`,
+    `mv ${APP_DIR}.next ${APP_DIR}`,
+
+    '# The token is read from Secrets Manager at every start, so it never sits on disk.',
+    "cat > /opt/lifeline/start.sh <<'START'",
+    '#!/bin/bash',
+    'set -euo pipefail',
+    `LIFELINE_TOKEN="$(aws secretsmanager get-secret-value --region ${o.region} --secret-id ${o.tokenSecretArn} --query SecretString --output text)"`,
+    'export LIFELINE_TOKEN',
+    ...readTokenLines,
+    `exec ${node} ${APP_DIR}/collector/dist/server.js`,
+    'START',
+    'chmod 755 /opt/lifeline/start.sh',
+
+    `cat > /etc/systemd/system/${SERVICE_NAME}.service <<'UNIT'`,
+    '[Unit]',
+    'Description=Lifeline collector',
+    'Wants=network-online.target',
+    'After=network-online.target',
+    `RequiresMountsFor=${DATA_DIR}`,
+    '',
+    '[Service]',
+    'User=lifeline',
+    'Group=lifeline',
+    'Environment=LIFELINE_HOST=0.0.0.0',
+    `Environment=LIFELINE_PORT=${o.port}`,
+    `Environment=LIFELINE_DATA_DIR=${DATA_DIR}`,
+    `Environment=LIFELINE_DB=${DATA_DIR}/lifeline.db`,
+    `WorkingDirectory=${APP_DIR}`,
+    'ExecStart=/opt/lifeline/start.sh',
+    'Restart=always',
+    'RestartSec=2',
+    'NoNewPrivileges=yes',
+    'ProtectSystem=strict',
+    'ProtectHome=yes',
+    'PrivateTmp=yes',
+    `ReadWritePaths=${DATA_DIR}`,
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    'UNIT',
+    'systemctl daemon-reload',
+    `systemctl enable ${SERVICE_NAME}`,
+    `systemctl restart ${SERVICE_NAME}`,
+  ];
+}

@@ -1,0 +1,197 @@
+import { Annotations, Aspects, type IAspect, Stack, Token } from 'aws-cdk-lib';
+import {
+  type ILayerVersion,
+  Function as LambdaFunction,
+  LayerVersion,
+} from 'aws-cdk-lib/aws-lambda';
+import { Construct, type IConstruct } from 'constructs';
+import { LifelineLayer } from './lifeline-layer.ts';
+import type { LifelineToken, TokenBinding } from './lifeline-token.ts';
+import { layerSupportsRuntime } from './runtime-support.ts';
+
+/** Environment variable the extension reads the collector's base URL from. */
+export const COLLECTOR_URL_ENV = 'LIFELINE_COLLECTOR_URL';
+/** Environment variable for the extension's log level. */
+export const LOG_LEVEL_ENV = 'LIFELINE_LOG_LEVEL';
+
+/** Log levels the extension understands. */
+export type LifelineLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Props of {@link Lifeline}. */
+export interface LifelineProps {
+  /** Base URL of the collector, e.g. `https://lifeline.example.com` (becomes `LIFELINE_COLLECTOR_URL`). */
+  readonly collectorUrl: string;
+  /** Where the ingest token comes from. */
+  readonly token: LifelineToken;
+  /**
+   * Build a layer from this directory. Mutually exclusive with `layer` and `layerVersionArn`.
+   * @default `extension/dist/layer` of this repository, when neither `layer` nor `layerVersionArn` is given
+   */
+  readonly layerDir?: string;
+  /** Use an existing layer (e.g. a {@link LifelineLayer}'s `layer`). Mutually exclusive with `layerDir`, `layerVersionArn`. */
+  readonly layer?: ILayerVersion;
+  /** Use a published layer version by ARN. Mutually exclusive with `layerDir` and `layer`. */
+  readonly layerVersionArn?: string;
+  /**
+   * The construct whose Lambda functions get Lifeline, nested stacks included.
+   * @default the stack this construct is in
+   */
+  readonly scope?: IConstruct;
+  /** Return false to leave a function alone. @default every function in scope */
+  readonly filter?: (fn: LambdaFunction) => boolean;
+  /** @default the extension's default (`warn`) */
+  readonly logLevel?: LifelineLogLevel;
+}
+
+/**
+ * Attaches Lifeline to every Lambda function in a scope: adds the layer, sets `LIFELINE_COLLECTOR_URL` and the token,
+ * and grants what the token needs. Functions whose runtime cannot run the extension get a synth-time warning and are
+ * left unchanged.
+ *
+ * @example
+ * new Lifeline(stack, 'Lifeline', {
+ *   collectorUrl: 'https://lifeline.example.com',
+ *   token: LifelineToken.fromSecret(secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'lifeline/ingest-token')),
+ * });
+ */
+export class Lifeline extends Construct {
+  /** The layer attached to the functions. */
+  readonly layer: ILayerVersion;
+  /** The aspect doing the attaching (already added to the scope). */
+  readonly aspect: LifelineAspect;
+
+  constructor(scope: Construct, id: string, props: LifelineProps) {
+    super(scope, id);
+    validateProps(props);
+
+    const layer = resolveLayer(this, props);
+    this.layer = layer;
+    // Functions see the layer through an import without compatibleRuntimes, because the runtime check is ours:
+    // addLayers() would reject Node.js runtimes that are only named at deploy time (NodejsFunction's default).
+    const attachable = LayerVersion.fromLayerVersionArn(this, 'Attachable', layer.layerVersionArn);
+
+    const token = props.token;
+    const environment: Record<string, string> = { [COLLECTOR_URL_ENV]: props.collectorUrl };
+    if (props.logLevel !== undefined) environment[LOG_LEVEL_ENV] = props.logLevel;
+
+    this.aspect = new LifelineAspect({
+      layer: attachable,
+      environment,
+      token,
+      filter: props.filter,
+      onFirstBinding: (binding) => this.describeToken(binding),
+    });
+    Aspects.of(props.scope ?? Stack.of(this)).add(this.aspect);
+  }
+
+  private describeToken(binding: TokenBinding): void {
+    if (binding.plainText) {
+      Annotations.of(this).addWarningV2(
+        'lifeline:plainTextToken',
+        'The Lifeline token is in plain text in the template and in every function configuration; use LifelineToken.fromSecret() outside demos.',
+      );
+    }
+    if (binding.resolvedAtRuntime) {
+      Annotations.of(this).addInfo(
+        'The Lifeline token is fetched by the extension at start (LIFELINE_TOKEN_SECRET_ARN / LIFELINE_TOKEN_SSM_PARAMETER): use an extension version that supports it.',
+      );
+    }
+  }
+}
+
+/** Props of {@link LifelineAspect}. */
+export interface LifelineAspectProps {
+  readonly layer: ILayerVersion;
+  /** Environment added to each function, besides the token's. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly token: LifelineToken;
+  readonly filter?: (fn: LambdaFunction) => boolean;
+  /** Called once, with the first function's token binding. */
+  readonly onFirstBinding?: (binding: TokenBinding) => void;
+}
+
+/** The aspect behind {@link Lifeline}: visits every construct and instruments each supported `lambda.Function`. */
+export class LifelineAspect implements IAspect {
+  private readonly done = new WeakSet<LambdaFunction>();
+  private bound = false;
+  private readonly props: LifelineAspectProps;
+
+  constructor(props: LifelineAspectProps) {
+    this.props = props;
+  }
+
+  visit(node: IConstruct): void {
+    if (!(node instanceof LambdaFunction) || this.done.has(node)) return;
+    this.done.add(node);
+    if (this.props.filter !== undefined && !this.props.filter(node)) return;
+
+    const support = layerSupportsRuntime(node.runtime);
+    if (!support.supported) {
+      Annotations.of(node).addWarningV2(
+        'lifeline:unsupportedRuntime',
+        `Lifeline is not attached to this function: ${support.reason}.`,
+      );
+      return;
+    }
+    try {
+      node.addLayers(this.props.layer);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      Annotations.of(node).addWarningV2(
+        'lifeline:layerNotAdded',
+        `Lifeline is not attached to this function: ${why}`,
+      );
+      return;
+    }
+    const binding = this.props.token.bind(node);
+    for (const [key, value] of Object.entries({
+      ...this.props.environment,
+      ...binding.environment,
+    })) {
+      node.addEnvironment(key, value);
+    }
+    binding.grant(node);
+    if (!this.bound) {
+      this.bound = true;
+      this.props.onFirstBinding?.(binding);
+    }
+  }
+}
+
+function validateProps(props: LifelineProps): void {
+  const layerSources = [
+    props.layerDir !== undefined && 'layerDir',
+    props.layer !== undefined && 'layer',
+    props.layerVersionArn !== undefined && 'layerVersionArn',
+  ].filter((name): name is string => name !== false);
+  if (layerSources.length > 1) {
+    throw new Error(
+      `Lifeline takes one layer source, but got ${layerSources.join(' and ')}: pass only one of layerDir, layer or layerVersionArn.`,
+    );
+  }
+  const url = props.collectorUrl;
+  if (!Token.isUnresolved(url) && !/^https?:\/\/[^\s/]+/.test(url)) {
+    throw new Error(
+      `Lifeline's collectorUrl must be an http:// or https:// URL, but got "${url}".`,
+    );
+  }
+  if (
+    props.layerVersionArn !== undefined &&
+    !Token.isUnresolved(props.layerVersionArn) &&
+    !/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$/.test(
+      props.layerVersionArn,
+    )
+  ) {
+    throw new Error(
+      `Lifeline's layerVersionArn must be a layer version ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<version>), but got "${props.layerVersionArn}".`,
+    );
+  }
+}
+
+function resolveLayer(scope: Construct, props: LifelineProps): ILayerVersion {
+  if (props.layer !== undefined) return props.layer;
+  if (props.layerVersionArn !== undefined) {
+    return LayerVersion.fromLayerVersionArn(scope, 'Layer', props.layerVersionArn);
+  }
+  return new LifelineLayer(scope, 'Layer', { layerDir: props.layerDir }).layer;
+}
