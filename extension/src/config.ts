@@ -1,0 +1,153 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isLogLevel, type LogLevel } from './logger.ts';
+
+/** Everything the extension reads from its environment, parsed once. Nothing else reads `process.env`. */
+export interface Config {
+  /** `AWS_LAMBDA_RUNTIME_API`, e.g. `127.0.0.1:9001`; undefined when missing. */
+  readonly runtimeApi: string | undefined;
+  /** Collector base URL without a trailing slash; undefined means pass-through mode. */
+  readonly collectorUrl: string | undefined;
+  readonly token: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly telemetry: boolean;
+  readonly telemetryPort: number;
+  readonly telemetryHost: string;
+  readonly invokeWaitMs: number;
+  readonly batchMaxEvents: number;
+  readonly bufferMaxEvents: number;
+  readonly bufferMaxBytes: number;
+  readonly spoolDir: string;
+  readonly spoolMaxBytes: number;
+  readonly shutdownMarginMs: number;
+  readonly requestTimeoutMs: number;
+  /** Function metadata visible to extensions. */
+  readonly functionName: string | undefined;
+  readonly region: string | undefined;
+  readonly memorySizeMb: number;
+  readonly executionEnv: string | undefined;
+  readonly initializationType: string;
+}
+
+/** The parsed configuration plus one human-readable warning per ignored value. */
+export interface ParsedConfig {
+  config: Config;
+  warnings: string[];
+}
+
+/** Defaults for every tunable; documented in the README. */
+export const DEFAULTS = {
+  logLevel: 'warn',
+  telemetryPort: 4243,
+  telemetryHost: '0.0.0.0',
+  invokeWaitMs: 50,
+  batchMaxEvents: 500,
+  bufferMaxEvents: 10_000,
+  bufferMaxBytes: 4 * 1024 * 1024,
+  spoolMaxBytes: 8 * 1024 * 1024,
+  shutdownMarginMs: 150,
+  requestTimeoutMs: 5_000,
+} as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Parses the environment into a frozen {@link Config}. Invalid values fall back to their default and add a warning;
+ * nothing here throws.
+ *
+ * @example
+ * const { config, warnings } = parseConfig(process.env);
+ */
+export function parseConfig(env: Env): ParsedConfig {
+  const warnings: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      warnings.push(`${name} must be an integer in ${min}..${max}; using ${fallback}`);
+      return fallback;
+    }
+    return value;
+  };
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  let collectorUrl = text('LIFELINE_COLLECTOR_URL');
+  if (collectorUrl !== undefined) {
+    const parsed = parseHttpUrl(collectorUrl);
+    if (parsed === undefined) {
+      warnings.push(
+        'LIFELINE_COLLECTOR_URL must be an http(s) URL without credentials; recording nothing',
+      );
+      collectorUrl = undefined;
+    } else {
+      collectorUrl = parsed;
+    }
+  }
+
+  let logLevel: LogLevel = DEFAULTS.logLevel;
+  const rawLevel = text('LIFELINE_LOG_LEVEL')?.toLowerCase();
+  if (rawLevel !== undefined) {
+    if (isLogLevel(rawLevel)) logLevel = rawLevel;
+    else
+      warnings.push(
+        `LIFELINE_LOG_LEVEL must be debug, info, warn, error or silent; using ${logLevel}`,
+      );
+  }
+
+  let telemetry = true;
+  const rawTelemetry = text('LIFELINE_TELEMETRY')?.toLowerCase();
+  if (rawTelemetry !== undefined) {
+    if (rawTelemetry === 'off' || rawTelemetry === 'false' || rawTelemetry === '0')
+      telemetry = false;
+    else if (rawTelemetry !== 'on' && rawTelemetry !== 'true' && rawTelemetry !== '1') {
+      warnings.push('LIFELINE_TELEMETRY must be on or off; using on');
+    }
+  }
+
+  const memory = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  const config: Config = {
+    runtimeApi: text('AWS_LAMBDA_RUNTIME_API'),
+    collectorUrl,
+    token: text('LIFELINE_TOKEN'),
+    logLevel,
+    telemetry,
+    telemetryPort: int('LIFELINE_TELEMETRY_PORT', DEFAULTS.telemetryPort, 0, 65_535),
+    telemetryHost: text('LIFELINE_TELEMETRY_HOST') ?? DEFAULTS.telemetryHost,
+    invokeWaitMs: int('LIFELINE_INVOKE_WAIT_MS', DEFAULTS.invokeWaitMs, 0, 60_000),
+    batchMaxEvents: int('LIFELINE_BATCH_MAX_EVENTS', DEFAULTS.batchMaxEvents, 1, 5_000),
+    bufferMaxEvents: int('LIFELINE_BUFFER_MAX_EVENTS', DEFAULTS.bufferMaxEvents, 10, 1_000_000),
+    bufferMaxBytes: int(
+      'LIFELINE_BUFFER_MAX_BYTES',
+      DEFAULTS.bufferMaxBytes,
+      4096,
+      512 * 1024 * 1024,
+    ),
+    spoolDir: text('LIFELINE_SPOOL_DIR') ?? join(tmpdir(), 'lifeline'),
+    spoolMaxBytes: int('LIFELINE_SPOOL_MAX_BYTES', DEFAULTS.spoolMaxBytes, 0, 512 * 1024 * 1024),
+    shutdownMarginMs: int('LIFELINE_SHUTDOWN_MARGIN_MS', DEFAULTS.shutdownMarginMs, 0, 10_000),
+    requestTimeoutMs: int('LIFELINE_REQUEST_TIMEOUT_MS', DEFAULTS.requestTimeoutMs, 1, 600_000),
+    functionName: text('AWS_LAMBDA_FUNCTION_NAME'),
+    region: text('AWS_REGION') ?? text('AWS_DEFAULT_REGION'),
+    memorySizeMb: Number.isInteger(memory) && memory >= 0 && memory <= 1_000_000 ? memory : 0,
+    executionEnv: text('AWS_EXECUTION_ENV'),
+    initializationType: text('AWS_LAMBDA_INITIALIZATION_TYPE') ?? 'on-demand',
+  };
+  return { config: Object.freeze(config), warnings };
+}
+
+function parseHttpUrl(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '')
+    return undefined;
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}

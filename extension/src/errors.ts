@@ -1,0 +1,38 @@
+/** Stable error codes of the extension (undici/Fastify style). */
+export const ERROR_CODES = {
+  config: 'EXT_ERR_CONFIG',
+  runtimeApi: 'EXT_ERR_RUNTIME_API',
+  register: 'EXT_ERR_REGISTER',
+  next: 'EXT_ERR_NEXT',
+  bodyTooLarge: 'EXT_ERR_BODY_TOO_LARGE',
+  timeout: 'EXT_ERR_TIMEOUT',
+  badResponse: 'EXT_ERR_BAD_RESPONSE',
+} as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+/** Every error the extension throws on purpose: a stable `code`, the HTTP `status` when one was received. */
+export class LifelineError extends Error {
+  override readonly name = 'LifelineError';
+  readonly code: ErrorCode;
+  readonly status: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; status?: number } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.status = options.status;
+  }
+}
+
+/** A short, secret-free description of anything thrown, for one log line. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}

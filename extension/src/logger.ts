@@ -1,0 +1,61 @@
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
+
+/** A log level name, from `LIFELINE_LOG_LEVEL`. */
+export type LogLevel = keyof typeof LEVELS;
+
+/** JSON-lines logger. One line per problem, never one per event. */
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  /** Logs `msg` at warn the first time `key` is seen, then stays quiet about that key until {@link Logger.resolve}. */
+  once(key: string, msg: string, fields?: Record<string, unknown>): void;
+  /** Ends a problem started with {@link Logger.once}; logs at info how often it was suppressed. */
+  resolve(key: string, msg: string): void;
+}
+
+/** Whether `value` names a log level. */
+export function isLogLevel(value: string): value is LogLevel {
+  return Object.hasOwn(LEVELS, value);
+}
+
+/**
+ * Creates a logger writing to `write` (stdout by default). Every string in `secrets` is masked in every line.
+ */
+export function createLogger(
+  level: LogLevel,
+  options: { secrets?: readonly string[]; write?: (line: string) => void } = {},
+): Logger {
+  const min = LEVELS[level];
+  const secrets = (options.secrets ?? []).filter((secret) => secret.length > 0);
+  const write = options.write ?? ((line: string) => process.stdout.write(line));
+  const open = new Map<string, number>();
+  const log = (
+    name: Exclude<LogLevel, 'silent'>,
+    msg: string,
+    fields?: Record<string, unknown>,
+  ) => {
+    if (LEVELS[name] < min) return;
+    let line = JSON.stringify({ time: new Date().toISOString(), level: name, msg, ...fields });
+    for (const secret of secrets) line = line.replaceAll(secret, '***');
+    write(`${line}\n`);
+  };
+  return {
+    debug: (msg, fields) => log('debug', msg, fields),
+    info: (msg, fields) => log('info', msg, fields),
+    warn: (msg, fields) => log('warn', msg, fields),
+    error: (msg, fields) => log('error', msg, fields),
+    once(key, msg, fields) {
+      const seen = open.get(key);
+      open.set(key, (seen ?? 0) + 1);
+      if (seen === undefined) log('warn', msg, fields);
+    },
+    resolve(key, msg) {
+      const seen = open.get(key);
+      if (seen === undefined) return;
+      open.delete(key);
+      log('info', msg, { occurrences: seen });
+    },
+  };
+}

@@ -1,0 +1,383 @@
+import { performance } from 'node:perf_hooks';
+import type { LifelineEvent } from '@lifeline/protocol';
+import { CollectorClient } from './collector-client.ts';
+import { type Config, parseConfig } from './config.ts';
+import { Delivery } from './delivery.ts';
+import { describeError, LifelineError } from './errors.ts';
+import { EventBuffer } from './event-buffer.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { Recorder } from './recorder.ts';
+import {
+  ExtensionsApi,
+  type NextEvent,
+  type Registration,
+  type ShutdownNextEvent,
+} from './runtime-api/extensions-api.ts';
+import { subscribeTelemetry } from './runtime-api/telemetry-api.ts';
+import { claimSandboxIdentity } from './sandbox-identity.ts';
+import { Spool } from './spool.ts';
+import {
+  type PlatformRecord,
+  startTelemetryListener,
+  type TelemetryListener,
+} from './telemetry-listener.ts';
+
+declare const __LIFELINE_VERSION__: string | undefined;
+
+/** The `Lambda-Extension-Name`: must equal the launcher's file name in `/opt/extensions`. */
+export const EXTENSION_NAME = 'lifeline';
+
+/** Options of {@link runExtension}. */
+export interface RunOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  /** Epoch ms when the process started (default `performance.timeOrigin`). */
+  startedAt?: number;
+  /** Where log lines go (default stdout). */
+  write?: (line: string) => void;
+  /** Called when the SHUTDOWN deadline guard fires; the process entry exits there. */
+  onDeadline?: (code: number) => void;
+  /** Install `uncaughtException`/`unhandledRejection` handlers that log once and keep running. */
+  processHandlers?: boolean;
+}
+
+type TelemetryState = Extract<LifelineEvent, { type: 'register' }>['telemetry'];
+
+/** How long SHUTDOWN waits for the last invoke's `platform.report` (bounded by half the remaining budget). */
+const REPORT_WAIT_MS = 500;
+/** Part of the shutdown budget kept for the `exit` record. */
+const EXIT_RESERVE_MS = 150;
+const MAX_EARLY_RECORDS = 10_000;
+
+/**
+ * Runs the extension: register → listener + subscribe → `/event/next` loop, until SHUTDOWN. Resolves with the
+ * process exit code (0 after every SHUTDOWN). Never rejects.
+ */
+export async function runExtension(options: RunOptions): Promise<number> {
+  const startedAt = options.startedAt ?? performance.timeOrigin;
+  const { config, warnings } = parseConfig(options.env);
+  const logger = createLogger(config.logLevel, {
+    secrets: config.token === undefined ? [] : [config.token],
+    write: options.write,
+  });
+  for (const warning of warnings) logger.warn(warning);
+  if (options.processHandlers) installProcessHandlers(logger);
+  if (config.runtimeApi === undefined) {
+    logger.error('AWS_LAMBDA_RUNTIME_API is not set; cannot register');
+    return 1;
+  }
+  const api = new ExtensionsApi(config.runtimeApi);
+  const recording = config.collectorUrl !== undefined;
+
+  let sink: ((records: PlatformRecord[]) => void) | undefined;
+  const early: PlatformRecord[] = [];
+  const listening =
+    recording && config.telemetry
+      ? startTelemetryListener({
+          host: config.telemetryHost,
+          port: config.telemetryPort,
+          onRecords: (records) => {
+            if (sink) sink(records);
+            else if (early.length < MAX_EARLY_RECORDS) early.push(...records);
+          },
+          onProblem: (reason) => logger.once(`telemetry-${reason.slice(0, 40)}`, reason),
+        }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
+      : undefined;
+
+  let registration: Registration;
+  try {
+    registration = await api.register(EXTENSION_NAME);
+  } catch (error) {
+    logger.error('register failed; exiting', { detail: describeError(error) });
+    const listener = await listening;
+    if (listener && !(listener instanceof Error)) await listener.close();
+    api.close();
+    return 1;
+  }
+  const registeredAt = Date.now();
+
+  if (!recording) {
+    logger.warn('LIFELINE_COLLECTOR_URL is not set: pass-through, recording nothing');
+    return passThrough(api, logger);
+  }
+
+  let session: Session;
+  try {
+    session = await setUp(config, api, registration, logger, listening);
+  } catch (error) {
+    logger.error('setup failed; reporting init/error', { detail: describeError(error) });
+    await api.initError('Extension.InitError', describeError(error)).catch(() => 0);
+    api.close();
+    return 1;
+  }
+  const { delivery, recorder } = session;
+  const awaitingReport = new Set<string>();
+  let reportArrived: (() => void) | undefined;
+  sink = (records) => {
+    for (const record of records) {
+      delivery.record({ type: 'platform', ...record });
+      if (record.recordType === 'platform.report' && typeof record.record === 'object') {
+        const requestId = record.record.requestId;
+        if (typeof requestId === 'string' && awaitingReport.delete(requestId)) reportArrived?.();
+      }
+    }
+    delivery.kick('record');
+  };
+
+  delivery.record(
+    {
+      type: 'register',
+      functionName: short(registration.functionName || config.functionName || 'unknown'),
+      functionVersion: short(registration.functionVersion ?? '$LATEST'),
+      handler: short(registration.handler ?? ''),
+      ...(registration.accountId ? { accountId: short(registration.accountId) } : {}),
+      ...(config.region ? { region: short(config.region) } : {}),
+      memorySizeMb: config.memorySizeMb,
+      ...(config.executionEnv ? { runtime: short(config.executionEnv) } : {}),
+      initializationType: short(config.initializationType),
+      architecture: architecture(),
+      extensionName: EXTENSION_NAME,
+      extensionVersion:
+        typeof __LIFELINE_VERSION__ === 'string' ? __LIFELINE_VERSION__ : '0.0.0-dev',
+      startToRegisteredMs: Math.max(0, registeredAt - startedAt),
+      sandboxId: short(session.sandboxId),
+      ...(session.previousEnvId ? { previousEnvId: short(session.previousEnvId) } : {}),
+      telemetry: session.telemetry,
+    },
+    registeredAt,
+  );
+  if (early.length > 0) sink(early.splice(0));
+
+  let pendingNext = api.next();
+  // Everything not needed before the first /next happens after it was sent (Init waits for every extension).
+  setImmediate(() => {
+    const leftovers = session.spool.loadLeftovers();
+    if (leftovers.corruptFiles > 0 || leftovers.badLines > 0) {
+      logger.warn('skipped unreadable spool data', {
+        files: leftovers.corruptFiles,
+        lines: leftovers.badLines,
+      });
+    }
+    delivery.adoptLeftovers(leftovers.entries);
+    delivery.kick('record');
+  });
+
+  for (let events = 0; ; events++) {
+    let event: NextEvent;
+    try {
+      event = await pendingNext;
+    } catch (error) {
+      return fatalNext(error, api, delivery, logger);
+    }
+    if (event.eventType === 'INVOKE') {
+      const entry = delivery.record({
+        type: 'invoke',
+        requestId: short(event.requestId) || 'unknown',
+        deadlineMs: event.deadlineMs,
+        invokedFunctionArn: event.invokedFunctionArn.slice(0, 2048),
+        ...(event.traceId ? { traceId: event.traceId.slice(0, 2048) } : {}),
+      });
+      if (session.telemetry === 'subscribed') {
+        awaitingReport.add(event.requestId);
+        if (awaitingReport.size > 100) awaitingReport.delete(awaitingReport.values().next().value!);
+      }
+      delivery.kick('invoke');
+      await delivery.waitFor(entry, config.invokeWaitMs);
+      pendingNext = api.next();
+      setImmediate(() => delivery.persist());
+    } else if (event.eventType === 'SHUTDOWN') {
+      return shutdown(event, {
+        config,
+        delivery,
+        recorder,
+        logger,
+        listener: session.listener,
+        onDeadline: options.onDeadline,
+        reportsPending: () => awaitingReport.size,
+        setReportListener: (listener) => {
+          reportArrived = listener;
+        },
+      });
+    } else {
+      logger.once('unknown-event', 'ignoring an unknown event from event/next', { raw: event.raw });
+      pendingNext = api.next();
+    }
+    if (events === Number.MAX_SAFE_INTEGER) return 1;
+  }
+}
+
+interface Session {
+  delivery: Delivery;
+  recorder: Recorder;
+  spool: Spool;
+  listener: TelemetryListener | undefined;
+  telemetry: TelemetryState;
+  sandboxId: string;
+  previousEnvId: string | undefined;
+}
+
+async function setUp(
+  config: Config,
+  api: ExtensionsApi,
+  registration: Registration,
+  logger: Logger,
+  listening: Promise<TelemetryListener | Error> | undefined,
+): Promise<Session> {
+  const envId = registration.extensionId;
+  const identity = claimSandboxIdentity(config.spoolDir, envId);
+  const recorder = new Recorder(envId);
+  const spool = new Spool({ dir: config.spoolDir, maxBytes: config.spoolMaxBytes, envId });
+  const delivery = new Delivery({
+    recorder,
+    buffer: new EventBuffer({ maxEvents: config.bufferMaxEvents, maxBytes: config.bufferMaxBytes }),
+    sender: new CollectorClient({ url: config.collectorUrl!, token: config.token }),
+    spool,
+    logger,
+    batchMaxEvents: config.batchMaxEvents,
+    requestTimeoutMs: config.requestTimeoutMs,
+  });
+  let telemetry: TelemetryState = 'disabled';
+  let listener: TelemetryListener | undefined;
+  if (listening !== undefined) {
+    const started = await listening;
+    if (started instanceof Error) {
+      telemetry = 'failed';
+      logger.warn('telemetry listener could not start; recording lifecycle events only', {
+        detail: describeError(started),
+      });
+    } else {
+      const subscription = await subscribeTelemetry(api, started.port);
+      telemetry = subscription.state;
+      if (subscription.state === 'subscribed') listener = started;
+      else {
+        logger.warn('no telemetry: recording lifecycle events only', {
+          detail: subscription.detail,
+        });
+        await started.close();
+      }
+    }
+  }
+  return { delivery, recorder, spool, listener, telemetry, ...identity };
+}
+
+interface ShutdownContext {
+  config: Config;
+  delivery: Delivery;
+  recorder: Recorder;
+  logger: Logger;
+  listener: TelemetryListener | undefined;
+  onDeadline: ((code: number) => void) | undefined;
+  reportsPending(): number;
+  setReportListener(listener: (() => void) | undefined): void;
+}
+
+async function shutdown(event: ShutdownNextEvent, context: ShutdownContext): Promise<number> {
+  const { config, delivery, logger } = context;
+  const receivedAt = Date.now();
+  const deadlineMs = event.deadlineMs > receivedAt ? event.deadlineMs : receivedAt + 2_000;
+  const deadline = deadlineMs - config.shutdownMarginMs;
+  const guard = setTimeout(
+    () => {
+      delivery.persistFinal();
+      context.onDeadline?.(0);
+    },
+    Math.max(0, deadline - receivedAt),
+  );
+  try {
+    delivery.record({
+      type: 'shutdown',
+      shutdownReason: short(event.shutdownReason),
+      deadlineMs: event.deadlineMs,
+    });
+    delivery.setDeadline(deadline);
+    delivery.kick('shutdown');
+    const exitAt = deadline - Math.min(EXIT_RESERVE_MS, (deadline - receivedAt) / 4);
+    if (context.listener !== undefined && context.reportsPending() > 0) {
+      const waitUntil = Math.min(
+        receivedAt + REPORT_WAIT_MS,
+        receivedAt + (exitAt - receivedAt) / 2,
+      );
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, waitUntil - Date.now()));
+        context.setReportListener(() => {
+          if (context.reportsPending() === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      context.setReportListener(undefined);
+    }
+    await delivery.drain(exitAt);
+    await context.listener?.close();
+    const stats = delivery.snapshot();
+    delivery.record({
+      type: 'exit',
+      shutdownMs: Date.now() - receivedAt,
+      delivered: stats.delivered,
+      dropped: stats.dropped,
+      pending: stats.pending,
+    });
+    await delivery.drain(deadline);
+    if (delivery.pending > 0) {
+      logger.warn('shutdown deadline reached; events left in the spool', {
+        pending: delivery.pending,
+      });
+    }
+  } catch (error) {
+    logger.error('shutdown failed', { detail: describeError(error) });
+  } finally {
+    clearTimeout(guard);
+    delivery.stop();
+    delivery.persistFinal();
+  }
+  return 0;
+}
+
+async function passThrough(api: ExtensionsApi, logger: Logger): Promise<number> {
+  for (let events = 0; events < Number.MAX_SAFE_INTEGER; events++) {
+    let event: NextEvent;
+    try {
+      event = await api.next();
+    } catch (error) {
+      logger.error('event/next failed; exiting', { detail: describeError(error) });
+      return 1;
+    }
+    if (event.eventType === 'SHUTDOWN') return 0;
+  }
+  return 1;
+}
+
+async function fatalNext(
+  error: unknown,
+  api: ExtensionsApi,
+  delivery: Delivery,
+  logger: Logger,
+): Promise<number> {
+  delivery.stop();
+  delivery.persistFinal();
+  const status = error instanceof LifelineError ? error.status : undefined;
+  logger.error('event/next failed; exiting', { detail: describeError(error) });
+  if (status !== undefined && status >= 400 && status < 500) {
+    // Still registered but unable to take events: tell Lambda instead of silently holding invokes.
+    await api.exitError('Extension.NextRejected', describeError(error)).catch(() => 0);
+  }
+  return 1;
+}
+
+function installProcessHandlers(logger: Logger): void {
+  process.on('uncaughtException', (error) => {
+    logger.once('uncaught', 'unexpected error; continuing', { detail: describeError(error) });
+  });
+  process.on('unhandledRejection', (error) => {
+    logger.once('unhandled', 'unexpected rejection; continuing', { detail: describeError(error) });
+  });
+}
+
+function architecture(): string {
+  if (process.arch === 'x64') return 'x86_64';
+  return process.arch;
+}
+
+function short(value: string): string {
+  return value.length > 256 ? value.slice(0, 256) : value;
+}
