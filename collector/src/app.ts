@@ -1,0 +1,157 @@
+import fastifyWebsocket from '@fastify/websocket';
+import { LIVE_CLOSE } from '@lifeline/protocol';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { bearerToken, secretMatches } from './auth.ts';
+import type { CollectorConfig } from './config.ts';
+import { toApiError, UnauthorizedError } from './errors.ts';
+import { type CollectorMetrics, createMetrics } from './metrics.ts';
+import { dbPlugin } from './plugins/db.ts';
+import { eventsRepositoryPlugin } from './plugins/events-repository.ts';
+import { liveHubPlugin } from './plugins/live-hub.ts';
+import { startRetention } from './retention.ts';
+import { healthRoutes } from './routes/health.ts';
+import { ingestRoutes } from './routes/ingest.ts';
+import { liveRoutes } from './routes/live.ts';
+import { queryRoutes } from './routes/queries.ts';
+import { hasDashboard, webRoutes } from './routes/web.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: CollectorConfig;
+    metrics: CollectorMetrics;
+  }
+}
+
+/** Options for {@link buildApp} that are not configuration. */
+export interface BuildAppOptions {
+  /** Fastify logger options; default: pino JSON at `config.logLevel`, with tokens redacted. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** The URL of a request with the `token` query parameter's value removed (it is a secret). */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+}
+
+/** pino options the collector logs with: JSON, never pretty, secrets redacted. */
+export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+  return {
+    level,
+    redact: {
+      paths: ['req.headers.authorization', 'headers.authorization', 'req.query.token'],
+      censor: '[redacted]',
+    },
+    serializers: {
+      req(request: { method: string; url: string; ip?: string; id?: string }) {
+        return { method: request.method, url: redactUrl(request.url), remoteAddress: request.ip };
+      },
+    },
+  };
+}
+
+/**
+ * Builds the collector app (not listening): database, repository, live hub, routes, error handling, retention.
+ * Await `app.ready()` or `app.listen()`; `app.close()` closes live sockets (1001), waits for in-flight requests and
+ * closes the database.
+ */
+export function buildApp(config: CollectorConfig, options: BuildAppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config.logLevel),
+    bodyLimit: config.bodyLimit,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  const metrics = createMetrics();
+  app.decorate('config', config);
+  app.decorate('metrics', metrics);
+
+  app.setErrorHandler((error, request, reply) => {
+    const body = toApiError(error as Error, config.bodyLimit);
+    if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: body.code, statusCode: body.statusCode }, body.message);
+    reply.status(body.statusCode).send(body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (
+      request.method === 'GET' &&
+      !path.startsWith('/v1/') &&
+      path !== '/v1' &&
+      hasDashboard(config.webDir)
+    ) {
+      return reply.sendFile('index.html');
+    }
+    reply.status(404).send({
+      statusCode: 404,
+      code: 'COLLECTOR_ERR_NOT_FOUND',
+      error: 'Not Found',
+      message: `no route ${request.method} ${redactUrl(path)}`,
+    });
+  });
+
+  app.register(fastifyWebsocket, {
+    options: { maxPayload: 4096 },
+    errorHandler(error, socket, request) {
+      request.log.error({ err: error }, 'live socket handler failed');
+      socket.terminate();
+    },
+    preClose: async () => {
+      if (app.hasDecorator('liveHub')) {
+        app.liveHub.closeAll(LIVE_CLOSE.GOING_AWAY, 'collector stopping');
+      }
+      for (const client of app.websocketServer.clients) {
+        client.close(LIVE_CLOSE.GOING_AWAY, 'collector stopping');
+      }
+      await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
+    },
+  });
+  app.register(dbPlugin, { path: config.dbPath });
+  app.register(eventsRepositoryPlugin);
+  app.register(liveHubPlugin, {
+    heartbeatMs: config.liveHeartbeatMs,
+    maxBufferedBytes: config.liveMaxBufferedBytes,
+    maxPendingEvents: config.liveMaxPendingEvents,
+    replayPageSize: config.liveReplayPageSize,
+    metrics,
+  });
+
+  app.register(async (scope) => {
+    if (config.readToken === undefined) return;
+    const readToken = config.readToken;
+    scope.addHook('onRequest', async (request) => {
+      const path = request.url.split('?')[0] ?? '';
+      const isRead = request.method === 'GET' || request.method === 'HEAD';
+      if (!isRead || !path.startsWith('/v1/') || path === '/v1/live') return;
+      if (!secretMatches(bearerToken(request.headers.authorization), readToken)) {
+        throw new UnauthorizedError('read token missing or wrong (Authorization: Bearer <token>)');
+      }
+    });
+    scope.register(queryRoutes, { config });
+  });
+  if (config.readToken === undefined) app.register(queryRoutes, { config });
+  app.register(ingestRoutes, { config, metrics });
+  app.register(liveRoutes, { config });
+  app.register(healthRoutes, { config, metrics });
+  app.register(webRoutes, { webDir: config.webDir });
+
+  app.after(() => {
+    const retention = startRetention(
+      app.repository,
+      {
+        retentionHours: config.retentionHours,
+        retentionMaxMb: config.retentionMaxMb,
+        intervalMs: config.retentionIntervalMs,
+      },
+      metrics,
+      app.log,
+    );
+    app.addHook('preClose', async () => {
+      await retention.stop();
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,220 @@
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Everything the collector needs to run; built once at boot by {@link loadConfig} and never mutated. */
+export interface CollectorConfig {
+  /** Interface to listen on. Non-loopback hosts require {@link CollectorConfig.token}. */
+  host: string;
+  /** TCP port; 0 picks a free one (the real URL is logged as `"msg":"listening"`). */
+  port: number;
+  /** SQLite database file. */
+  dbPath: string;
+  /** Ingest token (`Authorization: Bearer`). Absent: ingest is open (demo mode, loopback only). */
+  token: string | undefined;
+  /** Read token for every `/v1` GET and the live socket. Absent: reads are open. */
+  readToken: string | undefined;
+  /** Built dashboard served at `/`. */
+  webDir: string;
+  /** Largest accepted `POST /v1/events` body, bytes. */
+  bodyLimit: number;
+  /** Environments silent for longer than this (collector clock) are deleted with their events. */
+  retentionHours: number;
+  /** When the database holds more than this, the oldest environments are deleted until it fits. */
+  retentionMaxMb: number;
+  /** An environment without shutdown that sent nothing for this long is reported `lost`. */
+  lostAfterMs: number;
+  /** pino level. */
+  logLevel: string;
+  /** How often retention runs, ms. */
+  retentionIntervalMs: number;
+  /** Heartbeat period of the live socket, ms. */
+  liveHeartbeatMs: number;
+  /** A live client whose socket holds more unsent bytes than this is closed with 4408. */
+  liveMaxBufferedBytes: number;
+  /** A live client that has more live events waiting while it replays than this is closed with 4408. */
+  liveMaxPendingEvents: number;
+  /** Stored events per replay page on the live socket. */
+  liveReplayPageSize: number;
+}
+
+/** Raised for a bad command-line flag or environment variable; the message says which and why. */
+export class ConfigError extends Error {
+  readonly code = 'COLLECTOR_ERR_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The documented default port. */
+export const DEFAULT_PORT = 7460;
+
+const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** Defaults for every field; `dbPath` and `webDir` depend on the working directory and the package location. */
+export function defaultConfig(cwd = process.cwd()): CollectorConfig {
+  return {
+    host: '127.0.0.1',
+    port: DEFAULT_PORT,
+    dbPath: resolve(cwd, 'data', 'lifeline.db'),
+    token: undefined,
+    readToken: undefined,
+    webDir: resolve(packageRoot, '..', 'web', 'dist'),
+    bodyLimit: 1024 * 1024,
+    retentionHours: 24 * 7,
+    retentionMaxMb: 1024,
+    lostAfterMs: 15 * 60 * 1000,
+    logLevel: 'info',
+    retentionIntervalMs: 60_000,
+    liveHeartbeatMs: 10_000,
+    liveMaxBufferedBytes: 8 * 1024 * 1024,
+    liveMaxPendingEvents: 50_000,
+    liveReplayPageSize: 500,
+  };
+}
+
+interface OptionSpec {
+  flag: string;
+  env: string;
+  key: keyof CollectorConfig;
+  kind: 'string' | 'secret' | 'port' | 'positive' | 'integer' | 'path';
+}
+
+const OPTIONS: readonly OptionSpec[] = [
+  { flag: '--host', env: 'LIFELINE_HOST', key: 'host', kind: 'string' },
+  { flag: '--port', env: 'LIFELINE_PORT', key: 'port', kind: 'port' },
+  { flag: '--db', env: 'LIFELINE_DB', key: 'dbPath', kind: 'path' },
+  { flag: '--token', env: 'LIFELINE_TOKEN', key: 'token', kind: 'secret' },
+  { flag: '--read-token', env: 'LIFELINE_READ_TOKEN', key: 'readToken', kind: 'secret' },
+  { flag: '--web-dir', env: 'LIFELINE_WEB_DIR', key: 'webDir', kind: 'path' },
+  { flag: '--body-limit', env: 'LIFELINE_BODY_LIMIT', key: 'bodyLimit', kind: 'integer' },
+  {
+    flag: '--retention-hours',
+    env: 'LIFELINE_RETENTION_HOURS',
+    key: 'retentionHours',
+    kind: 'positive',
+  },
+  {
+    flag: '--retention-max-mb',
+    env: 'LIFELINE_RETENTION_MAX_MB',
+    key: 'retentionMaxMb',
+    kind: 'positive',
+  },
+  { flag: '--lost-after-ms', env: 'LIFELINE_LOST_AFTER_MS', key: 'lostAfterMs', kind: 'positive' },
+  { flag: '--log-level', env: 'LIFELINE_LOG_LEVEL', key: 'logLevel', kind: 'string' },
+];
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Builds the configuration from command-line flags (`--port 0` or `--port=0`), then `LIFELINE_*` environment
+ * variables, then defaults. Flags win over variables. Throws {@link ConfigError} with a sentence naming the bad input.
+ *
+ * @example
+ * const config = loadConfig(process.argv.slice(2), process.env);
+ */
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  cwd = process.cwd(),
+): CollectorConfig {
+  const dataDir = env.LIFELINE_DATA_DIR ? resolve(cwd, env.LIFELINE_DATA_DIR) : undefined;
+  const config = defaultConfig(cwd);
+  if (dataDir) config.dbPath = resolve(dataDir, 'lifeline.db');
+  const fromFlags = parseFlags(argv);
+  for (const spec of OPTIONS) {
+    const fromFlag = fromFlags.get(spec.flag);
+    const raw = fromFlag ?? env[spec.env];
+    if (raw === undefined || (fromFlag === undefined && raw === '')) continue;
+    const source = fromFlag !== undefined ? spec.flag : spec.env;
+    setOption(config, spec, raw, source, cwd);
+  }
+  if (!LOG_LEVELS.includes(config.logLevel)) {
+    throw new ConfigError(
+      `log level must be one of ${LOG_LEVELS.join(', ')}, got "${config.logLevel}"`,
+    );
+  }
+  return Object.freeze(config);
+}
+
+function parseFlags(argv: readonly string[]): Map<string, string> {
+  const known = new Set(OPTIONS.map((option) => option.flag));
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    if (!known.has(flag)) {
+      throw new ConfigError(`unknown option "${flag}"; known: ${[...known].join(', ')}`);
+    }
+    let value: string | undefined;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      i++;
+    }
+    if (value === undefined) throw new ConfigError(`option ${flag} needs a value`);
+    values.set(flag, value);
+  }
+  return values;
+}
+
+function setOption(
+  config: CollectorConfig,
+  spec: OptionSpec,
+  raw: string,
+  source: string,
+  cwd: string,
+): void {
+  const target = config as unknown as Record<string, unknown>;
+  switch (spec.kind) {
+    case 'string':
+      if (raw.trim() === '') throw new ConfigError(`${source} must not be empty`);
+      target[spec.key] = raw.trim();
+      return;
+    case 'secret':
+      if (raw.length < 8) throw new ConfigError(`${source} must be at least 8 characters long`);
+      target[spec.key] = raw;
+      return;
+    case 'path':
+      if (raw.trim() === '') throw new ConfigError(`${source} must not be empty`);
+      target[spec.key] = isAbsolute(raw) ? raw : resolve(cwd, raw);
+      return;
+    case 'port': {
+      const port = parseNumber(raw, source);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new ConfigError(`${source} must be an integer from 0 to 65535, got "${raw}"`);
+      }
+      target[spec.key] = port;
+      return;
+    }
+    case 'integer': {
+      const value = parseNumber(raw, source);
+      if (!Number.isSafeInteger(value) || value < 1) {
+        throw new ConfigError(`${source} must be a positive integer, got "${raw}"`);
+      }
+      target[spec.key] = value;
+      return;
+    }
+    case 'positive': {
+      const value = parseNumber(raw, source);
+      if (!(value > 0)) throw new ConfigError(`${source} must be a positive number, got "${raw}"`);
+      target[spec.key] = value;
+      return;
+    }
+  }
+}
+
+function parseNumber(raw: string, source: string): number {
+  const value = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(value)) {
+    throw new ConfigError(`${source} must be a number, got "${raw}"`);
+  }
+  return value;
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost: the only hosts where an open ingest endpoint is acceptable. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(?:\.\d{1,3}){3}$/.test(bare);
+}

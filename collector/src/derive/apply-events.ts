@@ -1,0 +1,223 @@
+import type { LifelineEvent, PlatformEvent } from '@lifeline/protocol';
+import {
+  type EnvironmentFacts,
+  type EnvironmentModel,
+  type InvocationFacts,
+  newEnvironmentFacts,
+  newInvocationFacts,
+} from './facts.ts';
+import { invocationStatus } from './invocation-status.ts';
+import { metricsOf, numberField, recordObject, spanDuration, textField } from './record-fields.ts';
+
+/**
+ * The requestIds whose invocation rows `events` touch: the caller loads these (and the environment's last invoke)
+ * into the model before {@link applyEvents}.
+ */
+export function requestIdsOf(events: readonly LifelineEvent[]): Set<string> {
+  const ids = new Set<string>();
+  for (const event of events) {
+    const id = requestIdOf(event);
+    if (id !== null) ids.add(id);
+  }
+  return ids;
+}
+
+/**
+ * Folds new events of ONE environment into its derived model and returns the new model; the input is not modified.
+ *
+ * Order does not matter: every field is either a fact set by exactly one kind of event, a min/max/sum, or recomputed
+ * from such facts, so applying the same set of events in any order, in any split into batches, gives the same
+ * result. The caller guarantees each event is applied once (the events table's unique id does that) and that the
+ * model holds the stored invocations of {@link requestIdsOf}(events) and of `env.lastInvokeRequestId`.
+ */
+export function applyEvents(
+  model: EnvironmentModel | undefined,
+  events: readonly LifelineEvent[],
+  receivedAt: number,
+): EnvironmentModel {
+  const first = events[0];
+  if (first === undefined) {
+    if (model === undefined) throw new Error('applyEvents needs a model or at least one event');
+    return model;
+  }
+  const env: EnvironmentFacts = model
+    ? { ...model.env }
+    : newEnvironmentFacts(first.envId, first.time, first.seq, receivedAt);
+  const invocations = new Map<string, InvocationFacts>();
+  for (const [id, invocation] of model?.invocations ?? []) invocations.set(id, { ...invocation });
+  const touched = new Set<string>();
+  const previousLast = env.lastInvokeRequestId;
+
+  const invocation = (requestId: string): InvocationFacts => {
+    touched.add(requestId);
+    let found = invocations.get(requestId);
+    if (found === undefined) {
+      found = newInvocationFacts(env.envId, requestId);
+      invocations.set(requestId, found);
+    }
+    return found;
+  };
+
+  for (const event of events) {
+    env.eventCount += 1;
+    env.firstActivityAt = Math.min(env.firstActivityAt, event.time);
+    env.lastActivityAt = Math.max(env.lastActivityAt, event.time);
+    env.lastSeq = Math.max(env.lastSeq, event.seq);
+    env.firstReceivedAt = Math.min(env.firstReceivedAt, receivedAt);
+    env.lastReceivedAt = Math.max(env.lastReceivedAt, receivedAt);
+    switch (event.type) {
+      case 'register':
+        env.functionName = event.functionName;
+        env.functionVersion = event.functionVersion;
+        env.handler = event.handler;
+        env.memorySizeMb = event.memorySizeMb;
+        env.runtime = event.runtime ?? null;
+        env.architecture = event.architecture;
+        env.region = event.region ?? null;
+        env.accountId = event.accountId ?? null;
+        env.initializationType = event.initializationType;
+        env.sandboxId = event.sandboxId ?? null;
+        env.previousEnvId = event.previousEnvId ?? null;
+        env.telemetry = event.telemetry ?? null;
+        env.registeredAt = event.time;
+        env.startToRegisteredMs = event.startToRegisteredMs;
+        break;
+      case 'invoke': {
+        const target = invocation(event.requestId);
+        if (target.startedAt === null) env.invokeCount += 1;
+        target.seq = event.seq;
+        target.startedAt = event.time;
+        target.deadlineMs = event.deadlineMs;
+        target.invokedFunctionArn = event.invokedFunctionArn;
+        target.traceId = event.traceId ?? null;
+        if (env.lastInvokeSeq === null || event.seq > env.lastInvokeSeq) {
+          env.lastInvokeSeq = event.seq;
+          env.lastInvokeRequestId = event.requestId;
+        }
+        break;
+      }
+      case 'shutdown':
+        if (env.shutdownAt === null || event.time < env.shutdownAt) {
+          env.shutdownReason = event.shutdownReason;
+          env.shutdownAt = event.time;
+          env.shutdownDeadlineMs = event.deadlineMs;
+          env.shutdownReceivedAt = receivedAt;
+        }
+        break;
+      case 'exit':
+        env.exitedAt = event.time;
+        env.exitShutdownMs = event.shutdownMs ?? null;
+        break;
+      case 'dropped':
+        env.droppedEvents = Math.min(env.droppedEvents + event.count, Number.MAX_SAFE_INTEGER);
+        break;
+      case 'platform':
+        applyPlatform(env, event, invocation);
+        break;
+    }
+  }
+
+  const recompute = new Set(touched);
+  if (previousLast !== null) recompute.add(previousLast);
+  if (env.lastInvokeRequestId !== null) recompute.add(env.lastInvokeRequestId);
+  for (const requestId of recompute) {
+    const target = invocations.get(requestId);
+    if (target === undefined) continue;
+    const status = invocationStatus(target, env);
+    if (status !== target.status) {
+      env.errorCount += isError(status) - isError(target.status);
+      env.timeoutCount += isTimeout(status) - isTimeout(target.status);
+      target.status = status;
+      touched.add(requestId);
+    }
+    if (requestId === env.lastInvokeRequestId) {
+      env.lastInvokeStatus = status;
+      env.lastInvokeEndAt = target.runtimeDoneAt ?? target.startedAt;
+    }
+  }
+
+  return { env, invocations };
+}
+
+function applyPlatform(
+  env: EnvironmentFacts,
+  event: PlatformEvent,
+  invocation: (requestId: string) => InvocationFacts,
+): void {
+  const record = recordObject(event.record);
+  const at = event.recordTime;
+  switch (event.recordType) {
+    case 'platform.initStart':
+      if (env.initStartAt === null || at >= env.initStartAt) {
+        env.initStartAt = at;
+        env.initPhase = textField(record, 'phase') ?? env.initPhase;
+      }
+      return;
+    case 'platform.initRuntimeDone':
+      if (env.initRuntimeDoneAt === null || at >= env.initRuntimeDoneAt) {
+        env.initRuntimeDoneAt = at;
+        env.initRuntimeDoneStatus = textField(record, 'status');
+      }
+      return;
+    case 'platform.initReport':
+      if (env.initReportAt === null || at >= env.initReportAt) {
+        env.initReportAt = at;
+        env.initReportStatus = textField(record, 'status');
+        env.initReportDurationMs = numberField(metricsOf(record), 'durationMs');
+        env.initPhase = textField(record, 'phase') ?? env.initPhase;
+      }
+      return;
+  }
+  const requestId = textField(record, 'requestId');
+  if (requestId === null || requestId === '') return;
+  switch (event.recordType) {
+    case 'platform.start':
+      invocation(requestId).platformStartAt = at;
+      return;
+    case 'platform.runtimeDone': {
+      const target = invocation(requestId);
+      target.runtimeDoneAt = at;
+      target.runtimeDoneStatus = textField(record, 'status') ?? 'error';
+      target.runtimeDoneDurationMs = numberField(metricsOf(record), 'durationMs');
+      target.runtimeDoneErrorType = textField(record, 'errorType');
+      return;
+    }
+    case 'platform.report': {
+      const target = invocation(requestId);
+      const metrics = metricsOf(record);
+      target.reportAt = at;
+      target.reportStatus = textField(record, 'status') ?? 'error';
+      target.reportDurationMs = numberField(metrics, 'durationMs');
+      target.billedDurationMs = numberField(metrics, 'billedDurationMs');
+      target.memorySizeMb = numberField(metrics, 'memorySizeMB');
+      target.maxMemoryUsedMb = numberField(metrics, 'maxMemoryUsedMB');
+      target.initDurationMs = numberField(metrics, 'initDurationMs');
+      target.extensionOverheadMs = spanDuration(record, 'extensionOverhead');
+      target.reportErrorType = textField(record, 'errorType');
+      if (target.initDurationMs !== null) env.reportInitDurationMs = target.initDurationMs;
+      return;
+    }
+  }
+}
+
+function requestIdOf(event: LifelineEvent): string | null {
+  if (event.type === 'invoke') return event.requestId;
+  if (event.type !== 'platform') return null;
+  if (
+    event.recordType !== 'platform.start' &&
+    event.recordType !== 'platform.runtimeDone' &&
+    event.recordType !== 'platform.report'
+  ) {
+    return null;
+  }
+  const requestId = textField(recordObject(event.record), 'requestId');
+  return requestId === null || requestId === '' ? null : requestId;
+}
+
+function isError(status: string): number {
+  return status === 'error' || status === 'failure' ? 1 : 0;
+}
+
+function isTimeout(status: string): number {
+  return status === 'timeout' ? 1 : 0;
+}

@@ -1,0 +1,30 @@
+import type { EnvironmentState } from '@lifeline/protocol';
+import type { EnvironmentFacts } from './facts.ts';
+
+/**
+ * The state of an environment at collector time `now`. Only collector times are compared with `now` (receive
+ * times); event-clock values only ever meet other event-clock values. The events repository evaluates the same
+ * rules in SQL for the `state` filter; keep both in step.
+ */
+export function environmentState(
+  env: EnvironmentFacts,
+  now: number,
+  lostAfterMs: number,
+): EnvironmentState {
+  if (env.exitedAt !== null) return 'ended';
+  if (env.shutdownAt !== null) {
+    const budget = Math.max(0, (env.shutdownDeadlineMs ?? env.shutdownAt) - env.shutdownAt);
+    return (env.shutdownReceivedAt ?? now) + budget < now ? 'ended' : 'shutting-down';
+  }
+  if (now - env.lastReceivedAt > lostAfterMs) return 'lost';
+  if (env.lastInvokeStatus === 'running') return 'active';
+  if (env.invokeCount === 0 && env.initReportAt === null && env.initRuntimeDoneAt === null) {
+    return 'initializing';
+  }
+  return 'idle';
+}
+
+/** True while the environment still exists (not ended, not lost). */
+export function isAlive(state: EnvironmentState): boolean {
+  return state !== 'ended' && state !== 'lost';
+}

@@ -1,0 +1,179 @@
+/**
+ * What the collector stores per environment and per invocation: facts taken from events, nothing computed against
+ * the collector's clock except the receive times. Field names are the SQLite column names (migrations/001-init.sql).
+ */
+
+/** Derived row of one execution environment. Null fields are facts no event has told yet. */
+export interface EnvironmentFacts {
+  envId: string;
+  functionName: string | null;
+  functionVersion: string | null;
+  handler: string | null;
+  memorySizeMb: number | null;
+  runtime: string | null;
+  architecture: string | null;
+  region: string | null;
+  accountId: string | null;
+  initializationType: string | null;
+  sandboxId: string | null;
+  previousEnvId: string | null;
+  telemetry: string | null;
+  /** Extension clock. */
+  registeredAt: number | null;
+  startToRegisteredMs: number | null;
+  /** Platform clock. */
+  initStartAt: number | null;
+  initRuntimeDoneAt: number | null;
+  initRuntimeDoneStatus: string | null;
+  initReportAt: number | null;
+  initReportStatus: string | null;
+  initReportDurationMs: number | null;
+  /** initDurationMs of the first invoke's platform.report, used when no initReport arrived. */
+  reportInitDurationMs: number | null;
+  initPhase: string | null;
+  invokeCount: number;
+  /** Invocations whose status is error or failure. */
+  errorCount: number;
+  timeoutCount: number;
+  /** Extension clock: min and max event time. */
+  firstActivityAt: number;
+  lastActivityAt: number;
+  lastSeq: number;
+  eventCount: number;
+  droppedEvents: number;
+  /** The invoke with the highest seq: the one a timeout or failure shutdown interrupts. */
+  lastInvokeSeq: number | null;
+  lastInvokeRequestId: string | null;
+  lastInvokeStatus: string | null;
+  /** End of the last invoke: its platform.runtimeDone, else its start (for idle time before shutdown). */
+  lastInvokeEndAt: number | null;
+  shutdownReason: string | null;
+  /** Extension clock. */
+  shutdownAt: number | null;
+  shutdownDeadlineMs: number | null;
+  /** Collector clock: commit time of the shutdown event. */
+  shutdownReceivedAt: number | null;
+  exitedAt: number | null;
+  exitShutdownMs: number | null;
+  /** Collector clock. */
+  firstReceivedAt: number;
+  lastReceivedAt: number;
+}
+
+/** Derived row of one invocation, keyed by (envId, requestId). */
+export interface InvocationFacts {
+  envId: string;
+  requestId: string;
+  /** Seq of the invoke event. */
+  seq: number | null;
+  /** Extension clock. */
+  startedAt: number | null;
+  deadlineMs: number | null;
+  invokedFunctionArn: string | null;
+  traceId: string | null;
+  /** Platform clock. */
+  platformStartAt: number | null;
+  runtimeDoneAt: number | null;
+  runtimeDoneStatus: string | null;
+  runtimeDoneDurationMs: number | null;
+  runtimeDoneErrorType: string | null;
+  reportAt: number | null;
+  reportStatus: string | null;
+  reportDurationMs: number | null;
+  billedDurationMs: number | null;
+  memorySizeMb: number | null;
+  maxMemoryUsedMb: number | null;
+  initDurationMs: number | null;
+  extensionOverheadMs: number | null;
+  reportErrorType: string | null;
+  /** Last computed InvocationStatus (see invocationStatus). */
+  status: string;
+}
+
+/** An environment with the invocations a batch touches (plus its last invoke), as the derivation works on it. */
+export interface EnvironmentModel {
+  env: EnvironmentFacts;
+  invocations: Map<string, InvocationFacts>;
+}
+
+/** A fresh environment row for the first event seen of `envId`. */
+export function newEnvironmentFacts(
+  envId: string,
+  firstTime: number,
+  firstSeq: number,
+  receivedAt: number,
+): EnvironmentFacts {
+  return {
+    envId,
+    functionName: null,
+    functionVersion: null,
+    handler: null,
+    memorySizeMb: null,
+    runtime: null,
+    architecture: null,
+    region: null,
+    accountId: null,
+    initializationType: null,
+    sandboxId: null,
+    previousEnvId: null,
+    telemetry: null,
+    registeredAt: null,
+    startToRegisteredMs: null,
+    initStartAt: null,
+    initRuntimeDoneAt: null,
+    initRuntimeDoneStatus: null,
+    initReportAt: null,
+    initReportStatus: null,
+    initReportDurationMs: null,
+    reportInitDurationMs: null,
+    initPhase: null,
+    invokeCount: 0,
+    errorCount: 0,
+    timeoutCount: 0,
+    firstActivityAt: firstTime,
+    lastActivityAt: firstTime,
+    lastSeq: firstSeq,
+    eventCount: 0,
+    droppedEvents: 0,
+    lastInvokeSeq: null,
+    lastInvokeRequestId: null,
+    lastInvokeStatus: null,
+    lastInvokeEndAt: null,
+    shutdownReason: null,
+    shutdownAt: null,
+    shutdownDeadlineMs: null,
+    shutdownReceivedAt: null,
+    exitedAt: null,
+    exitShutdownMs: null,
+    firstReceivedAt: receivedAt,
+    lastReceivedAt: receivedAt,
+  };
+}
+
+/** A fresh invocation row for the first event seen of `requestId`. */
+export function newInvocationFacts(envId: string, requestId: string): InvocationFacts {
+  return {
+    envId,
+    requestId,
+    seq: null,
+    startedAt: null,
+    deadlineMs: null,
+    invokedFunctionArn: null,
+    traceId: null,
+    platformStartAt: null,
+    runtimeDoneAt: null,
+    runtimeDoneStatus: null,
+    runtimeDoneDurationMs: null,
+    runtimeDoneErrorType: null,
+    reportAt: null,
+    reportStatus: null,
+    reportDurationMs: null,
+    billedDurationMs: null,
+    memorySizeMb: null,
+    maxMemoryUsedMb: null,
+    initDurationMs: null,
+    extensionOverheadMs: null,
+    reportErrorType: null,
+    status: 'running',
+  };
+}

@@ -1,0 +1,47 @@
+import type { InvocationStatus } from '@lifeline/protocol';
+import type { EnvironmentFacts, InvocationFacts } from './facts.ts';
+
+/**
+ * Status of an invocation from its facts and its environment's: the platform's own status (platform.report, else
+ * platform.runtimeDone) when known; otherwise, for the environment's last invoke, what its shutdown says (a `timeout`
+ * reset means it timed out, a `failure` reset that it failed); otherwise still running.
+ */
+export function invocationStatus(
+  invocation: InvocationFacts,
+  env: EnvironmentFacts,
+): InvocationStatus {
+  const reported = invocation.reportStatus ?? invocation.runtimeDoneStatus;
+  if (reported !== null) return platformStatus(reported);
+  if (env.shutdownReason !== null && env.lastInvokeRequestId === invocation.requestId) {
+    const reason = shutdownKind(env.shutdownReason);
+    if (reason === 'timeout') return 'timeout';
+    if (reason === 'failure') return 'failure';
+  }
+  return 'running';
+}
+
+/** Maps a Telemetry API status to an invocation status; unknown values count as errors. */
+export function platformStatus(status: string): InvocationStatus {
+  switch (status.toLowerCase()) {
+    case 'success':
+      return 'success';
+    case 'timeout':
+      return 'timeout';
+    case 'failure':
+      return 'failure';
+    default:
+      return 'error';
+  }
+}
+
+/**
+ * Normalises a shutdown reason for comparisons: production sends spindown|timeout|failure, the RIE
+ * SandboxTerminated|Timeout|ReleaseFail (docs/lambda-extensions-api.md §2.3.3).
+ */
+export function shutdownKind(reason: string): 'spindown' | 'timeout' | 'failure' | 'other' {
+  const lower = reason.toLowerCase();
+  if (lower === 'spindown' || lower === 'sandboxterminated') return 'spindown';
+  if (lower === 'timeout') return 'timeout';
+  if (lower === 'failure' || lower === 'releasefail') return 'failure';
+  return 'other';
+}

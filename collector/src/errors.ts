@@ -1,0 +1,140 @@
+import createError from '@fastify/error';
+import type { ApiError, ValidationIssue } from '@lifeline/protocol';
+
+/** 401: ingest or read token missing or wrong. */
+export const UnauthorizedError = createError('COLLECTOR_ERR_UNAUTHORIZED', '%s', 401);
+/** 400: the batch does not match the wire format; `details` says which event and field. */
+export const InvalidBatchError = createError('COLLECTOR_ERR_INVALID_BATCH', '%s', 400);
+/** 400: the body is not JSON (or is JSON a secure parser refuses, e.g. `__proto__` keys). */
+export const InvalidJsonError = createError('COLLECTOR_ERR_INVALID_JSON', '%s', 400);
+/** 400: a query parameter is malformed. */
+export const BadQueryError = createError('COLLECTOR_ERR_BAD_QUERY', '%s', 400);
+/** 404: no such resource. */
+export const NotFoundError = createError('COLLECTOR_ERR_NOT_FOUND', '%s', 404);
+/** 413: the body is larger than the configured limit. */
+export const BodyTooLargeError = createError('COLLECTOR_ERR_BODY_TOO_LARGE', '%s', 413);
+/** 415: the body is not `application/json`. */
+export const UnsupportedMediaTypeError = createError(
+  'COLLECTOR_ERR_UNSUPPORTED_MEDIA_TYPE',
+  '%s',
+  415,
+);
+
+/** An error carrying ingest validation details for the ApiError body. */
+export interface ErrorWithDetails extends Error {
+  details?: ApiError['details'];
+}
+
+/** Builds the 400 for an invalid batch: the message names the first bad event and field, details list them all. */
+export function invalidBatch(issues: readonly ValidationIssue[]): ErrorWithDetails {
+  const first = issues[0];
+  const where =
+    first === undefined
+      ? 'the batch'
+      : first.index === undefined
+        ? `${first.path}`
+        : `event ${first.index} field ${first.path}`;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more issue(s), see details)` : '';
+  const error: ErrorWithDetails = new InvalidBatchError(
+    `invalid batch: ${where} ${first?.message ?? 'is invalid'}${more}`,
+  );
+  error.details = issues.map((issue) => ({
+    ...(issue.index === undefined ? {} : { index: issue.index }),
+    path: issue.path,
+    message: issue.message,
+  }));
+  return error;
+}
+
+interface FastifyLikeError extends Error {
+  code?: string;
+  statusCode?: number;
+  validation?: unknown;
+  validationContext?: string;
+  details?: ApiError['details'];
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/**
+ * Maps any error thrown while handling a request to the protocol's ApiError shape. Fastify's own parser errors get
+ * collector codes and clear messages; anything unexpected becomes a 500 whose message is hidden.
+ */
+export function toApiError(error: FastifyLikeError, bodyLimit: number): ApiError {
+  const mapped = mapFastifyError(error, bodyLimit);
+  const statusCode = mapped.statusCode;
+  return {
+    statusCode,
+    code: mapped.code,
+    error: STATUS_TEXT[statusCode] ?? 'Error',
+    message: mapped.message,
+    ...(error.details ? { details: error.details } : {}),
+  };
+}
+
+function mapFastifyError(
+  error: FastifyLikeError,
+  bodyLimit: number,
+): { statusCode: number; code: string; message: string } {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return {
+        statusCode: 413,
+        code: 'COLLECTOR_ERR_BODY_TOO_LARGE',
+        message: `body is larger than the limit of ${bodyLimit} bytes; send smaller batches`,
+      };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_TYPE':
+      return {
+        statusCode: 415,
+        code: 'COLLECTOR_ERR_UNSUPPORTED_MEDIA_TYPE',
+        message: 'body must be application/json',
+      };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return {
+        statusCode: 400,
+        code: 'COLLECTOR_ERR_INVALID_JSON',
+        message: 'body is empty; expected {"events":[...]}',
+      };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return {
+        statusCode: 400,
+        code: 'COLLECTOR_ERR_INVALID_JSON',
+        message: `body is not valid JSON: ${error.message}`,
+      };
+    case 'FST_ERR_VALIDATION':
+      return {
+        statusCode: 400,
+        code: 'COLLECTOR_ERR_BAD_QUERY',
+        message: `bad request: ${error.message}`,
+      };
+  }
+  const statusCode = error.statusCode ?? 500;
+  if (statusCode >= 500) {
+    return { statusCode: 500, code: 'COLLECTOR_ERR_INTERNAL', message: 'internal error' };
+  }
+  if (error.code?.startsWith('COLLECTOR_ERR_')) {
+    return { statusCode, code: error.code, message: error.message };
+  }
+  if (error instanceof SyntaxError || /prototype|constructor/i.test(error.message)) {
+    return {
+      statusCode: 400,
+      code: 'COLLECTOR_ERR_INVALID_JSON',
+      message: `body is not valid JSON: ${error.message}`,
+    };
+  }
+  return {
+    statusCode,
+    code:
+      statusCode === 400 ? 'COLLECTOR_ERR_BAD_REQUEST' : (error.code ?? 'COLLECTOR_ERR_REQUEST'),
+    message: error.message,
+  };
+}

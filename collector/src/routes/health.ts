@@ -1,0 +1,37 @@
+import { statSync } from 'node:fs';
+import type { FastifyPluginAsync } from 'fastify';
+import type { CollectorConfig } from '../config.ts';
+import { type CollectorMetrics, renderMetrics } from '../metrics.ts';
+
+/** Options of {@link healthRoutes}. */
+export interface HealthRoutesOptions {
+  config: CollectorConfig;
+  metrics: CollectorMetrics;
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** `GET /healthz` (the database answers) and `GET /metrics` (Prometheus text). */
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, options) => {
+  const { config, metrics } = options;
+
+  app.get('/healthz', async () => ({ status: 'ok', head: app.repository.head() }));
+
+  app.get('/metrics', async (_request, reply) => {
+    const counts = app.repository.counts();
+    reply.type('text/plain; version=0.0.4; charset=utf-8');
+    return renderMetrics(metrics, {
+      liveClients: app.liveHub.clientCount(),
+      dbSizeBytes: fileSize(config.dbPath) + fileSize(`${config.dbPath}-wal`),
+      storedEvents: counts.events,
+      environments: counts.environments,
+      headCursor: app.repository.head(),
+    });
+  });
+};

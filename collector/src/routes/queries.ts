@@ -1,0 +1,117 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ENVIRONMENT_STATES } from '@lifeline/protocol';
+import { Type } from 'typebox';
+import type { CollectorConfig } from '../config.ts';
+import { BadQueryError, NotFoundError } from '../errors.ts';
+import { BadCursorError } from '../plugins/events-repository.ts';
+import { EpochMs, FunctionName, Limit, PageCursor } from './query-schemas.ts';
+
+/** Options of {@link queryRoutes}. */
+export interface QueryRoutesOptions {
+  config: CollectorConfig;
+}
+
+const Text = Type.String({ minLength: 1, maxLength: 256 });
+
+const EnvironmentsQuery = Type.Object({
+  function: Type.Optional(FunctionName),
+  state: Type.Optional(Type.Enum(ENVIRONMENT_STATES)),
+  from: Type.Optional(EpochMs),
+  to: Type.Optional(EpochMs),
+  cursor: Type.Optional(PageCursor),
+  limit: Limit,
+});
+
+const InvocationsQuery = Type.Object({
+  function: Type.Optional(FunctionName),
+  envId: Type.Optional(Text),
+  from: Type.Optional(EpochMs),
+  to: Type.Optional(EpochMs),
+  cursor: Type.Optional(PageCursor),
+  limit: Limit,
+});
+
+const ShutdownsQuery = Type.Object({
+  function: Type.Optional(FunctionName),
+  version: Type.Optional(Text),
+  reason: Type.Optional(Text),
+  from: Type.Optional(EpochMs),
+  to: Type.Optional(EpochMs),
+  cursor: Type.Optional(PageCursor),
+  limit: Limit,
+});
+
+const FunctionsQuery = Type.Object({ cursor: Type.Optional(PageCursor), limit: Limit });
+
+/** Cursors in the API are strings; `/v1/events` takes the numeric event cursor. */
+const EventsQuery = Type.Object({
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
+});
+
+const EnvironmentParams = Type.Object({ envId: Type.String({ minLength: 1, maxLength: 200 }) });
+
+/** The read API: `GET /v1/functions|environments|environments/:envId|invocations|shutdowns|events`. */
+export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async (app, options) => {
+  const { lostAfterMs } = options.config;
+  const paged = <T>(read: () => T): T => {
+    try {
+      return read();
+    } catch (error) {
+      if (error instanceof BadCursorError) throw new BadQueryError(error.message);
+      throw error;
+    }
+  };
+  const range = (from: number | undefined, to: number | undefined) => {
+    if (from !== undefined && to !== undefined && from > to) {
+      throw new BadQueryError('from must not be later than to');
+    }
+  };
+
+  app.get('/v1/functions', { schema: { querystring: FunctionsQuery } }, async (request) =>
+    paged(() => app.repository.listFunctions({ ...request.query, now: Date.now(), lostAfterMs })),
+  );
+
+  app.get('/v1/environments', { schema: { querystring: EnvironmentsQuery } }, async (request) => {
+    const { function: functionName, ...rest } = request.query;
+    range(rest.from, rest.to);
+    return paged(() =>
+      app.repository.listEnvironments({ ...rest, functionName, now: Date.now(), lostAfterMs }),
+    );
+  });
+
+  app.get('/v1/environments/:envId', { schema: { params: EnvironmentParams } }, async (request) => {
+    const detail = app.repository.environmentDetail(request.params.envId, Date.now(), lostAfterMs);
+    if (detail === null) throw new NotFoundError(`no environment ${request.params.envId}`);
+    return detail;
+  });
+
+  app.get('/v1/invocations', { schema: { querystring: InvocationsQuery } }, async (request) => {
+    const { function: functionName, ...rest } = request.query;
+    range(rest.from, rest.to);
+    return paged(() =>
+      app.repository.listInvocations({ ...rest, functionName, now: Date.now(), lostAfterMs }),
+    );
+  });
+
+  app.get('/v1/shutdowns', { schema: { querystring: ShutdownsQuery } }, async (request) => {
+    const { function: functionName, ...rest } = request.query;
+    range(rest.from, rest.to);
+    return paged(() =>
+      app.repository.listShutdowns({ ...rest, functionName, now: Date.now(), lostAfterMs }),
+    );
+  });
+
+  app.get('/v1/events', { schema: { querystring: EventsQuery } }, async (request, reply) => {
+    const { after = 0, limit } = request.query;
+    const rows = app.repository.eventsAfter(after, limit);
+    const last = rows[rows.length - 1];
+    const nextCursor = rows.length === limit && last !== undefined ? `"${last.cursor}"` : 'null';
+    // Stored bodies are sent verbatim instead of being parsed and serialised again.
+    const items = rows
+      .map((row) => `{"cursor":${row.cursor},"receivedAt":${row.receivedAt},"event":${row.body}}`)
+      .join(',');
+    reply.type('application/json; charset=utf-8');
+    return `{"items":[${items}],"nextCursor":${nextCursor}}`;
+  });
+};
