@@ -101,12 +101,14 @@ describe('Lifeline', () => {
 
     it('reaches functions in nested stacks through a stack parameter', () => {
       const fn = resourceByPrefix(nestedTemplate, 'AWS::Lambda::Function', 'NestedFn');
-      expect(fn.Properties?.Layers).toEqual([{ Ref: expect.stringMatching(/Lifeline/) }]);
+      const layers = fn.Properties?.Layers as { Ref: string }[] | undefined;
+      expect(layers).toEqual([{ Ref: expect.stringMatching(/Lifeline/) }]);
+      const parameter = String(layers?.[0]?.Ref);
       expect(envOf(fn).LIFELINE_COLLECTOR_URL).toBe(COLLECTOR_URL);
       expect(envOf(fn).LIFELINE_TOKEN).toBeDefined();
       template.hasResourceProperties('AWS::CloudFormation::Stack', {
         Parameters: Match.objectLike({
-          [String((fn.Properties?.Layers?.[0] as { Ref: string }).Ref)]: { Ref: layerId },
+          [parameter]: { Ref: layerId },
         }),
       });
     });
