@@ -33,7 +33,7 @@ export class FakeRuntimeApi {
   #waiters = new Set<() => void>();
 
   get address(): string {
-    return `127.0.0.1:${(this.#server?.address() as AddressInfo).port}`;
+    return `127.0.0.1:${(this.#server!.address() as AddressInfo).port}`;
   }
 
   /** Calls to one path suffix (e.g. `event/next`). */

@@ -1,0 +1,51 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { buildLayer, LAUNCHER } from '../build.ts';
+import { readZip } from './helpers/zip-reader.ts';
+
+describe('buildLayer', () => {
+  it('produces a layer zip with the launcher (executable) and one bundle, reproducibly', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lifeline-build-'));
+    onTestFinished(() => rmSync(out, { recursive: true, force: true }));
+    const first = await buildLayer(out);
+    const firstZip = readFileSync(first.zip);
+    const entries = readZip(firstZip);
+    expect(entries.map((entry) => [entry.name, (entry.mode & 0o777).toString(8)])).toEqual([
+      ['extensions/', '755'],
+      ['extensions/lifeline', '755'],
+      ['lifeline/', '755'],
+      ['lifeline/index.mjs', '644'],
+    ]);
+    expect(entries[1]?.data.toString('utf8')).toBe(LAUNCHER);
+    expect(entries[3]?.data.equals(readFileSync(first.bundle))).toBe(true);
+    expect(statSync(first.launcher).mode & 0o111).toBe(0o111);
+    const bundle = readFileSync(first.bundle, 'utf8');
+    expect(bundle).not.toContain('typebox');
+    expect(bundle).not.toMatch(/require\(["']undici/);
+
+    const second = await buildLayer(out);
+    expect(readFileSync(second.zip).equals(firstZip)).toBe(true);
+  });
+
+  it('runs the launcher with NODE_OPTIONS cleared when started from any directory', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lifeline-build-'));
+    onTestFinished(() => rmSync(out, { recursive: true, force: true }));
+    const layer = await buildLayer(out);
+    let output = '';
+    try {
+      execFileSync(layer.launcher, [], {
+        cwd: tmpdir(),
+        env: { PATH: process.env.PATH, NODE_OPTIONS: '--require /nonexistent.cjs' },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      output = String((error as { stdout?: string }).stdout);
+      expect((error as { status?: number }).status).toBe(1);
+    }
+    expect(output).toContain('AWS_LAMBDA_RUNTIME_API is not set');
+  });
+});

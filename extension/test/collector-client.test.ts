@@ -1,0 +1,121 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { CollectorClient, interpret } from '../src/collector-client.ts';
+import { startReceiver } from './helpers/receiver.ts';
+
+const body = (...ids: string[]) =>
+  JSON.stringify({
+    events: ids.map((id, seq) => ({
+      id,
+      envId: 'e',
+      seq,
+      time: 1,
+      type: 'shutdown',
+      shutdownReason: 'x',
+      deadlineMs: 1,
+    })),
+  });
+
+describe('CollectorClient', () => {
+  it('sends the batch with the bearer token and reads the ack when the collector is up', async () => {
+    const receiver = await startReceiver(onTestFinished);
+    const client = new CollectorClient({ url: receiver.url, token: 'tok' });
+    onTestFinished(() => client.close());
+    expect(await client.send(body('e:0', 'e:1'), 2000)).toEqual({
+      kind: 'ack',
+      accepted: 2,
+      duplicates: 0,
+    });
+    expect(await client.send(body('e:1'), 2000)).toEqual({
+      kind: 'ack',
+      accepted: 0,
+      duplicates: 1,
+    });
+    expect(receiver.batches[0]).toMatchObject({
+      authorization: 'Bearer tok',
+      contentType: 'application/json',
+    });
+  });
+
+  it('asks for a retry when the collector is down, failing or too slow', async () => {
+    const receiver = await startReceiver(onTestFinished);
+    const client = new CollectorClient({ url: receiver.url, token: undefined });
+    onTestFinished(() => client.close());
+    receiver.mode = { kind: 'status', status: 503 };
+    expect(await client.send(body('e:0'), 2000)).toMatchObject({ kind: 'retry', status: 503 });
+    receiver.mode = { kind: 'slow', delayMs: 1000 };
+    expect(await client.send(body('e:0'), 100)).toMatchObject({ kind: 'retry', status: undefined });
+    await receiver.down();
+    expect(await client.send(body('e:0'), 2000)).toMatchObject({ kind: 'retry' });
+  });
+
+  it('retries once on a fresh connection when the kept-alive socket was reset', async () => {
+    let requests = 0;
+    const server = createServer((req, res) => {
+      requests++;
+      req.resume();
+      req.on('end', () => {
+        if (requests === 2) {
+          req.socket.destroy();
+          return;
+        }
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('{"accepted":1,"duplicates":0}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    onTestFinished(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const client = new CollectorClient({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      token: undefined,
+    });
+    onTestFinished(() => client.close());
+    expect(await client.send(body('e:0'), 2000)).toMatchObject({ kind: 'ack' });
+    expect(await client.send(body('e:1'), 2000)).toMatchObject({ kind: 'ack' });
+    expect(requests).toBe(3);
+  });
+});
+
+describe('interpret', () => {
+  it('maps statuses to ack, rejected and retry', () => {
+    expect(interpret(200, '{"accepted":3,"duplicates":1}')).toEqual({
+      kind: 'ack',
+      accepted: 3,
+      duplicates: 1,
+    });
+    expect(interpret(202, 'not json')).toEqual({ kind: 'ack', accepted: 0, duplicates: 0 });
+    expect(interpret(401, '')).toMatchObject({
+      kind: 'rejected',
+      status: 401,
+      badIndexes: undefined,
+    });
+    expect(interpret(408, '')).toMatchObject({ kind: 'retry' });
+    expect(interpret(429, '')).toMatchObject({ kind: 'retry' });
+    expect(interpret(500, '')).toMatchObject({ kind: 'retry' });
+  });
+
+  it('names the bad events when a 400 lists indexes, and none when any detail lacks one', () => {
+    const withIndexes = JSON.stringify({
+      details: [
+        { index: 2, path: '/x', message: 'm' },
+        { index: 0, path: '', message: '' },
+      ],
+    });
+    expect(interpret(400, withIndexes)).toMatchObject({ kind: 'rejected', badIndexes: [0, 2] });
+    const partial = JSON.stringify({
+      details: [
+        { index: 1, path: '', message: '' },
+        { path: '/', message: '' },
+      ],
+    });
+    expect(interpret(400, partial)).toMatchObject({ kind: 'rejected', badIndexes: undefined });
+  });
+});

@@ -1,0 +1,153 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { SendResult } from '../src/collector-client.ts';
+import { Delivery } from '../src/delivery.ts';
+import { EventBuffer } from '../src/event-buffer.ts';
+import { createLogger } from '../src/logger.ts';
+import { Recorder } from '../src/recorder.ts';
+import { Spool } from '../src/spool.ts';
+
+/** A scripted sender: answers from `script` in order, then acks. Records every body. */
+function scriptedSender(script: SendResult[] = []) {
+  const bodies: { ids: string[] }[] = [];
+  return {
+    bodies,
+    async send(body: string): Promise<SendResult> {
+      const ids = (JSON.parse(body) as { events: { id: string }[] }).events.map(
+        (event) => event.id,
+      );
+      bodies.push({ ids });
+      return script.shift() ?? { kind: 'ack', accepted: ids.length, duplicates: 0 };
+    },
+  };
+}
+
+function setUp(options: { script?: SendResult[]; maxEvents?: number; spool?: boolean } = {}) {
+  const recorder = new Recorder('env');
+  const sender = scriptedSender(options.script);
+  const lines: string[] = [];
+  let spool: Spool | undefined;
+  let dir = '';
+  if (options.spool) {
+    dir = mkdtempSync(join(tmpdir(), 'lifeline-delivery-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    spool = new Spool({ dir, maxBytes: 1_000_000, envId: 'env' });
+  }
+  const delivery = new Delivery({
+    recorder,
+    buffer: new EventBuffer({ maxEvents: options.maxEvents ?? 1000, maxBytes: 1_000_000 }),
+    sender,
+    spool,
+    logger: createLogger('warn', { write: (line) => lines.push(line) }),
+    batchMaxEvents: 100,
+    requestTimeoutMs: 1000,
+  });
+  onTestFinished(() => delivery.stop());
+  const invoke = (i: number) =>
+    delivery.record({
+      type: 'invoke',
+      requestId: `r${i}`,
+      deadlineMs: 1,
+      invokedFunctionArn: 'arn',
+    });
+  return { delivery, sender, lines, invoke, dir };
+}
+
+describe('Delivery', () => {
+  it('removes events only after their batch is acknowledged', async () => {
+    const { delivery, sender, invoke } = setUp();
+    const entry = invoke(0);
+    delivery.kick('invoke');
+    await delivery.waitFor(entry, 1000);
+    expect(delivery.pending).toBe(0);
+    expect(delivery.snapshot()).toEqual({ delivered: 1, dropped: 0, pending: 0 });
+    expect(sender.bodies).toEqual([{ ids: ['env:0'] }]);
+  });
+
+  it('re-sends the same ids after a retryable failure and logs the problem once', async () => {
+    const retry: SendResult = { kind: 'retry', status: 503, detail: 'collector answered 503' };
+    const { delivery, sender, invoke, lines } = setUp({ script: [retry, retry, retry] });
+    invoke(0);
+    invoke(1);
+    await delivery.drain(Date.now() + 5000);
+    expect(delivery.pending).toBe(0);
+    expect(sender.bodies.map((body) => body.ids)).toEqual([
+      ['env:0', 'env:1'],
+      ['env:0', 'env:1'],
+      ['env:0', 'env:1'],
+      ['env:0', 'env:1'],
+    ]);
+    expect(lines).toHaveLength(1);
+  });
+
+  it('drops a rejected batch and records a dropped event for it', async () => {
+    const rejected: SendResult = {
+      kind: 'rejected',
+      status: 401,
+      badIndexes: undefined,
+      detail: 'collector answered 401',
+    };
+    const { delivery, sender, invoke } = setUp({ script: [rejected] });
+    invoke(0);
+    invoke(1);
+    await delivery.drain(Date.now() + 5000);
+    expect(sender.bodies[1]?.ids).toEqual(['env:2']);
+    expect(delivery.snapshot()).toMatchObject({ delivered: 1, dropped: 2, pending: 0 });
+  });
+
+  it('drops only the named events when a 400 lists indexes', async () => {
+    const rejected: SendResult = {
+      kind: 'rejected',
+      status: 400,
+      badIndexes: [1],
+      detail: 'collector answered 400',
+    };
+    const { delivery, sender, invoke } = setUp({ script: [rejected] });
+    invoke(0);
+    invoke(1);
+    invoke(2);
+    await delivery.drain(Date.now() + 5000);
+    expect(sender.bodies[1]?.ids).toEqual(['env:0', 'env:2', 'env:3']);
+    expect(delivery.snapshot()).toMatchObject({ delivered: 3, dropped: 1 });
+  });
+
+  it('does not loop when a batch of dropped records is rejected too', async () => {
+    const rejected: SendResult = {
+      kind: 'rejected',
+      status: 403,
+      badIndexes: undefined,
+      detail: 'collector answered 403',
+    };
+    const { delivery, sender, invoke } = setUp({
+      script: Array.from({ length: 50 }, () => rejected),
+    });
+    invoke(0);
+    await delivery.drain(Date.now() + 5000);
+    expect(sender.bodies.length).toBeLessThanOrEqual(3);
+    expect(delivery.pending).toBe(0);
+  });
+
+  it('records one growing dropped record when the buffer overflows', async () => {
+    const { delivery, sender, invoke } = setUp({ maxEvents: 10 });
+    for (let i = 0; i < 30; i++) invoke(i);
+    await delivery.drain(Date.now() + 5000);
+    const ids = sender.bodies.flatMap((body) => body.ids);
+    expect(ids.length).toBeLessThanOrEqual(11);
+    expect(delivery.snapshot().dropped).toBeGreaterThan(0);
+  });
+
+  it('writes pending events to the spool and clears it when all are acknowledged', async () => {
+    const retry: SendResult = { kind: 'retry', status: undefined, detail: 'down' };
+    const { delivery, invoke, dir } = setUp({ spool: true, script: [retry] });
+    invoke(0);
+    delivery.kick('invoke');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    delivery.persist();
+    expect(readdirSync(dir)).toEqual(['pending-env.ndjson']);
+    await delivery.drain(Date.now() + 5000);
+    delivery.persist();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});

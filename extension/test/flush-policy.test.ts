@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { backoffMs, decide, type FlushState } from '../src/flush-policy.ts';
+
+const idle: FlushState = { sendable: 3, inFlight: false, failures: 0, lastFailureAt: 0 };
+
+describe('decide', () => {
+  it('sends now when events wait and nothing is in flight', () => {
+    expect(decide(idle, 'record', 1000)).toBe('now');
+  });
+
+  it('waits when a batch is in flight or nothing is pending', () => {
+    expect(decide({ ...idle, inFlight: true }, 'invoke', 1000)).toBe('later');
+    expect(decide({ ...idle, sendable: 0 }, 'invoke', 1000)).toBe('later');
+  });
+
+  it('backs off after failures when the trigger is a record or a retry', () => {
+    const failing = { ...idle, failures: 3, lastFailureAt: 1000 };
+    expect(decide(failing, 'record', 1100)).toBe('later');
+    expect(decide(failing, 'retry', 1000 + backoffMs(3, 'retry'))).toBe('now');
+  });
+
+  it('tries at once on INVOKE even while backing off', () => {
+    expect(decide({ ...idle, failures: 10, lastFailureAt: 1000 }, 'invoke', 1001)).toBe('now');
+  });
+});
+
+describe('backoffMs', () => {
+  it('doubles from 100 ms and caps at 5 s, 50 ms at shutdown', () => {
+    expect([0, 1, 2, 3].map((n) => backoffMs(n, 'record'))).toEqual([0, 100, 200, 400]);
+    expect(backoffMs(40, 'record')).toBe(5000);
+    expect(backoffMs(5, 'shutdown')).toBe(50);
+  });
+});
