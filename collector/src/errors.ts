@@ -26,7 +26,13 @@ export interface ErrorWithDetails extends Error {
 }
 
 /** Builds the 400 for an invalid batch: the message names the first bad event and field, details list them all. */
-export function invalidBatch(issues: readonly ValidationIssue[]): ErrorWithDetails {
+export function invalidBatch(all: readonly ValidationIssue[]): ErrorWithDetails {
+  // TypeBox reports an unknown field twice, once as the opaque "schema is false": keep the readable one.
+  const issues = all.filter(
+    (issue) =>
+      issue.message !== 'schema is false' ||
+      !all.some((other) => other !== issue && other.path === issue.path),
+  );
   const first = issues[0];
   const where =
     first === undefined

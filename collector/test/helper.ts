@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exampleLifecycle, type LifelineEvent } from '@lifeline/protocol';
+import type { FastifyInstance } from 'fastify';
+import { onTestFinished } from 'vitest';
+import { buildApp } from '../src/app.ts';
+import { type CollectorConfig, defaultConfig } from '../src/config.ts';
+import { type RunningCollector, startCollector } from '../src/start.ts';
+
+/** A temp directory removed when the test finishes. */
+export function tempDir(prefix = 'lifeline-collector-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A test configuration: a fresh SQLite file, silent logs, no dashboard. */
+export function testConfig(overrides: Partial<CollectorConfig> = {}): CollectorConfig {
+  const dir = tempDir();
+  return {
+    ...defaultConfig(dir),
+    port: 0,
+    dbPath: join(dir, 'lifeline.db'),
+    webDir: join(dir, 'no-web'),
+    logLevel: 'silent',
+    ...overrides,
+  };
+}
+
+/** A ready app (not listening) on a real SQLite file, closed when the test finishes. */
+export async function build(overrides: Partial<CollectorConfig> = {}): Promise<FastifyInstance> {
+  const app = buildApp(testConfig(overrides));
+  onTestFinished(() => app.close());
+  await app.ready();
+  return app;
+}
+
+/** A listening collector on 127.0.0.1:0, closed when the test finishes. */
+export async function listen(overrides: Partial<CollectorConfig> = {}): Promise<RunningCollector> {
+  const collector = await startCollector(testConfig(overrides));
+  onTestFinished(() => collector.close());
+  return collector;
+}
+
+/** POSTs a batch through inject. */
+export function ingest(app: FastifyInstance, events: unknown[], token?: string) {
+  return app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    payload: JSON.stringify({ events }),
+  });
+}
+
+/** A lifecycle with a recognisable envId. */
+export function lifecycle(
+  envId: string,
+  options: Partial<Parameters<typeof exampleLifecycle>[0]> = {},
+): LifelineEvent[] {
+  return exampleLifecycle({ envId, startAt: 1_700_000_000_000, ...options });
+}
