@@ -142,6 +142,8 @@ export interface SandboxOptions {
   tracing?: boolean;
   /** Called synchronously for every log entry. */
   onLog?: (entry: EmulatorLogEntry) => void;
+  /** Simulated static-initialisation time of the built-in function (runtime Init), in ms. Default 0. */
+  functionInitMs?: number;
   /** A custom runtime instead of the simulated function: command and arguments. */
   bootstrap?: readonly string[];
   /** Stable id for log entries. Default `sbx-<random>`. */
