@@ -60,7 +60,7 @@ export interface CollectorServiceProps {
    * @default this repository's root (run `npm run build` first)
    */
   readonly appDir?: string;
-  /** Load balancer health check path (any answer below 500 counts as healthy). @default '/' */
+  /** Load balancer health check path; it must answer 200 without a token. @default '/healthz' */
   readonly healthCheckPath?: string;
 }
 
@@ -279,8 +279,8 @@ export class CollectorService extends Construct {
         protocol: elbv2.ApplicationProtocol.HTTP,
         targets: [new InstanceTarget(this.instance, port)],
         healthCheck: {
-          path: props.healthCheckPath ?? '/',
-          healthyHttpCodes: '200-499',
+          path: props.healthCheckPath ?? '/healthz',
+          healthyHttpCodes: '200',
           interval: Duration.seconds(30),
         },
         deregistrationDelay: Duration.seconds(10),

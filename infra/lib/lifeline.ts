@@ -15,7 +15,7 @@ export const COLLECTOR_URL_ENV = 'LIFELINE_COLLECTOR_URL';
 export const LOG_LEVEL_ENV = 'LIFELINE_LOG_LEVEL';
 
 /** Log levels the extension understands. */
-export type LifelineLogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LifelineLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 /** Props of {@link Lifeline}. */
 export interface LifelineProps {
