@@ -7,5 +7,8 @@ export default defineProject({
     name: 'collector',
     environment: 'node',
     include: ['test/**/*.test.ts'],
+    // The machine is shared and loaded: generous bounds, event-driven waits inside the tests.
+    testTimeout: 60_000,
+    hookTimeout: 30_000,
   },
 });

@@ -135,7 +135,7 @@ export function createLiveHub(
       client.lastSent = last.cursor;
       // Waiting for the page to reach the socket is the replay's backpressure.
       const written = await new Promise<boolean>((resolve) => {
-        if (!sendRaw(client, eventsFrame(rows), (error) => resolve(error === undefined))) {
+        if (!sendRaw(client, eventsFrame(rows), (error) => resolve(!error))) {
           resolve(false);
         }
       });
