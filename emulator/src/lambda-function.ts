@@ -1,21 +1,165 @@
-import type { Sandbox } from './sandbox.ts';
-import type { InvokeOptions, InvokeResult, SandboxOptions, ShutdownReason } from './types.ts';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sandbox } from './sandbox.ts';
+import type {
+  EmulatorLogEntry,
+  InvokeOptions,
+  InvokeResult,
+  SandboxOptions,
+  ShutdownReason,
+  ShutdownResult,
+} from './types.ts';
 
-/** Options of a {@link LambdaFunction}: sandbox options (tmpDir is per sandbox) plus scaling. */
+/** Options of a {@link LambdaFunction}: sandbox options (each sandbox gets its own tmpDir) plus scaling. */
 export interface LambdaFunctionOptions extends Omit<SandboxOptions, 'tmpDir' | 'sandboxId'> {
+  /** Most sandboxes at once; further invokes wait for a free one. Default 10. */
   maxConcurrency?: number;
+  /** An idle sandbox is shut down (`spindown`) after this long without an invoke. Default: never. */
   idleShutdownMs?: number;
 }
 
-/** A function = a pool of sandboxes (work in progress: API only). */
+interface Slot {
+  sandbox: Sandbox;
+  busy: boolean;
+  idleTimer: NodeJS.Timeout | undefined;
+  stopping: Promise<ShutdownResult | undefined> | undefined;
+}
+
+/**
+ * A function as a pool of sandboxes, like Lambda scaling out and spinning idle environments down: an invoke goes to an
+ * idle sandbox, else to a new one (cold start) while under `maxConcurrency`, else waits for one to free up.
+ */
 export class LambdaFunction {
-  readonly sandboxes: Sandbox[] = [];
-  readonly options: LambdaFunctionOptions;
+  readonly #options: LambdaFunctionOptions;
+  readonly #slots: Slot[] = [];
+  readonly #waiting: (() => void)[] = [];
+  readonly #root: string;
+  readonly #log: EmulatorLogEntry[] = [];
+  /** Every shutdown that happened (idle spindown, resets excluded). */
+  readonly shutdowns: ShutdownResult[] = [];
+  #closed = false;
+  #count = 0;
+  readonly #prefix = randomBytes(3).toString('hex');
+
   constructor(options: LambdaFunctionOptions = {}) {
-    this.options = options;
+    const maxConcurrency = options.maxConcurrency ?? 10;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) {
+      throw new TypeError(
+        `maxConcurrency must be an integer ≥ 1, got ${String(options.maxConcurrency)}`,
+      );
+    }
+    if (options.idleShutdownMs !== undefined && !(options.idleShutdownMs >= 0)) {
+      throw new TypeError(`idleShutdownMs must be ≥ 0, got ${String(options.idleShutdownMs)}`);
+    }
+    this.#options = { ...options, maxConcurrency };
+    this.#root = mkdtempSync(join(tmpdir(), 'lifeline-function-'));
   }
-  async invoke(_options: InvokeOptions = {}): Promise<InvokeResult> {
-    throw new Error('not implemented yet');
+
+  /** Live sandboxes (shut-down ones are removed). */
+  get sandboxes(): Sandbox[] {
+    return this.#slots.map((slot) => slot.sandbox);
   }
-  async close(_reason: ShutdownReason = 'spindown'): Promise<void> {}
+
+  /** Log entries of every sandbox, in arrival order (bounded like a sandbox log). */
+  get log(): EmulatorLogEntry[] {
+    return this.#log;
+  }
+
+  /** Invokes the function on an idle sandbox, a new one, or the first one to free up. */
+  async invoke(options: InvokeOptions = {}): Promise<InvokeResult> {
+    const slot = await this.#acquire();
+    try {
+      return await slot.sandbox.invoke(options);
+    } finally {
+      this.#releaseSlot(slot);
+    }
+  }
+
+  /** Shuts every sandbox down with `reason`, then closes them; idempotent. */
+  async close(reason: ShutdownReason = 'spindown'): Promise<ShutdownResult[]> {
+    if (this.#closed) return [];
+    this.#closed = true;
+    for (const wake of this.#waiting.splice(0)) wake();
+    const results = await Promise.all(this.#slots.map((slot) => this.#stop(slot, reason)));
+    await Promise.all(this.#slots.map((slot) => slot.sandbox.close()));
+    this.#slots.length = 0;
+    rmSync(this.#root, { recursive: true, force: true });
+    return results.filter((result): result is ShutdownResult => result !== undefined);
+  }
+
+  async #acquire(): Promise<Slot> {
+    for (;;) {
+      if (this.#closed) throw new Error('LambdaFunction is closed');
+      const idle = this.#slots.find(
+        (slot) => !slot.busy && !slot.stopping && slot.sandbox.state === 'idle',
+      );
+      const reusable = idle ?? this.#slots.find((slot) => !slot.busy && !slot.stopping);
+      if (reusable) {
+        this.#claim(reusable);
+        return reusable;
+      }
+      if (this.#slots.length < (this.#options.maxConcurrency ?? 10)) {
+        const slot = this.#create();
+        this.#claim(slot);
+        return slot;
+      }
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+  }
+
+  #claim(slot: Slot): void {
+    slot.busy = true;
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
+  }
+
+  #create(): Slot {
+    this.#count += 1;
+    const id = `sbx-${this.#prefix}-${this.#count}`;
+    const { maxConcurrency: _max, idleShutdownMs: _idle, onLog, ...sandboxOptions } = this.#options;
+    const sandbox = new Sandbox({
+      ...sandboxOptions,
+      sandboxId: id,
+      tmpDir: join(this.#root, id),
+      onLog: (entry) => {
+        this.#log.push(entry);
+        if (this.#log.length > (this.#options.logLimit ?? 100_000)) this.#log.shift();
+        onLog?.(entry);
+      },
+    });
+    const slot: Slot = { sandbox, busy: false, idleTimer: undefined, stopping: undefined };
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #releaseSlot(slot: Slot): void {
+    slot.busy = false;
+    const idleMs = this.#options.idleShutdownMs;
+    if (idleMs !== undefined && !this.#closed) {
+      slot.idleTimer = setTimeout(() => {
+        slot.idleTimer = undefined;
+        if (!slot.busy) void this.#retire(slot);
+      }, idleMs);
+    }
+    this.#waiting.shift()?.();
+  }
+
+  async #retire(slot: Slot): Promise<void> {
+    const result = await this.#stop(slot, 'spindown');
+    await slot.sandbox.close();
+    const index = this.#slots.indexOf(slot);
+    if (index !== -1) this.#slots.splice(index, 1);
+    rmSync(slot.sandbox.tmpDir, { recursive: true, force: true });
+    if (result) this.shutdowns.push(result);
+    this.#waiting.shift()?.();
+  }
+
+  #stop(slot: Slot, reason: ShutdownReason): Promise<ShutdownResult | undefined> {
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
+    slot.stopping ??= slot.sandbox.shutdown(reason).catch(() => undefined);
+    return slot.stopping;
+  }
 }

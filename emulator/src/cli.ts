@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+import { statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { delay } from './clock.ts';
+import { Sandbox } from './sandbox.ts';
+import type {
+  EmulatorLogEntry,
+  InvokeOutcome,
+  InvokeResult,
+  ShutdownReason,
+  ShutdownResult,
+} from './types.ts';
+
+const USAGE = `Usage: npm run emulate -- --extensions-dir DIR [options]
+
+Runs one emulated Lambda execution environment with every file in DIR as an external extension, prints one JSON
+object per line for each API call and lifecycle transition, and exits 0 only when every extension registered,
+answered each event and exited by the shutdown deadline.
+
+Options:
+  --extensions-dir DIR     directory of extension executables (like /opt/extensions)   (required)
+  --invokes N              number of invokes (default 3)
+  --interval-ms MS         idle time between invokes (default 100)
+  --duration-ms MS         simulated function work per invoke (default 50)
+  --timeout-ms MS          function timeout (default 3000)
+  --shutdown-reason R      spindown | timeout | failure (default spindown); timeout makes the last invoke time out,
+                           failure makes it crash the runtime, so the reason comes from the real mechanism
+  --function-name NAME     (default fn)
+  --memory-mb MB           (default 128)
+  --freeze                 SIGSTOP the environment between invokes
+  --help                   show this help
+`;
+
+/** Thrown for bad command-line input (exit code 2). */
+class UsageError extends Error {}
+
+interface CliConfig {
+  extensionsDir: string;
+  invokes: number;
+  intervalMs: number;
+  durationMs: number;
+  timeoutMs: number;
+  shutdownReason: ShutdownReason;
+  functionName: string;
+  memoryMb: number;
+  freeze: boolean;
+}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min) throw new UsageError(`--${name} must be at least ${min}, got ${value}`);
+  return value;
+}
+
+function parse(argv: string[]): CliConfig | 'help' {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'extensions-dir': { type: 'string' },
+        invokes: { type: 'string' },
+        'interval-ms': { type: 'string' },
+        'duration-ms': { type: 'string' },
+        'timeout-ms': { type: 'string' },
+        'shutdown-reason': { type: 'string' },
+        'function-name': { type: 'string' },
+        'memory-mb': { type: 'string' },
+        freeze: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help) return 'help';
+  const extensionsDir = values['extensions-dir'] as string | undefined;
+  if (!extensionsDir) throw new UsageError('--extensions-dir is required');
+  try {
+    if (!statSync(extensionsDir).isDirectory())
+      throw new UsageError(`${extensionsDir} is not a directory`);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(
+      `cannot read --extensions-dir ${extensionsDir}: ${(error as Error).message}`,
+    );
+  }
+  const reason = (values['shutdown-reason'] as string | undefined) ?? 'spindown';
+  if (reason !== 'spindown' && reason !== 'timeout' && reason !== 'failure') {
+    throw new UsageError(`--shutdown-reason must be spindown, timeout or failure, got "${reason}"`);
+  }
+  const invokes = integer('invokes', values.invokes as string | undefined, 3, 0);
+  if (reason !== 'spindown' && invokes === 0) {
+    throw new UsageError(
+      `--shutdown-reason ${reason} needs at least one invoke (the last one ${reason === 'timeout' ? 'times out' : 'crashes'})`,
+    );
+  }
+  return {
+    extensionsDir,
+    invokes,
+    intervalMs: integer('interval-ms', values['interval-ms'] as string | undefined, 100, 0),
+    durationMs: integer('duration-ms', values['duration-ms'] as string | undefined, 50, 0),
+    timeoutMs: integer('timeout-ms', values['timeout-ms'] as string | undefined, 3000, 1),
+    shutdownReason: reason,
+    functionName: (values['function-name'] as string | undefined) || 'fn',
+    memoryMb: integer('memory-mb', values['memory-mb'] as string | undefined, 128, 1),
+    freeze: values.freeze === true,
+  };
+}
+
+/** Checks the log: every INVOKE delivered to an extension was followed by its /next. */
+function unansweredEvents(log: EmulatorLogEntry[]): string[] {
+  const open = new Map<string, EmulatorLogEntry>();
+  for (const entry of log) {
+    if (entry.kind === 'event.invoke' && entry.extensionId) open.set(entry.extensionId, entry);
+    if (entry.kind === 'extension.next' && entry.extensionId && entry.state === 'Ready')
+      open.delete(entry.extensionId);
+  }
+  return [...open.values()].map(
+    (entry) =>
+      `extension ${entry.extension} never answered INVOKE ${entry.requestId} (no /next after it)`,
+  );
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(
+  argv: string[],
+  out = process.stdout,
+  err = process.stderr,
+): Promise<number> {
+  let config: CliConfig | 'help';
+  try {
+    config = parse(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err.write(`lifeline-emulate: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (config === 'help') {
+    out.write(USAGE);
+    return 0;
+  }
+  const sandbox = new Sandbox({
+    extensionsDir: config.extensionsDir,
+    functionName: config.functionName,
+    memoryMb: config.memoryMb,
+    timeoutMs: config.timeoutMs,
+    freeze: config.freeze,
+    onLog: (entry) => out.write(`${JSON.stringify(entry)}\n`),
+  });
+  const interrupt = () => {
+    err.write('lifeline-emulate: interrupted\n');
+    void sandbox.close().then(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  const problems: string[] = [];
+  try {
+    const init = await sandbox.init();
+    if (init.status !== 'success') {
+      problems.push(
+        `Init ${init.status}: ${init.errorType ?? ''} ${init.errorMessage ?? ''}`.trim(),
+      );
+    }
+    for (const extension of init.extensions) {
+      if (extension.external && extension.id === undefined) {
+        problems.push(`extension ${extension.name} never registered (state ${extension.state})`);
+      }
+    }
+    let last: InvokeResult | undefined;
+    for (let i = 1; i <= config.invokes && problems.length === 0; i++) {
+      const isLast = i === config.invokes;
+      const outcome: InvokeOutcome =
+        isLast && config.shutdownReason === 'timeout'
+          ? 'timeout'
+          : isLast && config.shutdownReason === 'failure'
+            ? 'crash'
+            : 'success';
+      last = await sandbox.invoke({
+        payload: { invoke: i },
+        durationMs: config.durationMs,
+        outcome,
+      });
+      const expected =
+        outcome === 'success' ? 'success' : outcome === 'timeout' ? 'timeout' : 'failure';
+      if (last.status !== expected) {
+        problems.push(
+          `invoke ${i} (${last.requestId}) ended ${last.status}${last.errorType ? ` (${last.errorType}: ${last.errorMessage ?? ''})` : ''}, expected ${expected}`,
+        );
+        break;
+      }
+      if (!isLast && config.intervalMs > 0) await delay(config.intervalMs);
+    }
+    let shutdown: ShutdownResult | undefined;
+    if (config.shutdownReason === 'spindown' || !last?.shutdown) {
+      shutdown = await sandbox.shutdown('spindown');
+    } else {
+      shutdown = last.shutdown;
+      await sandbox.shutdown('spindown');
+    }
+    if (shutdown.reason !== config.shutdownReason && problems.length === 0) {
+      problems.push(`shutdown reason was ${shutdown.reason}, expected ${config.shutdownReason}`);
+    }
+    problems.push(...unansweredEvents(sandbox.log));
+    for (const extension of shutdown.extensions) {
+      if (extension.state !== 'Exited') {
+        const how = extension.signal
+          ? `signal ${extension.signal}`
+          : `exit code ${extension.exitCode}`;
+        problems.push(
+          `extension ${extension.name} did not exit cleanly by the shutdown deadline (${extension.state}, ${how})`,
+        );
+      }
+    }
+  } finally {
+    process.off('SIGINT', interrupt);
+    await sandbox.close();
+  }
+  if (problems.length > 0) {
+    for (const problem of problems) err.write(`lifeline-emulate: FAILED: ${problem}\n`);
+    return 1;
+  }
+  err.write(
+    'lifeline-emulate: OK: every extension registered, answered each event and exited in time\n',
+  );
+  return 0;
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined &&
+  import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0');
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`lifeline-emulate: ${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
