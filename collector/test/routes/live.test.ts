@@ -124,9 +124,7 @@ describe('GET /v1/live', () => {
     expect(collector.app.metrics.liveSlowConsumerCloses).toBe(1);
     raw.resume();
     expect(await client.closed).toBe(LIVE_CLOSE.SLOW_CONSUMER);
-    const resumed = new LiveTestClient(
-      liveUrl(collector.url, `after=${client.lastCursor(0)}`),
-    );
+    const resumed = new LiveTestClient(liveUrl(collector.url, `after=${client.lastCursor(0)}`));
     const head = collector.app.repository.head();
     await resumed.untilCursor(head);
     expect([...cursorsOf(client), ...cursorsOf(resumed)]).toEqual(range(1, head));
@@ -158,7 +156,10 @@ describe('GET /v1/live', () => {
     const collector = await listen({ liveHeartbeatMs: 50 });
     await send(collector.url, lifecycle('env-h', { invokes: 0 }));
     const client = new LiveTestClient(liveUrl(collector.url, 'after=0'));
-    await client.waitFor(() => client.frames.some((frame) => frame.type === 'heartbeat'), 'heartbeat');
+    await client.waitFor(
+      () => client.frames.some((frame) => frame.type === 'heartbeat'),
+      'heartbeat',
+    );
     const heartbeat = client.frames.find((frame) => frame.type === 'heartbeat');
     expect(heartbeat).toMatchObject({ head: collector.app.repository.head() });
   });
