@@ -7,5 +7,8 @@ export default defineProject({
     name: 'emulator',
     environment: 'node',
     include: ['test/**/*.test.ts'],
+    // Real processes on a shared, loaded machine: generous limits, event-driven waits inside the tests.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
   },
 });

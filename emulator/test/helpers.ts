@@ -1,10 +1,11 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { onTestFinished } from 'vitest';
 import { Sandbox } from '../src/index.ts';
-import type { SandboxOptions } from '../src/types.ts';
+import type { EmulatorLogEntry, SandboxOptions } from '../src/types.ts';
 
 export const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 
@@ -86,4 +87,81 @@ export function reports(box: Sandbox, name: string): Record<string, unknown>[] {
     .split('\n')
     .filter((line) => line.startsWith('LL '))
     .map((line) => JSON.parse(line.slice(3)) as Record<string, unknown>);
+}
+
+/** A raw HTTP exchange with the sandbox (no client-side timeout). */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** Sends one raw HTTP request to `address` ("127.0.0.1:PORT"). */
+export function raw(
+  address: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string } = {},
+): Promise<RawResponse> {
+  const [host, port] = address.split(':');
+  return new Promise((resolvePromise, reject) => {
+    const req = http.request(
+      { host, port: Number(port), method, path, headers: options.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolvePromise({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** Registers through raw HTTP; returns the response and the identifier issued. */
+export async function rawRegister(
+  address: string,
+  name: string,
+  events: string[] = ['INVOKE'],
+  headers: Record<string, string> = {},
+): Promise<RawResponse & { id: string }> {
+  const res = await raw(address, 'POST', '/2020-01-01/extension/register', {
+    headers: { 'Lambda-Extension-Name': name, ...headers },
+    body: JSON.stringify({ events }),
+  });
+  return { ...res, id: String(res.headers['lambda-extension-identifier'] ?? '') };
+}
+
+/** The exact RAPID error body. */
+export function errorBody(errorType: string, errorMessage: string): string {
+  return `${JSON.stringify({ errorMessage, errorType })}\n`;
+}
+
+/** Resolves when `predicate` holds for a log entry (checks past entries first). */
+export function logEntry(
+  box: Sandbox,
+  predicate: (entry: EmulatorLogEntry) => boolean,
+): Promise<EmulatorLogEntry> {
+  const found = box.log.find(predicate);
+  if (found) return Promise.resolve(found);
+  return new Promise((resolvePromise) => {
+    const stop = box.onLog((entry) => {
+      if (predicate(entry)) {
+        stop();
+        resolvePromise(entry);
+      }
+    });
+  });
+}
+
+/** An extension file that never registers (holds its name for raw-HTTP registration by the test). */
+export function sleeperExtension(dir: string, name: string): void {
+  writeScript(dir, name, '#!/usr/bin/env node\nsetInterval(() => {}, 1000);\n');
 }
