@@ -14,13 +14,17 @@ export function formatTable(rows: ReadonlyArray<BenchResult & { area?: string }>
     [
       row.figure,
       `${number(row.value)} ${row.unit}`,
-      row.baseline === undefined ? '' : `${number(row.baseline)} ${row.unit} (${row.baselineName ?? 'baseline'})`,
+      row.baseline === undefined
+        ? ''
+        : `${number(row.baseline)} ${row.unit} (${row.baselineName ?? 'baseline'})`,
       row.ratio === undefined ? '' : `${number(row.ratio)}×`,
       row.target ?? '',
       row.met === undefined ? '' : row.met ? 'yes' : 'NO',
     ].join(' | '),
   );
-  return [header, '| --- | --- | --- | --- | --- | --- |', ...lines.map((l) => `| ${l} |`)].join('\n');
+  return [header, '| --- | --- | --- | --- | --- | --- |', ...lines.map((l) => `| ${l} |`)].join(
+    '\n',
+  );
 }
 
 /** Runs an area file on its own (`npx tsx --conditions=source bench/<area>.ts`) and prints its table. */

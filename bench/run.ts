@@ -25,7 +25,9 @@ const { values } = parseArgs({
 const selected = values.only ? values.only.split(',') : Object.keys(AREAS);
 const unknown = selected.filter((name) => !(name in AREAS));
 if (unknown.length > 0) {
-  console.error(`unknown bench area(s): ${unknown.join(', ')}; known: ${Object.keys(AREAS).join(', ')}`);
+  console.error(
+    `unknown bench area(s): ${unknown.join(', ')}; known: ${Object.keys(AREAS).join(', ')}`,
+  );
   process.exit(2);
 }
 
@@ -37,7 +39,9 @@ for (const area of selected) {
   try {
     const { run } = await AREAS[area]!();
     for (const row of await run()) rows.push({ area, ...row });
-    process.stderr.write(`bench ${area}: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `bench ${area}: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
   } catch (error) {
     failures.push(area);
     process.stderr.write(`bench ${area}: FAILED: ${(error as Error).stack ?? String(error)}\n`);
