@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { LifelineEvent } from '@lifeline/protocol';
 import { CollectorClient } from './collector-client.ts';
 import { type Config, parseConfig } from './config.ts';
@@ -68,6 +67,8 @@ export async function runExtension(options: RunOptions): Promise<number> {
   const api = new ExtensionsApi(config.runtimeApi);
   const recording = config.collectorUrl !== undefined;
 
+  // The register request goes out first; the listener starts while Lambda answers it.
+  const registering = api.register(EXTENSION_NAME);
   let sink: ((records: PlatformRecord[]) => void) | undefined;
   const early: PlatformRecord[] = [];
   const listening =
@@ -85,7 +86,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
 
   let registration: Registration;
   try {
-    registration = await api.register(EXTENSION_NAME);
+    registration = await registering;
   } catch (error) {
     logger.error('register failed; exiting', { detail: describeError(error) });
     const listener = await listening;
@@ -112,7 +113,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
   const { delivery, recorder } = session;
   const awaitingReport = new Set<string>();
   let reportArrived: (() => void) | undefined;
-  sink = (records) => {
+  const onRecords = (records: PlatformRecord[]) => {
     for (const record of records) {
       delivery.record({ type: 'platform', ...record });
       if (record.recordType === 'platform.report' && typeof record.record === 'object') {
@@ -123,33 +124,37 @@ export async function runExtension(options: RunOptions): Promise<number> {
     delivery.kick('record');
   };
 
-  delivery.record(
-    {
-      type: 'register',
-      functionName: short(registration.functionName || config.functionName || 'unknown'),
-      functionVersion: short(registration.functionVersion ?? '$LATEST'),
-      handler: short(registration.handler ?? ''),
-      ...(registration.accountId ? { accountId: short(registration.accountId) } : {}),
-      ...(config.region ? { region: short(config.region) } : {}),
-      memorySizeMb: config.memorySizeMb,
-      ...(config.executionEnv ? { runtime: short(config.executionEnv) } : {}),
-      initializationType: short(config.initializationType),
-      architecture: architecture(),
-      extensionName: EXTENSION_NAME,
-      extensionVersion:
-        typeof __LIFELINE_VERSION__ === 'string' ? __LIFELINE_VERSION__ : '0.0.0-dev',
-      startToRegisteredMs: Math.max(0, registeredAt - startedAt),
-      sandboxId: short(session.sandboxId),
-      ...(session.previousEnvId ? { previousEnvId: short(session.previousEnvId) } : {}),
-      telemetry: session.telemetry,
-    },
-    registeredAt,
-  );
-  if (early.length > 0) sink(early.splice(0));
-
-  let pendingNext = api.next();
-  // Everything not needed before the first /next happens after it was sent (Init waits for every extension).
-  setImmediate(() => {
+  // Everything not needed before the first /next happens right after it was sent (Init waits for every
+  // extension), and in any case before the first event is handled.
+  let finished = false;
+  const finishSetup = () => {
+    if (finished) return;
+    finished = true;
+    const identity = claimSandboxIdentity(config.spoolDir, registration.extensionId);
+    delivery.record(
+      {
+        type: 'register',
+        functionName: short(registration.functionName || config.functionName || 'unknown'),
+        functionVersion: short(registration.functionVersion ?? '$LATEST'),
+        handler: short(registration.handler ?? ''),
+        ...(registration.accountId ? { accountId: short(registration.accountId) } : {}),
+        ...(config.region ? { region: short(config.region) } : {}),
+        memorySizeMb: config.memorySizeMb,
+        ...(config.executionEnv ? { runtime: short(config.executionEnv) } : {}),
+        initializationType: short(config.initializationType),
+        architecture: architecture(),
+        extensionName: EXTENSION_NAME,
+        extensionVersion:
+          typeof __LIFELINE_VERSION__ === 'string' ? __LIFELINE_VERSION__ : '0.0.0-dev',
+        startToRegisteredMs: Math.max(0, registeredAt - startedAt),
+        sandboxId: short(identity.sandboxId),
+        ...(identity.previousEnvId ? { previousEnvId: short(identity.previousEnvId) } : {}),
+        telemetry: session.telemetry,
+      },
+      registeredAt,
+    );
+    sink = onRecords;
+    if (early.length > 0) onRecords(early.splice(0));
     const leftovers = session.spool.loadLeftovers();
     if (leftovers.corruptFiles > 0 || leftovers.badLines > 0) {
       logger.warn('skipped unreadable spool data', {
@@ -159,15 +164,20 @@ export async function runExtension(options: RunOptions): Promise<number> {
     }
     delivery.adoptLeftovers(leftovers.entries);
     delivery.kick('record');
-  });
+  };
+
+  let pendingNext = api.next();
+  setImmediate(finishSetup);
 
   for (let events = 0; ; events++) {
     let event: NextEvent;
     try {
       event = await pendingNext;
     } catch (error) {
+      finishSetup();
       return fatalNext(error, api, delivery, logger);
     }
+    finishSetup();
     if (event.eventType === 'INVOKE') {
       const entry = delivery.record({
         type: 'invoke',
@@ -211,8 +221,6 @@ interface Session {
   spool: Spool;
   listener: TelemetryListener | undefined;
   telemetry: TelemetryState;
-  sandboxId: string;
-  previousEnvId: string | undefined;
 }
 
 async function setUp(
@@ -223,7 +231,6 @@ async function setUp(
   listening: Promise<TelemetryListener | Error> | undefined,
 ): Promise<Session> {
   const envId = registration.extensionId;
-  const identity = claimSandboxIdentity(config.spoolDir, envId);
   const recorder = new Recorder(envId);
   const spool = new Spool({ dir: config.spoolDir, maxBytes: config.spoolMaxBytes, envId });
   const delivery = new Delivery({
@@ -256,7 +263,7 @@ async function setUp(
       }
     }
   }
-  return { delivery, recorder, spool, listener, telemetry, ...identity };
+  return { delivery, recorder, spool, listener, telemetry };
 }
 
 interface ShutdownContext {

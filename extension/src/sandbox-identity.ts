@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -37,7 +36,7 @@ export function claimSandboxIdentity(dir: string, envId: string): SandboxIdentit
   } catch {
     // No marker yet, or a corrupt one: this is a new sandbox.
   }
-  sandboxId ??= randomUUID();
+  sandboxId ??= globalThis.crypto.randomUUID();
   try {
     mkdirSync(dir, { recursive: true });
     const temp = `${path}.${process.pid}.tmp`;

@@ -1,0 +1,245 @@
+/**
+ * Extension benchmark: Lifeline against a bare `node:http` extension that only registers and loops on /event/next,
+ * both launched the same way (bash launcher → node) under the emulator, in the same run.
+ *
+ * - cold start: the emulator's spawn (`extension.launch`) → `extension.register`, and → first `extension.next`;
+ * - RSS: /proc/<pid>/status VmRSS and VmHWM of each extension process after the invokes;
+ * - hold: INVOKE written to the extension (`event.invoke`) → its next `/event/next`, p50/p99, with a loopback
+ *   collector in its own process.
+ *
+ * Alone: `npx tsx --conditions=source bench/extension.ts`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type EmulatorLogEntry, Sandbox } from '@lifeline/emulator';
+import { prepareLayers } from './extension/layers.ts';
+import { runAlone } from './format.ts';
+import type { BenchArea, BenchResult } from './result.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const COLD_STARTS = 10;
+const INVOKES = 300;
+
+type Name = 'lifeline' | 'bare';
+
+/** Runs the extension benchmark. */
+export const run: BenchArea = async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lifeline-bench-ext-'));
+  const collector = await startCollector();
+  try {
+    const layers = await prepareLayers(root);
+    const env = (name: Name): Record<string, string> =>
+      name === 'lifeline'
+        ? {
+            LIFELINE_COLLECTOR_URL: collector.url,
+            LIFELINE_TELEMETRY_PORT: '0',
+            LIFELINE_TOKEN: 'bench',
+          }
+        : {};
+    const dirs: Record<Name, string> = { lifeline: layers.lifeline, bare: layers.bare };
+
+    const cold: Record<Name, { registered: number[]; next: number[] }> = {
+      lifeline: { registered: [], next: [] },
+      bare: { registered: [], next: [] },
+    };
+    // Warm the file cache and the emulator once per extension; not measured.
+    for (const name of ['bare', 'lifeline'] as const)
+      await coldStart(name, dirs[name], env(name), root);
+    for (let i = 0; i < COLD_STARTS; i++) {
+      for (const name of i % 2 === 0
+        ? (['bare', 'lifeline'] as const)
+        : (['lifeline', 'bare'] as const)) {
+        const sample = await coldStart(name, dirs[name], env(name), root);
+        cold[name].registered.push(sample.registered);
+        cold[name].next.push(sample.next);
+      }
+    }
+
+    const steady: Record<Name, { holds: number[]; rss: number; hwm: number }> = {
+      bare: await steadyState('bare', dirs.bare, env('bare'), root),
+      lifeline: await steadyState('lifeline', dirs.lifeline, env('lifeline'), root),
+    };
+
+    const rows: BenchResult[] = [];
+    const ratioRow = (
+      figure: string,
+      unit: string,
+      value: number,
+      baseline: number,
+      limit: number,
+    ): BenchResult => ({
+      figure,
+      value,
+      unit,
+      baselineName: 'bare node:http extension',
+      baseline,
+      ratio: value / baseline,
+      target: `≤ ${limit}× baseline`,
+      met: value / baseline <= limit,
+    });
+    rows.push(
+      ratioRow(
+        'extension cold start: process start → registered (median)',
+        'ms',
+        median(cold.lifeline.registered),
+        median(cold.bare.registered),
+        1.25,
+      ),
+      ratioRow(
+        'extension cold start: process start → first /event/next (median)',
+        'ms',
+        median(cold.lifeline.next),
+        median(cold.bare.next),
+        1.25,
+      ),
+      ratioRow(
+        `extension RSS after ${INVOKES} invokes (VmRSS)`,
+        'MB',
+        steady.lifeline.rss,
+        steady.bare.rss,
+        1.25,
+      ),
+      ratioRow(
+        `extension peak RSS after ${INVOKES} invokes (VmHWM)`,
+        'MB',
+        steady.lifeline.hwm,
+        steady.bare.hwm,
+        1.25,
+      ),
+    );
+    for (const [label, q, limit] of [
+      ['p50', 0.5, 2],
+      ['p99', 0.99, 10],
+    ] as const) {
+      const value = quantile(steady.lifeline.holds, q);
+      const baseline = quantile(steady.bare.holds, q);
+      rows.push({
+        figure: `extension hold per invoke ${label} (INVOKE → next /event/next, loopback collector)`,
+        value,
+        unit: 'ms',
+        baselineName: 'bare node:http extension',
+        baseline,
+        ratio: value / baseline,
+        target: `≤ ${limit} ms`,
+        met: value <= limit,
+      });
+    }
+    rows.push({
+      figure: 'extension bundle size (lifeline/index.mjs)',
+      value: layers.bundleBytes / 1024,
+      unit: 'KiB',
+    });
+    return rows;
+  } finally {
+    collector.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+};
+
+async function coldStart(
+  name: Name,
+  extensionsDir: string,
+  env: Record<string, string>,
+  root: string,
+): Promise<{ registered: number; next: number }> {
+  const sandbox = new Sandbox({
+    extensionsDir,
+    env,
+    tmpDir: mkdtempSync(join(root, 'tmp-')),
+    logOutput: false,
+  });
+  try {
+    const init = await sandbox.init();
+    if (init.status !== 'success')
+      throw new Error(`${name}: init ${init.status} ${init.errorMessage ?? ''}`);
+    const launch = find(sandbox.log, 'extension.launch', name);
+    const registered = find(sandbox.log, 'extension.register', name);
+    const next = find(sandbox.log, 'extension.next', name);
+    await sandbox.shutdown('spindown');
+    return { registered: registered.mono - launch.mono, next: next.mono - launch.mono };
+  } finally {
+    await sandbox.close();
+  }
+}
+
+async function steadyState(
+  name: Name,
+  extensionsDir: string,
+  env: Record<string, string>,
+  root: string,
+): Promise<{ holds: number[]; rss: number; hwm: number }> {
+  const sandbox = new Sandbox({
+    extensionsDir,
+    env,
+    tmpDir: mkdtempSync(join(root, 'tmp-')),
+    logOutput: false,
+  });
+  try {
+    for (let i = 0; i < INVOKES; i++) {
+      const result = await sandbox.invoke({ durationMs: 2 });
+      if (result.status !== 'success') throw new Error(`${name}: invoke ${result.status}`);
+    }
+    const pid = find(sandbox.log, 'extension.launch', name).pid;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+    const holds: number[] = [];
+    let invokedAt: number | undefined;
+    for (const entry of sandbox.log) {
+      if (entry.extension !== name) continue;
+      if (entry.kind === 'event.invoke') invokedAt = entry.mono;
+      else if (entry.kind === 'extension.next' && invokedAt !== undefined) {
+        holds.push(entry.mono - invokedAt);
+        invokedAt = undefined;
+      }
+    }
+    // The first invokes of a fresh process run cold code paths; keep the steady state.
+    const steady = holds.slice(10);
+    await sandbox.shutdown('spindown');
+    return { holds: steady, rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  } finally {
+    await sandbox.close();
+  }
+}
+
+function find(
+  log: readonly EmulatorLogEntry[],
+  kind: EmulatorLogEntry['kind'],
+  name: string,
+): EmulatorLogEntry {
+  const entry = log.find((candidate) => candidate.kind === kind && candidate.extension === name);
+  if (!entry) throw new Error(`no ${kind} for ${name} in the emulator log`);
+  return entry;
+}
+
+function median(values: number[]): number {
+  return quantile(values, 0.5);
+}
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+async function startCollector(): Promise<{ url: string; stop(): void }> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(HERE, 'extension', 'loopback-collector.mjs')],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runAlone(run);
+}
