@@ -24,7 +24,7 @@ const WEIRD_VALUES: unknown[] = [
   0,
   1e308,
   -1e308,
-  9007199254740993,
+  Number.MAX_SAFE_INTEGER + 2,
   1.5,
   '',
   'x'.repeat(5000),
