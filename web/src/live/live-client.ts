@@ -1,9 +1,5 @@
-import {
-  LIVE_CLOSE,
-  LIVE_HEARTBEAT_MS,
-  type LiveFrame,
-  type StoredEvent,
-} from '@lifeline/protocol';
+import type { LiveFrame, StoredEvent } from '@lifeline/protocol';
+import { LIVE_CLOSE, LIVE_HEARTBEAT_MS } from './protocol-constants.ts';
 
 /** Connection state shown in the header. */
 export type LiveStatus = 'connecting' | 'open' | 'closed' | 'unauthorized';
@@ -72,10 +68,11 @@ export class LiveClient {
     return this.#cursor;
   }
 
-  /** Connects (idempotent). */
+  /** Connects (idempotent); after a 4401 it reconnects with the current token. */
   start(): void {
-    if (!this.#stopped) return;
+    if (!this.#stopped && this.#status !== 'unauthorized') return;
     this.#stopped = false;
+    this.#attempt = 0;
     this.#connect();
   }
 
@@ -99,7 +96,7 @@ export class LiveClient {
   /** Uses a new read token and reconnects at once (after a 4401). */
   setToken(token: string | null): void {
     this.#token = token;
-    if (this.#stopped) return;
+    if (this.#stopped || this.#status === 'unauthorized') return;
     this.#attempt = 0;
     this.#dropSocket();
     this.#connect();

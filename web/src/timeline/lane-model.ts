@@ -133,6 +133,14 @@ export type LaneDraft = { -readonly [K in keyof EnvLane]: EnvLane[K] } & {
   events: StoredEvent[];
 };
 
+/** Per-lane, per-batch bookkeeping for {@link applyEvent}. */
+export interface BatchContext {
+  /** requestId → position in the lane's invokes; lives as long as the lane. */
+  readonly index: Map<string, number>;
+  /** Bars already private to this batch's draft (mutated in place instead of copied again). */
+  readonly owned: Set<object>;
+}
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function num(value: unknown): number | null {
@@ -202,14 +210,17 @@ function withHeadroom(bar: Mutable<InvokeBar>): Mutable<InvokeBar> {
  */
 function upsertInvoke(
   draft: LaneDraft,
-  index: Map<string, number>,
+  { index, owned }: BatchContext,
   requestId: string,
   startAt: number,
   update: (bar: Mutable<InvokeBar>) => void,
 ): void {
   const at = index.get(requestId);
   if (at !== undefined && draft.invokes[at]?.requestId === requestId) {
-    const copy = { ...draft.invokes[at]! } as Mutable<InvokeBar>;
+    const existing = draft.invokes[at]!;
+    // Copy-on-write once per batch: a bar created or copied in this batch is private to the draft.
+    const copy = (owned.has(existing) ? existing : { ...existing }) as Mutable<InvokeBar>;
+    owned.add(copy);
     const before = copy.status;
     update(copy);
     countStatus(draft, before, -1);
@@ -225,6 +236,7 @@ function upsertInvoke(
     return;
   }
   const bar = blankInvoke(draft.envId, requestId, startAt);
+  owned.add(bar);
   update(bar);
   countStatus(draft, bar.status, 1);
   withHeadroom(bar);
@@ -271,7 +283,7 @@ function currentInit(draft: LaneDraft, phase: string | null): Mutable<InitSpan> 
   return span;
 }
 
-function applyPlatform(draft: LaneDraft, index: Map<string, number>, event: PlatformEvent): void {
+function applyPlatform(draft: LaneDraft, ctx: BatchContext, event: PlatformEvent): void {
   const record = recordOf(event);
   const at = event.recordTime;
   switch (event.recordType) {
@@ -314,7 +326,7 @@ function applyPlatform(draft: LaneDraft, index: Map<string, number>, event: Plat
     case 'platform.start': {
       const requestId = str(record.requestId);
       if (!requestId) return;
-      upsertInvoke(draft, index, requestId, at, (bar) => {
+      upsertInvoke(draft, ctx, requestId, at, (bar) => {
         bar.platformStartAt = at;
       });
       return;
@@ -323,7 +335,7 @@ function applyPlatform(draft: LaneDraft, index: Map<string, number>, event: Plat
       const requestId = str(record.requestId);
       if (!requestId) return;
       const metrics = metricsOf(record);
-      upsertInvoke(draft, index, requestId, at - (num(metrics.durationMs) ?? 0), (bar) => {
+      upsertInvoke(draft, ctx, requestId, at - (num(metrics.durationMs) ?? 0), (bar) => {
         bar.runtimeDoneAt = at;
         bar.status = toStatus(record.status) ?? 'success';
         bar.errorType = str(record.errorType) ?? bar.errorType;
@@ -342,7 +354,7 @@ function applyPlatform(draft: LaneDraft, index: Map<string, number>, event: Plat
           s !== null &&
           (s as { name?: unknown }).name === 'extensionOverhead',
       );
-      upsertInvoke(draft, index, requestId, at - (num(metrics.durationMs) ?? 0), (bar) => {
+      upsertInvoke(draft, ctx, requestId, at - (num(metrics.durationMs) ?? 0), (bar) => {
         bar.reportPending = false;
         bar.durationMs = num(metrics.durationMs) ?? bar.durationMs;
         bar.billedDurationMs = num(metrics.billedDurationMs);
@@ -362,13 +374,9 @@ function applyPlatform(draft: LaneDraft, index: Map<string, number>, event: Plat
 
 /**
  * Applies one event to a lane draft. Idempotency is the caller's job (the store de-duplicates by cursor and id).
- * `index` is the lane's requestId → invoke position map, kept by the caller across batches.
+ * `ctx.index` is the lane's requestId → invoke position map, kept by the caller across batches.
  */
-export function applyEvent(
-  draft: LaneDraft,
-  index: Map<string, number>,
-  stored: StoredEvent,
-): void {
+export function applyEvent(draft: LaneDraft, ctx: BatchContext, stored: StoredEvent): void {
   const event: LifelineEvent = stored.event;
   draft.events.push(stored);
   draft.eventCount = draft.events.length;
@@ -392,7 +400,7 @@ export function applyEvent(
       draft.registeredAt = event.time;
       return;
     case 'invoke':
-      upsertInvoke(draft, index, event.requestId, event.time, (bar) => {
+      upsertInvoke(draft, ctx, event.requestId, event.time, (bar) => {
         bar.startAt = event.time;
         bar.deadlineMs = event.deadlineMs;
         bar.invokedFunctionArn = event.invokedFunctionArn;
@@ -422,7 +430,7 @@ export function applyEvent(
       draft.droppedEvents += event.count;
       return;
     case 'platform':
-      applyPlatform(draft, index, event);
+      applyPlatform(draft, ctx, event);
       return;
   }
 }

@@ -2,10 +2,10 @@ import type { EnvironmentState } from '@lifeline/protocol';
 import type { EnvLane } from './lane-model.ts';
 
 /**
- * An environment silent this long with no SHUTDOWN is shown as lost: Lambda spins idle environments down well within
- * this, and the extension records the SHUTDOWN, so silence means the sandbox vanished or its events were lost.
+ * An environment silent this long with no SHUTDOWN is shown as lost: the collector's default (`--lost-after-ms`,
+ * 15 min). Idle environments are normally spun down, with a recorded SHUTDOWN, well before that.
  */
-export const LOST_AFTER_MS = 60 * 60_000;
+export const LOST_AFTER_MS = 15 * 60_000;
 
 /** The lane's state at `now` (extension clock ≈ wall clock). Pure: the timeline re-evaluates it as time passes. */
 export function laneState(lane: EnvLane, now: number): EnvironmentState {

@@ -47,6 +47,7 @@ export class TimelineBuilder {
     let invokeDelta = 0;
     let applied = 0;
     let minTime = prev.minTime;
+    const owned = new Set<object>();
     let maxTime = prev.maxTime;
     for (const stored of batch) {
       if (!(stored.cursor > lastCursor)) continue;
@@ -64,7 +65,7 @@ export class TimelineBuilder {
         this.#indexes.set(envId, index);
       }
       const before = draft.invokes.length;
-      applyEvent(draft, index, stored);
+      applyEvent(draft, { index, owned }, stored);
       invokeDelta += draft.invokes.length - before;
       applied++;
       if (!(time >= minTime)) minTime = Number.isNaN(minTime) ? time : Math.min(minTime, time);

@@ -1,0 +1,313 @@
+import type { EnvironmentState } from '@lifeline/protocol';
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { apiUrl } from '../config.ts';
+import { FunctionsView } from '../functions/FunctionsView.tsx';
+import type { EventStore } from '../live/event-store.ts';
+import type { LiveStatus } from '../live/live-client.ts';
+import { ENVIRONMENT_STATES } from '../live/protocol-constants.ts';
+import { useLiveEvents } from '../live/useLiveEvents.ts';
+import { ShutdownsView } from '../shutdowns/ShutdownsView.tsx';
+import { TimelineView } from '../timeline/TimelineView.tsx';
+import { DetailsPanel } from './DetailsPanel.tsx';
+import { EmptyState } from './EmptyState.tsx';
+import { TokenPrompt } from './TokenPrompt.tsx';
+import { formatUrlState, parseUrlState, type UrlState } from './url-state.ts';
+
+const RANGES: readonly [string, number | null][] = [
+  ['All time', null],
+  ['Last 15 min', 15 * 60_000],
+  ['Last hour', 3_600_000],
+  ['Last 24 h', 86_400_000],
+];
+
+const STATUS_TEXT: Record<LiveStatus, string> = {
+  connecting: 'Connecting…',
+  open: 'Live',
+  closed: 'Disconnected',
+  unauthorized: 'Token required',
+};
+
+/** Props of {@link App}. */
+export interface AppProps {
+  store: EventStore;
+  /** Connect to the collector's live socket (false for tests and benchmarks that feed the store directly). */
+  live?: boolean;
+}
+
+function useNow(intervalMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const id = setInterval(() => setNow(Date.now()), intervalMs);
+    return () => clearInterval(id);
+  }, [intervalMs]);
+  return now;
+}
+
+function useUrlState(): [UrlState, (patch: Partial<UrlState>) => void] {
+  const [state, setState] = useState(() => parseUrlState(window.location.search));
+  useEffect(() => {
+    const onPop = () => setState(parseUrlState(window.location.search));
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  const update = useCallback((patch: Partial<UrlState>) => {
+    setState((prev) => {
+      const next = { ...prev, ...patch };
+      const search = formatUrlState(next);
+      if (search !== window.location.search) {
+        window.history.replaceState(
+          null,
+          '',
+          `${window.location.pathname}${search}${window.location.hash}`,
+        );
+      }
+      return next;
+    });
+  }, []);
+  return [state, update];
+}
+
+/** The dashboard shell: header with views and connection state, shared filters, the view, the details panel. */
+export function App({ store, live = true }: AppProps) {
+  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const liveState = useLiveEvents(store, live);
+  const [url, setUrl] = useUrlState();
+  const now = useNow(1000);
+
+  const functions = useMemo(() => {
+    const names = new Set<string>();
+    const versions = new Set<string>();
+    for (const lane of snapshot.lanes.values()) {
+      names.add(lane.functionName);
+      if (!url.fn || lane.functionName === url.fn)
+        if (lane.functionVersion) versions.add(lane.functionVersion);
+    }
+    return { names: [...names].sort(), versions: [...versions].sort() };
+  }, [snapshot.lanes, url.fn]);
+
+  const states = useMemo(() => {
+    if (!url.states) return null;
+    const set = new Set(
+      url.states
+        .split(',')
+        .filter((s): s is EnvironmentState =>
+          (ENVIRONMENT_STATES as readonly string[]).includes(s),
+        ),
+    );
+    return set.size ? (set as ReadonlySet<EnvironmentState>) : null;
+  }, [url.states]);
+
+  const shutdownFilter = useMemo(
+    () => ({
+      functionName: url.fn,
+      version: url.version,
+      reason: url.reason,
+      from: url.from,
+      to: url.to,
+    }),
+    [url.fn, url.version, url.reason, url.from, url.to],
+  );
+
+  const select = useCallback((env: string, req: string | null) => setUrl({ env, req }), [setUrl]);
+  const selectedLane = url.env ? (snapshot.lanes.get(url.env) ?? null) : null;
+
+  // Escape closes the details panel from anywhere.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') setUrl({ env: null, req: null });
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [setUrl]);
+
+  const rangeValue = url.from === null && url.to === null ? 'All time' : 'custom';
+  const empty = snapshot.lanes.size === 0;
+  const loading = liveState.status === 'open' && !liveState.caughtUp && liveState.head > 0;
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand">
+          <svg className="brand-mark" viewBox="0 0 24 24" aria-hidden="true">
+            <rect x="1" y="1" width="22" height="22" rx="6" fill="var(--accent)" />
+            <path
+              d="M4 13h4l2-5 3 9 2-4h5"
+              fill="none"
+              stroke="#fff"
+              strokeWidth="2"
+              strokeLinecap="round"
+              strokeLinejoin="round"
+            />
+          </svg>
+          Lifeline <small>execution environments, live</small>
+        </div>
+        <div className="tabs" role="tablist" aria-label="Views">
+          {(
+            [
+              ['timeline', 'Timeline'],
+              ['shutdowns', 'Shutdowns'],
+              ['functions', 'Functions'],
+            ] as const
+          ).map(([view, label]) => (
+            <button
+              key={view}
+              type="button"
+              role="tab"
+              aria-selected={url.view === view}
+              onClick={() => setUrl({ view })}
+            >
+              {label}
+            </button>
+          ))}
+        </div>
+        <span className="spacer" />
+        {loading && (
+          <span className="progress" aria-live="polite">
+            Loading history…{' '}
+            {Math.min(100, Math.round((snapshot.lastCursor / liveState.head) * 100))} %
+          </span>
+        )}
+        <output
+          className="conn"
+          data-status={live ? liveState.status : 'closed'}
+          aria-label={`Connection: ${live ? STATUS_TEXT[liveState.status] : 'offline'}`}
+        >
+          <span className="conn-dot" aria-hidden="true" />
+          {live ? STATUS_TEXT[liveState.status] : 'Offline'}
+        </output>
+      </header>
+      <search className="filters" aria-label="Filters">
+        <label>
+          Function
+          <select
+            value={url.fn ?? ''}
+            onChange={(e) => setUrl({ fn: e.target.value || null, version: null })}
+          >
+            <option value="">All functions</option>
+            {functions.names.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Version
+          <select
+            value={url.version ?? ''}
+            onChange={(e) => setUrl({ version: e.target.value || null })}
+          >
+            <option value="">All versions</option>
+            {functions.versions.map((v) => (
+              <option key={v} value={v}>
+                {v}
+              </option>
+            ))}
+          </select>
+        </label>
+        {url.view === 'timeline' && (
+          <label>
+            State
+            <select
+              value={url.states ?? ''}
+              onChange={(e) => setUrl({ states: e.target.value || null })}
+            >
+              <option value="">All states</option>
+              <option value="initializing,active,idle,shutting-down">Alive</option>
+              {ENVIRONMENT_STATES.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {url.view === 'shutdowns' && (
+          <label>
+            Reason
+            <select
+              value={url.reason ?? ''}
+              onChange={(e) => setUrl({ reason: e.target.value || null })}
+            >
+              <option value="">All reasons</option>
+              <option value="spindown">spindown</option>
+              <option value="timeout">timeout</option>
+              <option value="failure">failure</option>
+            </select>
+          </label>
+        )}
+        <label>
+          Time range
+          <select
+            value={rangeValue}
+            onChange={(e) => {
+              const span = RANGES.find(([name]) => name === e.target.value)?.[1];
+              if (span === undefined) return;
+              const t = Date.now();
+              setUrl(span === null ? { from: null, to: null } : { from: t - span, to: t });
+            }}
+          >
+            {RANGES.map(([name]) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+            {rangeValue === 'custom' && (
+              <option value="custom">
+                {url.from !== null
+                  ? new Date(url.from).toISOString().slice(5, 16).replace('T', ' ')
+                  : '…'}{' '}
+                →{' '}
+                {url.to !== null
+                  ? new Date(url.to).toISOString().slice(5, 16).replace('T', ' ')
+                  : 'now'}
+              </option>
+            )}
+          </select>
+        </label>
+      </search>
+      <main className="main">
+        {empty && !loading ? (
+          <EmptyState collectorUrl={apiUrl('').replace(/\/$/, '')} />
+        ) : url.view === 'timeline' ? (
+          <TimelineView
+            snapshot={snapshot}
+            now={now}
+            functionName={url.fn}
+            version={url.version}
+            states={states}
+            from={url.from}
+            to={url.to}
+            selectedEnv={url.env}
+            selectedReq={url.req}
+            onSelect={select}
+          />
+        ) : url.view === 'shutdowns' ? (
+          <ShutdownsView
+            lanes={snapshot.lanes}
+            filter={shutdownFilter}
+            onSelect={(env) => select(env, null)}
+          />
+        ) : (
+          <FunctionsView
+            lanes={snapshot.lanes}
+            now={now}
+            onOpen={(fn) => setUrl({ fn, view: 'timeline' })}
+          />
+        )}
+        {selectedLane && (
+          <DetailsPanel
+            lane={selectedLane}
+            requestId={url.req}
+            now={now}
+            onClose={() => setUrl({ env: null, req: null })}
+            onSelectInvoke={(req) => setUrl({ req })}
+          />
+        )}
+      </main>
+      {liveState.status === 'unauthorized' && (
+        <TokenPrompt onSubmit={liveState.submitToken} retry={liveState.rejectedToken} />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,358 @@
+import { isNearTimeout } from './invoke-labels.ts';
+import type { EnvLane } from './lane-model.ts';
+import { invokeEnd } from './lane-model.ts';
+import { reasonKind } from './lane-state.ts';
+import type { Palette } from './palette.ts';
+import type { Row } from './row-model.ts';
+import { axisTicks, lowerBound, type TimeScale } from './time-scale.ts';
+
+/** A row placed on the canvas (y relative to the canvas top). */
+export interface PlacedRow {
+  readonly row: Row;
+  readonly y: number;
+  readonly height: number;
+}
+
+/** What one frame of the lanes canvas needs. */
+export interface DrawLanesInput {
+  readonly ctx: CanvasRenderingContext2D;
+  readonly width: number;
+  readonly height: number;
+  readonly scale: TimeScale;
+  readonly rows: readonly PlacedRow[];
+  readonly palette: Palette;
+  readonly now: number;
+  readonly selectedEnv: string | null;
+  readonly selectedReq: string | null;
+  /** Moves the stripes of running bars; any number, e.g. time / 40. */
+  readonly phase: number;
+}
+
+/** Draws the visible lanes; returns whether a running bar is visible (the caller keeps animating then). */
+export function drawLanes(input: DrawLanesInput): { animating: boolean } {
+  const { ctx, width, height, scale, rows, palette, now } = input;
+  ctx.clearRect(0, 0, width, height);
+  drawGrid(ctx, scale, height, palette);
+  const nowX = scale.toX(now);
+  let animating = false;
+  rows.forEach((placed, i) => {
+    if (placed.row.kind !== 'lane') return;
+    const ran = drawLane(input, placed, placed.row.lane, rows[i - 1]);
+    animating ||= ran;
+  });
+  if (nowX >= 0 && nowX <= width) {
+    ctx.strokeStyle = palette.status.running;
+    ctx.globalAlpha = 0.55;
+    ctx.setLineDash([3, 3]);
+    ctx.beginPath();
+    ctx.moveTo(Math.round(nowX) + 0.5, 0);
+    ctx.lineTo(Math.round(nowX) + 0.5, height);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.globalAlpha = 1;
+  }
+  return { animating };
+}
+
+function drawGrid(
+  ctx: CanvasRenderingContext2D,
+  scale: TimeScale,
+  height: number,
+  palette: Palette,
+) {
+  const { ticks } = axisTicks(scale.window, Math.max(2, Math.floor(scale.width / 110)));
+  ctx.strokeStyle = palette.grid;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (const t of ticks) {
+    const x = Math.round(scale.toX(t.time)) + 0.5;
+    ctx.moveTo(x, 0);
+    ctx.lineTo(x, height);
+  }
+  ctx.stroke();
+}
+
+function clampX(x: number, width: number): number {
+  return Math.max(-2, Math.min(width + 2, x));
+}
+
+function laneEndTime(lane: EnvLane, now: number): number {
+  return lane.exitedAt ?? (lane.shutdown ? Math.min(lane.shutdown.deadlineMs, now) : now);
+}
+
+function drawLane(
+  input: DrawLanesInput,
+  placed: PlacedRow,
+  lane: EnvLane,
+  above: PlacedRow | undefined,
+): boolean {
+  const { ctx, width, scale, palette, now, selectedEnv, selectedReq, phase } = input;
+  const { y, height } = placed;
+  const mid = Math.round(y + height / 2);
+  const barTop = y + 6;
+  const barH = height - 12;
+  const start = lane.registeredAt ?? lane.firstActivityAt;
+  const end = laneEndTime(lane, now);
+  const toX = scale.toX;
+  const w = scale.window;
+
+  if (lane.envId === selectedEnv) {
+    ctx.fillStyle = palette.status.running;
+    ctx.globalAlpha = 0.07;
+    ctx.fillRect(0, y, width, height);
+    ctx.globalAlpha = 1;
+  }
+
+  // Life line: registration → exit (or now).
+  if (end >= w.start && start <= w.end) {
+    ctx.strokeStyle = palette.lifeline;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.moveTo(clampX(toX(start), width), mid);
+    ctx.lineTo(clampX(toX(end), width), mid);
+    ctx.stroke();
+    ctx.lineWidth = 1;
+  }
+
+  // Re-initialisation link from the environment it replaced (drawn in the row above).
+  if (placed.row.kind === 'lane' && placed.row.reinitOf && above && above.row.kind === 'lane') {
+    const prevEnd = laneEndTime(above.row.lane, now);
+    const x0 = toX(prevEnd);
+    const x1 = toX(start);
+    ctx.strokeStyle = palette.link;
+    ctx.setLineDash([3, 2]);
+    ctx.beginPath();
+    ctx.moveTo(x0, above.y + above.height / 2);
+    ctx.bezierCurveTo(x0 + 12, mid, x1 - 12, above.y + above.height / 2, x1, mid);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = palette.link;
+    ctx.beginPath();
+    ctx.arc(x1, mid, 2.5, 0, Math.PI * 2);
+    ctx.fill();
+  }
+
+  // Init: runtime init (initStart → initRuntimeDone), then extensions finishing (→ initReport).
+  for (const init of lane.inits) {
+    const s = init.startAt ?? start;
+    const rd = init.runtimeDoneAt ?? init.reportAt ?? now;
+    const r = init.reportAt ?? rd;
+    if (r < w.start || s > w.end) continue;
+    ctx.fillStyle = palette.init;
+    ctx.fillRect(toX(s), barTop + 2, Math.max(1, toX(rd) - toX(s)), barH - 4);
+    if (r > rd) {
+      ctx.fillStyle = palette.initExt;
+      ctx.fillRect(toX(rd), barTop + 2, Math.max(1, toX(r) - toX(rd)), barH - 4);
+    }
+    if (init.status && init.status !== 'success') {
+      ctx.strokeStyle = palette.status.error;
+      ctx.strokeRect(toX(s) + 0.5, barTop + 2.5, Math.max(1, toX(r) - toX(s)) - 1, barH - 5);
+    }
+  }
+
+  // Invokes and the frozen gaps between them.
+  const bars = lane.invokes;
+  let from = lowerBound(bars, w.start, (b) => b.startAt);
+  if (from > 0) from--;
+  let animating = false;
+  let lastDrawnRight = -Infinity;
+  let lastColor = '';
+  for (let i = from; i < bars.length; i++) {
+    const bar = bars[i]!;
+    if (bar.startAt > w.end) {
+      // The frozen gap before the first bar past the window still shows.
+      drawFrozen(ctx, palette, toX, bars[i - 1], bar.startAt, barTop, barH, width);
+      break;
+    }
+    const barEnd = invokeEnd(bar) ?? (lane.shutdown ? lane.shutdown.receivedAt : now);
+    const next = bars[i + 1];
+    drawFrozen(
+      ctx,
+      palette,
+      toX,
+      bar,
+      next ? next.startAt : (lane.shutdown?.receivedAt ?? lane.exitedAt ?? now),
+      barTop,
+      barH,
+      width,
+    );
+    if (barEnd < w.start) continue;
+    const x0 = toX(bar.startAt);
+    const x1 = toX(barEnd);
+    const bw = Math.max(1, x1 - x0);
+    const running = bar.status === 'running' && invokeEnd(bar) === null && !lane.shutdown;
+    const near = isNearTimeout(bar);
+    const color = running
+      ? palette.status.running
+      : near
+        ? palette.near
+        : palette.status[bar.status];
+    // Sub-pixel bars of the same colour collapse into one stroke when zoomed far out.
+    if (bw < 1.5 && x0 < lastDrawnRight && color === lastColor) continue;
+    lastDrawnRight = x0 + bw + 0.5;
+    lastColor = color;
+    ctx.fillStyle = color;
+    if (running) {
+      animating = true;
+      ctx.globalAlpha = 0.35;
+      ctx.fillRect(x0, barTop, bw, barH);
+      ctx.globalAlpha = 1;
+      drawStripes(ctx, x0, barTop, bw, barH, color, phase);
+    } else {
+      ctx.fillRect(x0, barTop, bw, barH);
+      if (near) {
+        ctx.fillStyle = palette.status.success;
+        ctx.fillRect(x0, barTop + barH - 3, bw, 3);
+      }
+    }
+    if ((running || near || bar.status === 'timeout') && bar.deadlineMs !== null) {
+      const dx = Math.round(toX(bar.deadlineMs)) + 0.5;
+      ctx.strokeStyle = palette.deadline;
+      ctx.setLineDash([2, 2]);
+      ctx.beginPath();
+      ctx.moveTo(x0 + bw, mid);
+      ctx.lineTo(dx, mid);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.beginPath();
+      ctx.moveTo(dx, barTop - 3);
+      ctx.lineTo(dx, barTop + barH + 3);
+      ctx.stroke();
+    }
+    if (bar.reportPending && !running && bw > 6) {
+      ctx.fillStyle = palette.panel;
+      ctx.beginPath();
+      ctx.arc(x0 + bw - 3.5, barTop + 3.5, 1.6, 0, Math.PI * 2);
+      ctx.fill();
+    }
+    if (bar.requestId === selectedReq) {
+      ctx.strokeStyle = palette.text;
+      ctx.lineWidth = 2;
+      ctx.strokeRect(x0 - 1, barTop - 1, bw + 2, barH + 2);
+      ctx.lineWidth = 1;
+    }
+  }
+
+  // Shutdown: budget (SHUTDOWN → deadline), the part used (→ exit), and the marker by reason.
+  const sd = lane.shutdown;
+  if (sd && sd.deadlineMs >= w.start && sd.receivedAt <= w.end) {
+    const color = palette.reason[reasonKind(sd.reason)];
+    const x0 = toX(sd.receivedAt);
+    const xd = toX(sd.deadlineMs);
+    ctx.strokeStyle = color;
+    ctx.globalAlpha = 0.8;
+    ctx.setLineDash([2, 2]);
+    ctx.strokeRect(x0 + 0.5, barTop + 2.5, Math.max(1, xd - x0) - 1, barH - 5);
+    ctx.setLineDash([]);
+    ctx.globalAlpha = 1;
+    const usedEnd = sd.exitedAt ?? Math.min(now, sd.deadlineMs);
+    ctx.fillStyle = color;
+    ctx.globalAlpha = 0.55;
+    ctx.fillRect(x0, barTop + 2, Math.max(1.5, toX(usedEnd) - x0), barH - 4);
+    ctx.globalAlpha = 1;
+    if (sd.exitedAt !== null) {
+      ctx.fillRect(Math.round(toX(sd.exitedAt)) - 1, barTop, 2, barH);
+    }
+    ctx.beginPath();
+    ctx.moveTo(x0, mid - 6);
+    ctx.lineTo(x0 + 6, mid);
+    ctx.lineTo(x0, mid + 6);
+    ctx.lineTo(x0 - 6, mid);
+    ctx.closePath();
+    ctx.fill();
+    ctx.strokeStyle = palette.panel;
+    ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(xd + 0.5, barTop - 3);
+    ctx.lineTo(xd + 0.5, barTop + barH + 3);
+    ctx.strokeStyle = palette.deadline;
+    ctx.stroke();
+  }
+  return animating;
+}
+
+function drawFrozen(
+  ctx: CanvasRenderingContext2D,
+  palette: Palette,
+  toX: (t: number) => number,
+  bar: { startAt: number } | undefined,
+  until: number,
+  barTop: number,
+  barH: number,
+  width: number,
+) {
+  if (!bar) return;
+  const end = invokeEnd(bar as Parameters<typeof invokeEnd>[0]);
+  if (end === null) return;
+  const x0 = clampX(toX(end), width);
+  const x1 = clampX(toX(until), width);
+  if (x1 - x0 < 3) return;
+  const top = barTop + barH / 2 - 3;
+  ctx.fillStyle = palette.frozen;
+  ctx.globalAlpha = 0.22;
+  ctx.fillRect(x0, top, x1 - x0, 6);
+  ctx.globalAlpha = 0.5;
+  ctx.strokeStyle = palette.frozen;
+  ctx.beginPath();
+  // Hatching, aligned to absolute x so it does not shimmer while panning a little.
+  const step = 5;
+  const first = Math.ceil(x0 / step) * step;
+  for (let x = first; x < x1 && x < first + 4000; x += step) {
+    ctx.moveTo(x, top + 6);
+    ctx.lineTo(Math.min(x + 6, x1), top);
+  }
+  ctx.stroke();
+  ctx.globalAlpha = 1;
+}
+
+function drawStripes(
+  ctx: CanvasRenderingContext2D,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  color: string,
+  phase: number,
+) {
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(x, y, w, h);
+  ctx.clip();
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 3;
+  ctx.beginPath();
+  const offset = phase % 8;
+  for (let sx = x - h - 8 + offset; sx < x + w; sx += 8) {
+    ctx.moveTo(sx, y + h);
+    ctx.lineTo(sx + h, y);
+  }
+  ctx.stroke();
+  ctx.restore();
+  ctx.strokeStyle = color;
+  ctx.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+}
+
+/** Draws the time axis: tick labels in UTC and a "now" marker. */
+export function drawAxis(
+  ctx: CanvasRenderingContext2D,
+  scale: TimeScale,
+  width: number,
+  height: number,
+  palette: Palette,
+  font: string,
+) {
+  ctx.clearRect(0, 0, width, height);
+  const { ticks } = axisTicks(scale.window, Math.max(2, Math.floor(width / 110)));
+  ctx.font = font;
+  ctx.textBaseline = 'middle';
+  ctx.fillStyle = palette.muted;
+  ctx.strokeStyle = palette.faint;
+  ctx.beginPath();
+  for (const t of ticks) {
+    const x = Math.round(scale.toX(t.time)) + 0.5;
+    ctx.moveTo(x, height - 6);
+    ctx.lineTo(x, height);
+    ctx.fillText(t.label, x + 4, height / 2 - 1);
+  }
+  ctx.stroke();
+}

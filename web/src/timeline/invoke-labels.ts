@@ -1,0 +1,40 @@
+import type { EnvironmentState } from '@lifeline/protocol';
+import type { EnvLane, InvokeBar } from './lane-model.ts';
+import { invokeEnd } from './lane-model.ts';
+import { formatDuration } from './time-scale.ts';
+
+/** A near-timeout: it finished with less than this share of its time budget left. */
+export const NEAR_TIMEOUT_RATIO = 0.1;
+
+/** Whether the invoke finished (not as a timeout) with under 10 % of its budget left. */
+export function isNearTimeout(bar: InvokeBar): boolean {
+  if (bar.headroomMs === null || bar.deadlineMs === null || bar.status === 'timeout') return false;
+  const budget = bar.deadlineMs - bar.startAt;
+  return budget > 0 && bar.headroomMs < budget * NEAR_TIMEOUT_RATIO;
+}
+
+/** Short id for labels: the first 8 characters and an ellipsis. */
+export function shortId(id: string): string {
+  return id.length > 9 ? `${id.slice(0, 8)}…` : id;
+}
+
+/** Accessible name of an invoke, e.g. "Invoke 8484521e… 120 ms success". */
+export function invokeLabel(bar: InvokeBar): string {
+  const end = invokeEnd(bar);
+  const duration = bar.durationMs ?? (end !== null ? end - bar.startAt : null);
+  const parts = [`Invoke ${shortId(bar.requestId)}`];
+  if (bar.status === 'running') parts.push('running');
+  else {
+    parts.push(formatDuration(duration));
+    parts.push(bar.status);
+    if (isNearTimeout(bar)) parts.push('near timeout');
+  }
+  return parts.join(' ');
+}
+
+/** Accessible name of an environment lane. */
+export function laneLabel(lane: EnvLane, state: EnvironmentState): string {
+  const n = lane.invokes.length;
+  const reason = lane.shutdown ? `, shutdown ${lane.shutdown.reason}` : '';
+  return `Environment ${shortId(lane.envId)} ${lane.functionName} ${state}, ${n} invoke${n === 1 ? '' : 's'}${reason}`;
+}
