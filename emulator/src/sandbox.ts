@@ -346,7 +346,7 @@ export class Sandbox {
     if (ms <= 0) this.#eventDelays.delete(name);
     else this.#eventDelays.set(name, ms);
     this.#log({ kind: 'fault', extension: name, message: 'delay events', data: { ms } });
-    if (ms <= 0) this.#retryDeliveries();
+    if (ms <= 0) this.#retryDeliveries(name);
   }
 
   /** Withholds every event to extension `name` until {@link releaseEvents}. */
@@ -1158,14 +1158,20 @@ export class Sandbox {
   #release(agent: Agent, event: AgentEvent): void {
     const delay = this.#eventDelays.get(agent.name) ?? 0;
     agent.pending = event;
-    (event as AgentEvent & { notBefore?: number }).notBefore = Date.now() + delay;
+    if (Number.isFinite(delay) && delay > 0) {
+      (event as AgentEvent & { notBefore?: number }).notBefore = Date.now() + delay;
+    }
     this.#tryDeliver(agent);
   }
 
-  #retryDeliveries(): void {
+  #retryDeliveries(name: string): void {
     const generation = this.#generation;
     if (!generation) return;
-    for (const agent of generation.registry.all()) this.#tryDeliver(agent);
+    for (const agent of generation.registry.all()) {
+      if (agent.name !== name || !agent.pending) continue;
+      (agent.pending as AgentEvent & { notBefore?: number }).notBefore = undefined;
+      this.#tryDeliver(agent);
+    }
   }
 
   #tryDeliver(agent: Agent): void {
