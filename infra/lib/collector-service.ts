@@ -9,6 +9,7 @@ import {
   Size,
   Stack,
   Token,
+  Validations,
 } from 'aws-cdk-lib';
 import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -159,10 +160,8 @@ export class CollectorService extends Construct {
 
     const instanceType =
       props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL);
-    const cpuType =
-      instanceType.architecture === ec2.InstanceArchitecture.ARM_64
-        ? ec2.AmazonLinuxCpuType.ARM_64
-        : ec2.AmazonLinuxCpuType.X86_64;
+    const amiArchitecture =
+      instanceType.architecture === ec2.InstanceArchitecture.ARM_64 ? 'arm64' : 'x86_64';
 
     const shell = ec2.UserData.forLinux();
     const userData = new ec2.MultipartUserData();
@@ -180,7 +179,12 @@ export class CollectorService extends Construct {
       vpc: this.vpc,
       vpcSubnets: { subnets: [subnet] },
       instanceType,
-      machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType }),
+      // Resolved when the instance launches, so a new AL2023 release does not replace the instance on the next
+      // deploy (a replacement could not take over the data volume while the old instance still holds it).
+      machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(
+        `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${amiArchitecture}`,
+        { os: ec2.OperatingSystemType.LINUX },
+      ),
       securityGroup: this.securityGroup,
       userData,
       requireImdsv2: true,
@@ -195,6 +199,12 @@ export class CollectorService extends Construct {
           }),
         },
       ],
+    });
+
+    Validations.of(this.instance).acknowledge({
+      id: 'CloudFormation-Validate::E1152',
+      reason:
+        'EC2 resolves resolve:ssm: image ids at launch; the validator only knows literal AMI ids.',
     });
 
     this.dataVolume = new ec2.Volume(this, 'Data', {
@@ -219,10 +229,12 @@ export class CollectorService extends Construct {
     this.tokenSecret.grantRead(this.instance.role);
     this.readTokenSecret?.grantRead(this.instance.role);
 
+    shell.addCommands('set -euo pipefail');
     const appZipPath = shell.addS3DownloadCommand({
       bucket: app.bucket,
       bucketKey: app.s3ObjectKey,
       localFile: '/opt/lifeline/app.zip',
+      region: Stack.of(this).region,
     });
     shell.addCommands(
       ...collectorSetupScript({

@@ -24,8 +24,9 @@ export interface CollectorSetupOptions {
 }
 
 /**
- * Shell lines that turn a fresh Amazon Linux 2023 instance into a Lifeline collector. Idempotent, so it can run on
- * every boot: it formats the data volume only when it has no file system and replaces the app with the downloaded one.
+ * Shell lines that turn a fresh Amazon Linux 2023 instance into a Lifeline collector, to run after `set -euo pipefail`
+ * and the download of the app zip. Idempotent, so it can run on every boot: it formats the data volume only when it
+ * has no file system and replaces the app with the downloaded one only once that one installed.
  */
 export function collectorSetupScript(o: CollectorSetupOptions): string[] {
   const node = `/usr/bin/node-${o.nodeMajor}`;
@@ -39,7 +40,6 @@ export function collectorSetupScript(o: CollectorSetupOptions): string[] {
           'export LIFELINE_READ_TOKEN',
         ];
   return [
-    'set -euo pipefail',
     `dnf install -y nodejs${o.nodeMajor} nodejs${o.nodeMajor}-npm unzip`,
     `id lifeline >/dev/null 2>&1 || useradd --system --home-dir ${DATA_DIR} --shell /sbin/nologin lifeline`,
 

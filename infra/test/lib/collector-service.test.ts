@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import { InstanceClass, InstanceSize, InstanceType } from 'aws-cdk-lib/aws-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectorService, type CollectorServiceProps } from '../../lib/collector-service.ts';
 import { CollectorStack } from '../../lib/collector-stack.ts';
@@ -148,6 +149,21 @@ describe('CollectorService', () => {
       expect(text).not.toContain('LIFELINE_READ_TOKEN');
     });
 
+    it('stops at the first failing setup step, the app download included', () => {
+      const text = userDataText(template);
+      const strict = text.indexOf('set -euo pipefail');
+      expect(strict).toBeGreaterThan(-1);
+      expect(strict).toBeLessThan(text.indexOf('aws s3 cp'));
+      expect(text).toMatch(/aws s3 cp 's3:\/\/.*\/opt\/lifeline\/app\.zip' --region/);
+    });
+
+    it('resolves the latest Amazon Linux 2023 image at launch, for the Graviton default', () => {
+      template.hasResourceProperties('AWS::EC2::Instance', {
+        ImageId: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
+        InstanceType: 't4g.small',
+      });
+    });
+
     it('ships the built repository without node_modules, tests or infra sources', () => {
       const zips = JSON.stringify(template.toJSON()).match(/[0-9a-f]{64}\.zip/g) ?? [];
       const staged = [...new Set(zips)]
@@ -198,9 +214,18 @@ describe('CollectorService', () => {
           readToken: true,
           port: 8080,
           healthCheckPath: '/healthz',
+          instanceType: InstanceType.of(InstanceClass.T3, InstanceSize.SMALL),
         },
       });
       template = Template.fromStack(stack);
+    });
+
+    it('picks the x86_64 image for an x86_64 instance type', () => {
+      template.hasResourceProperties('AWS::EC2::Instance', {
+        ImageId:
+          'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
+        InstanceType: 't3.small',
+      });
     });
 
     it('terminates TLS on a load balancer listener on 443 with the certificate', () => {

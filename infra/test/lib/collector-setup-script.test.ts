@@ -18,7 +18,9 @@ const OPTIONS: CollectorSetupOptions = {
 
 describe('collectorSetupScript', () => {
   it('is valid bash when all values are known', () => {
-    const script = ['#!/bin/bash', ...collectorSetupScript(OPTIONS)].join('\n');
+    const script = ['#!/bin/bash', 'set -euo pipefail', ...collectorSetupScript(OPTIONS)].join(
+      '\n',
+    );
     const check = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
     expect(check.stderr).toBe('');
     expect(check.status).toBe(0);
