@@ -110,6 +110,9 @@ export interface LifelineAspectProps {
   readonly onFirstBinding?: (binding: TokenBinding) => void;
 }
 
+/** Functions some Lifeline aspect already instrumented: a second one would add the layer twice. */
+const instrumented = new WeakSet<LambdaFunction>();
+
 /** The aspect behind {@link Lifeline}: visits every construct and instruments each supported `lambda.Function`. */
 export class LifelineAspect implements IAspect {
   private readonly done = new WeakSet<LambdaFunction>();
@@ -124,6 +127,14 @@ export class LifelineAspect implements IAspect {
     if (!(node instanceof LambdaFunction) || this.done.has(node)) return;
     this.done.add(node);
     if (this.props.filter !== undefined && !this.props.filter(node)) return;
+
+    if (instrumented.has(node)) {
+      Annotations.of(node).addWarningV2(
+        'lifeline:alreadyAttached',
+        'Two Lifeline constructs cover this function; only the first one applies. Narrow one with scope or filter.',
+      );
+      return;
+    }
 
     const support = layerSupportsRuntime(node.runtime);
     if (!support.supported) {
@@ -143,6 +154,7 @@ export class LifelineAspect implements IAspect {
       );
       return;
     }
+    instrumented.add(node);
     const binding = this.props.token.bind(node);
     for (const [key, value] of Object.entries({
       ...this.props.environment,

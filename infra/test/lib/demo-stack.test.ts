@@ -87,3 +87,18 @@ function onlyFunctionId(template: Template, prefix: string): string {
   expect(ids).toHaveLength(1);
   return ids[0] as string;
 }
+
+describe('DemoStack schedule', () => {
+  it('keeps the rule but disables it when scheduled is false', () => {
+    const stack = new DemoStack(testApp(), 'Paused', {
+      collectorUrl: 'https://collector.example.com',
+      token: LifelineToken.fromText('demo'),
+      layerDir: fixtureLayer(),
+      scheduled: false,
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(2 minutes)',
+      State: 'DISABLED',
+    });
+  });
+});

@@ -313,6 +313,32 @@ describe('Lifeline', () => {
       Annotations.fromStack(stack).hasWarning('/Full/Fn', Match.stringLikeRegexp('5 layers'));
     });
 
+    it('applies only the first of two overlapping Lifelines, with a warning', () => {
+      const stack = new Stack(testApp(), 'Twice');
+      nodeFunction(stack, 'Fn');
+      new Lifeline(stack, 'First', {
+        collectorUrl: COLLECTOR_URL,
+        token: LifelineToken.fromText('one'),
+        layerDir,
+      });
+      new Lifeline(stack, 'Second', {
+        collectorUrl: 'https://other.example.com',
+        token: LifelineToken.fromText('two'),
+        layerDir,
+      });
+      const template = Template.fromStack(stack);
+      const fn = resourceByPrefix(template, 'AWS::Lambda::Function', 'Fn');
+      expect(fn.Properties?.Layers).toHaveLength(1);
+      expect(envOf(fn)).toMatchObject({
+        LIFELINE_COLLECTOR_URL: COLLECTOR_URL,
+        LIFELINE_TOKEN: 'one',
+      });
+      Annotations.fromStack(stack).hasWarning(
+        '/Twice/Fn',
+        Match.stringLikeRegexp('Two Lifeline constructs'),
+      );
+    });
+
     it('throws a sentence when two layer sources are given', () => {
       const stack = new Stack(testApp(), 'Both');
       expect(
