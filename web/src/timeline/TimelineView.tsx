@@ -226,6 +226,8 @@ export function TimelineView(props: TimelineViewProps) {
     () => () => {
       if (settleTimer.current) clearTimeout(settleTimer.current);
       if (frame.current !== null) cancelAnimationFrame(frame.current);
+      // StrictMode runs effects twice: a cancelled frame must not look pending to the next scheduleDraw.
+      frame.current = null;
     },
     [],
   );

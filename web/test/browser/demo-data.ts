@@ -97,5 +97,16 @@ export function demoFleet(now: number): LifelineEvent[] {
     inv.deadlineMs += shift;
   }
   add(cut);
+  // Vary how long each extension takes to shut down (the example uses one fixed value).
+  const shutdownAt = new Map<string, number>();
+  let k = 0;
+  for (const e of events) {
+    if (e.type === 'shutdown') shutdownAt.set(e.envId, e.time);
+    if (e.type === 'exit' && shutdownAt.has(e.envId)) {
+      const ms = [42, 180, 640, 1320, 95, 1810, 260][k++ % 7]!;
+      e.shutdownMs = ms;
+      e.time = shutdownAt.get(e.envId)! + ms;
+    }
+  }
   return events.filter((e) => e.time <= now);
 }

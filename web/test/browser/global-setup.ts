@@ -37,6 +37,8 @@ export default function setup(): void {
     {
       cwd: WEB,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+      env: { ...process.env, NODE_ENV: 'production' },
       encoding: 'utf8',
       timeout: 180_000,
     },
