@@ -850,8 +850,9 @@ export class Sandbox {
     const deadlineMs = startedAt + budget;
     const wireReason = this.#wireReason(reason);
     this.#log({ kind: 'shutdown.start', shutdownReason: wireReason, deadlineMs });
-    this.#thaw(generation);
-    generation.dispatcher.flush();
+    // Processes run again; buffered telemetry goes out once SHUTDOWN was released (below), as in production where
+    // the last report typically reaches an extension while it handles SHUTDOWN.
+    this.#thaw(generation, false);
 
     // Runtime first: SIGTERM, a short grace period, SIGKILL (SIGKILL at once when no extension registered).
     const runtime = generation.runtime;
@@ -896,6 +897,7 @@ export class Sandbox {
         this.#signal(agent.process, 'SIGKILL', agent.name, 'not subscribed to SHUTDOWN');
       }
     }
+    generation.dispatcher.thaw();
     const allExited = () => launched.every((agent) => !agent.process?.alive);
     await this.#waitFor(allExited, deadlineMs, true);
     for (const agent of launched) {
@@ -1141,7 +1143,7 @@ export class Sandbox {
     this.#log({ kind: 'freeze', data: { pids } });
   }
 
-  #thaw(generation: Generation): void {
+  #thaw(generation: Generation, telemetry = true): void {
     if (generation.frozen) {
       generation.frozen = false;
       const pids: number[] = [];
@@ -1150,7 +1152,7 @@ export class Sandbox {
       }
       this.#log({ kind: 'thaw', data: { pids } });
     }
-    generation.dispatcher.thaw();
+    if (telemetry) generation.dispatcher.thaw();
   }
 
   // ---- events to extensions --------------------------------------------------------------------------------------

@@ -65,6 +65,10 @@ class Subscriber {
   inflight: Queued[] | undefined;
   attempts = 0;
   timer: NodeJS.Timeout | undefined;
+  /** Set by a flush (thaw, SHUTDOWN): keep sending until the queue is empty, ignoring timeoutMs. */
+  flushing = false;
+  /** A delivery attempt is on the wire. */
+  active = false;
   droppedRecords = 0;
   droppedBytes = 0;
   request: http.ClientRequest | undefined;
@@ -144,7 +148,10 @@ export class TelemetryDispatcher {
   /** Stops starting deliveries (in-flight ones are suspended with the processes). */
   freeze(): void {
     this.#frozen = true;
-    for (const subscriber of this.#subscribers.values()) subscriber.clearTimer();
+    for (const subscriber of this.#subscribers.values()) {
+      subscriber.clearTimer();
+      subscriber.flushing = false;
+    }
   }
 
   /** Resumes deliveries and flushes what is buffered right away. */
@@ -238,13 +245,24 @@ export class TelemetryDispatcher {
   }
 
   #schedule(subscriber: Subscriber, now = false): void {
-    if (this.#closed || this.#frozen || subscriber.inflight) return;
+    if (this.#closed || this.#frozen) return;
+    if (subscriber.inflight) {
+      // A retry whose backoff timer was cancelled by a freeze resumes now.
+      if (!subscriber.active && !subscriber.timer) this.#attempt(subscriber);
+      return;
+    }
+    if (now) subscriber.flushing = true;
     if (subscriber.queue.length === 0 && subscriber.droppedRecords === 0) {
+      subscriber.flushing = false;
       for (const check of this.#idle) check();
       return;
     }
     const { maxItems, maxBytes, timeoutMs } = subscriber.sub.buffering;
-    if (now || subscriber.queue.length >= maxItems || subscriber.queuedBytes >= maxBytes) {
+    if (
+      subscriber.flushing ||
+      subscriber.queue.length >= maxItems ||
+      subscriber.queuedBytes >= maxBytes
+    ) {
       subscriber.clearTimer();
       this.#send(subscriber);
       return;
@@ -305,8 +323,13 @@ export class TelemetryDispatcher {
     const batch = subscriber.inflight;
     if (!batch || this.#closed) return;
     subscriber.attempts += 1;
+    subscriber.active = true;
     const attempt = subscriber.attempts;
+    let finished = false;
     const finish = (ok: boolean, statusCode: number | undefined, error?: string) => {
+      if (finished) return;
+      finished = true;
+      subscriber.active = false;
       subscriber.request = undefined;
       if (this.#closed || subscriber.inflight !== batch) return;
       this.#options.log({
