@@ -71,7 +71,10 @@ export class Lifeline extends Construct {
     const attachable = LayerVersion.fromLayerVersionArn(this, 'Attachable', layer.layerVersionArn);
 
     const token = props.token;
-    const environment: Record<string, string> = { [COLLECTOR_URL_ENV]: props.collectorUrl };
+    const collectorUrl = Token.isUnresolved(props.collectorUrl)
+      ? props.collectorUrl
+      : props.collectorUrl.replace(/\/+$/, '');
+    const environment: Record<string, string> = { [COLLECTOR_URL_ENV]: collectorUrl };
     if (props.logLevel !== undefined) environment[LOG_LEVEL_ENV] = props.logLevel;
 
     this.aspect = new LifelineAspect({
@@ -182,10 +185,17 @@ function validateProps(props: LifelineProps): void {
     );
   }
   const url = props.collectorUrl;
-  if (!Token.isUnresolved(url) && !/^https?:\/\/[^\s/]+/.test(url)) {
-    throw new Error(
-      `Lifeline's collectorUrl must be an http:// or https:// URL, but got "${url}".`,
-    );
+  if (!Token.isUnresolved(url)) {
+    if (!/^https?:\/\/[^\s/]+/.test(url)) {
+      throw new Error(
+        `Lifeline's collectorUrl must be an http:// or https:// URL, but got "${url}".`,
+      );
+    }
+    if (/^https?:\/\/[^/]*@/.test(url)) {
+      throw new Error(
+        "Lifeline's collectorUrl must not carry credentials (user:password@); pass the token through token instead.",
+      );
+    }
   }
   if (
     props.layerVersionArn !== undefined &&

@@ -313,6 +313,18 @@ describe('Lifeline', () => {
       Annotations.fromStack(stack).hasWarning('/Full/Fn', Match.stringLikeRegexp('5 layers'));
     });
 
+    it('drops trailing slashes from the collector URL', () => {
+      const stack = new Stack(testApp(), 'Slash');
+      nodeFunction(stack, 'Fn');
+      new Lifeline(stack, 'Lifeline', {
+        collectorUrl: `${COLLECTOR_URL}/`,
+        token: LifelineToken.fromText('t'),
+        layerDir,
+      });
+      const fn = resourceByPrefix(Template.fromStack(stack), 'AWS::Lambda::Function', 'Fn');
+      expect(envOf(fn).LIFELINE_COLLECTOR_URL).toBe(COLLECTOR_URL);
+    });
+
     it('applies only the first of two overlapping Lifelines, with a warning', () => {
       const stack = new Stack(testApp(), 'Twice');
       nodeFunction(stack, 'Fn');
@@ -355,6 +367,11 @@ describe('Lifeline', () => {
     it.each([
       ['collectorUrl', { collectorUrl: 'collector.example.com' }, /http:\/\/ or https:\/\/ URL/],
       ['layerVersionArn', { layerVersionArn: 'lifeline:3' }, /layer version ARN/],
+      [
+        'collectorUrl with credentials',
+        { collectorUrl: 'https://u:p@c.example.com' },
+        /credentials/,
+      ],
     ])('throws a sentence for a malformed %s', (_name, override, message) => {
       const stack = new Stack(testApp(), 'Bad');
       expect(
