@@ -85,6 +85,14 @@ export interface DeletedCounts {
 export interface EventsRepository {
   /** Stores new events and updates the derived tables in ONE transaction; duplicates (by id) are skipped. */
   insertBatch(events: readonly EncodedEvent[], receivedAt: number): InsertResult;
+  /**
+   * Group commit: several batches in ONE transaction (one fsync), each batch inside its own savepoint, so a batch
+   * that fails is rolled back alone and reported as an Error in its slot while the others commit.
+   */
+  insertBatches(
+    batches: readonly (readonly EncodedEvent[])[],
+    receivedAt: number,
+  ): (InsertResult | Error)[];
   /** Newest cursor (0 when empty). */
   head(): number;
   /** Events with `after < cursor <= upTo`, in cursor order, optionally only of one function's environments. */
@@ -389,8 +397,22 @@ export function createSqliteRepository(db: SqliteDatabase): EventsRepository {
     return { items: kept, nextCursor: last === undefined ? null : cursorOf(last) };
   };
 
+  const groupTransaction = db.transaction(
+    (batches: readonly (readonly EncodedEvent[])[], receivedAt: number) =>
+      batches.map((events) => {
+        try {
+          // Nested better-sqlite3 transaction = SAVEPOINT: rolled back alone if it throws.
+          return insertTransaction(events, receivedAt);
+        } catch (error) {
+          return error instanceof Error ? error : new Error(String(error));
+        }
+      }),
+  );
+
   return {
     insertBatch: (events, receivedAt) => insertTransaction.immediate(events, receivedAt),
+
+    insertBatches: (batches, receivedAt) => groupTransaction.immediate(batches, receivedAt),
 
     head: () => Number(selectHead.get()),
 

@@ -1,6 +1,7 @@
 import { validateBatch } from '@lifeline/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken, secretMatches } from '../auth.ts';
+import { createBatchWriter } from '../batch-writer.ts';
 import type { CollectorConfig } from '../config.ts';
 import { invalidBatch, UnauthorizedError, UnsupportedMediaTypeError } from '../errors.ts';
 import type { CollectorMetrics } from '../metrics.ts';
@@ -16,10 +17,12 @@ const JSON_TYPE = /^application\/json\s*(?:;|$)/i;
 
 /**
  * `POST /v1/events`: token (401) → content type (415) → body limit (413) → JSON (400) → wire format (400) → one
- * transaction → `{accepted, duplicates}` after commit → live broadcast.
+ * transaction (shared with batches that arrived at the same time, see batch-writer.ts) → live broadcast →
+ * `{accepted, duplicates}` after commit.
  */
 export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app, options) => {
   const { config, metrics } = options;
+  const writer = createBatchWriter(app.repository, (result) => app.liveHub.publish(result));
 
   const checkRequest = async (request: FastifyRequest) => {
     if (
@@ -53,11 +56,10 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app,
       if (!result.ok) throw invalidBatch(result.issues);
       const encoded = encodeEvents(result.value);
       if (!Array.isArray(encoded)) throw invalidBatch([encoded]);
-      const outcome = app.repository.insertBatch(encoded, Date.now());
+      const outcome = await writer.write(encoded);
       metrics.ingestedEvents += outcome.accepted;
       metrics.duplicateEvents += outcome.duplicates;
       metrics.acceptedBatches += 1;
-      app.liveHub.publish(outcome);
       return { accepted: outcome.accepted, duplicates: outcome.duplicates };
     },
   );

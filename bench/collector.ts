@@ -1,0 +1,243 @@
+/**
+ * Collector benchmark, against a real collector process (tsx, the `npm run collector` path) with a real SQLite file:
+ *
+ * - ingest events/s: batches of 50 and of 500, 8 concurrent senders over real HTTP (undici Pool), versus a raw
+ *   better-sqlite3 `INSERT OR IGNORE` of the same rows into the same `events` schema, same pragmas, same
+ *   transaction size, measured in the same run;
+ * - ingest → live latency, p50/p99: 20 WebSocket clients on `/v1/live` while batches of 50 are sent at 5,000
+ *   events/s; latency = send of a batch → a client received its last event, on this process's clock.
+ *
+ * Alone: `npx tsx --conditions=source bench/collector.ts`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { openDatabase } from '@lifeline/collector';
+import { exampleLifecycle, type LifelineEvent } from '@lifeline/protocol';
+import { Pool } from 'undici';
+import WebSocket from 'ws';
+import { spawnCollector } from './collector/collector-process.ts';
+import { percentile, runAlone } from './format.ts';
+import type { BenchArea, BenchResult } from './result.ts';
+
+const SENDERS = 8;
+const THROUGHPUT_TARGET = 50_000;
+const LIVE_CLIENTS = 20;
+const LIVE_RATE = 5_000;
+const LIVE_BATCH = 50;
+const LIVE_SECONDS = 6;
+const LATENCY_TARGET_MS = 50;
+
+let envCounter = 0;
+
+/** `count` realistic events from whole lifecycles (register, init, invokes with late reports, shutdown, exit). */
+function generateEvents(count: number, prefix: string): LifelineEvent[] {
+  const events: LifelineEvent[] = [];
+  while (events.length < count) {
+    const envId = `${prefix}-${envCounter++}-${Math.random().toString(36).slice(2, 10)}`;
+    events.push(
+      ...exampleLifecycle({
+        envId,
+        functionName: `fn-${envCounter % 7}`,
+        startAt: 1_700_000_000_000 + envCounter * 10_000,
+        invokes: 20,
+        shutdownReason: envCounter % 5 === 0 ? 'timeout' : 'spindown',
+      }),
+    );
+  }
+  return events.slice(0, count);
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+async function measureIngest(url: string, batchSize: number, total: number): Promise<number> {
+  const bodies = chunk(generateEvents(total, `bench-${batchSize}`), batchSize).map((events) =>
+    JSON.stringify({ events }),
+  );
+  const pool = new Pool(url, { connections: SENDERS, pipelining: 1 });
+  try {
+    // Warm-up (not measured): JIT, statement caches, keep-alive connections.
+    const warm = chunk(generateEvents(batchSize * SENDERS * 2, `warm-${batchSize}`), batchSize);
+    await Promise.all(warm.map((events) => post(pool, JSON.stringify({ events }))));
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: SENDERS }, async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++] as string;
+          await post(pool, body);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    return total / seconds;
+  } finally {
+    await pool.close();
+  }
+}
+
+async function post(pool: Pool, body: string): Promise<void> {
+  const response = await pool.request({
+    path: '/v1/events',
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  const text = await response.body.text();
+  if (response.statusCode !== 200) throw new Error(`ingest ${response.statusCode}: ${text}`);
+}
+
+/** The same rows into the same schema with the collector's own pragmas, no HTTP, validation or derivation. */
+function measureRawSqlite(dir: string, batchSize: number, total: number): number {
+  const db = openDatabase(join(dir, `raw-${batchSize}.db`));
+  try {
+    const batches = chunk(generateEvents(total, `raw-${batchSize}`), batchSize).map((events) =>
+      events.map((event) => ({ event, body: JSON.stringify(event) })),
+    );
+    const insert = db.prepare(
+      'INSERT OR IGNORE INTO events (id, envId, seq, type, time, receivedAt, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    const write = db.transaction((rows: { event: LifelineEvent; body: string }[]) => {
+      const now = Date.now();
+      for (const { event, body } of rows) {
+        insert.run(event.id, event.envId, event.seq, event.type, event.time, now, body);
+      }
+    });
+    const started = performance.now();
+    for (const batch of batches) write.immediate(batch);
+    return total / ((performance.now() - started) / 1000);
+  } finally {
+    db.close();
+  }
+}
+
+async function measureLiveLatency(url: string): Promise<{ latencies: number[]; expected: number }> {
+  const head = ((await (await fetch(`${url}/healthz`)).json()) as { head: number }).head;
+  const batches = chunk(generateEvents(LIVE_RATE * LIVE_SECONDS, 'live'), LIVE_BATCH);
+  const lastIds = new Map<string, number>();
+  batches.forEach((batch, index) => lastIds.set((batch.at(-1) as LifelineEvent).id, index));
+  const sentAt: number[] = [];
+  const latencies: number[] = [];
+  const wsUrl = `${url.replace(/^http/, 'ws')}/v1/live?after=${head}`;
+  const sockets = await Promise.all(
+    Array.from(
+      { length: LIVE_CLIENTS },
+      () =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const socket = new WebSocket(wsUrl);
+          socket.on('message', (data) => {
+            const text = data.toString();
+            if (text.startsWith('{"type":"caught-up"')) resolve(socket);
+            if (!text.startsWith('{"type":"events"')) return;
+            const now = performance.now();
+            // Find the batches whose last event is in this frame without parsing the whole frame.
+            for (const match of text.matchAll(/"id":"([^"]+)"/g)) {
+              const index = lastIds.get(match[1] as string);
+              const sent = index === undefined ? undefined : sentAt[index];
+              if (sent !== undefined) latencies.push(now - sent);
+            }
+          });
+          socket.once('error', reject);
+        }),
+    ),
+  );
+  const pool = new Pool(url, { connections: 4 });
+  try {
+    const interval = (1000 * LIVE_BATCH) / LIVE_RATE;
+    const started = performance.now();
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < batches.length; i++) {
+      const due = started + i * interval;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+      const body = JSON.stringify({ events: batches[i] });
+      sentAt[i] = performance.now();
+      inFlight.push(post(pool, body));
+    }
+    await Promise.all(inFlight);
+    const expected = batches.length * LIVE_CLIENTS;
+    const deadline = performance.now() + 30_000;
+    while (latencies.length < expected && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return { latencies, expected };
+  } finally {
+    await pool.close();
+    for (const socket of sockets) socket.terminate();
+  }
+}
+
+/** Runs the collector benchmark. */
+export const run: BenchArea = async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeline-bench-collector-'));
+  const rows: BenchResult[] = [];
+  try {
+    for (const [batchSize, total] of [
+      [50, 100_000],
+      [500, 200_000],
+    ] as const) {
+      const collector = await spawnCollector(join(dir, `ingest-${batchSize}.db`));
+      try {
+        const value = await measureIngest(collector.url, batchSize, total);
+        const baseline = measureRawSqlite(dir, batchSize, total);
+        rows.push({
+          figure: `collector ingest, batches of ${batchSize}, ${SENDERS} concurrent senders over HTTP`,
+          value,
+          unit: 'events/s',
+          baselineName: `raw better-sqlite3 insert, ${batchSize} rows per transaction`,
+          baseline,
+          ratio: value / baseline,
+          target: `≥ ${THROUGHPUT_TARGET.toLocaleString('en-US')} events/s`,
+          met: value >= THROUGHPUT_TARGET,
+        });
+      } finally {
+        await collector.stop();
+      }
+    }
+    const collector = await spawnCollector(join(dir, 'live.db'));
+    try {
+      const { latencies, expected } = await measureLiveLatency(collector.url);
+      const p50 = percentile(latencies, 50);
+      const p99 = percentile(latencies, 99);
+      rows.push(
+        {
+          figure: `ingest → live latency p50 (${LIVE_CLIENTS} clients, ${LIVE_RATE.toLocaleString('en-US')} events/s)`,
+          value: p50,
+          unit: 'ms',
+        },
+        {
+          figure: `ingest → live latency p99 (${LIVE_CLIENTS} clients, ${LIVE_RATE.toLocaleString('en-US')} events/s)`,
+          value: p99,
+          unit: 'ms',
+          target: `≤ ${LATENCY_TARGET_MS} ms`,
+          met: p99 <= LATENCY_TARGET_MS && latencies.length === expected,
+        },
+        {
+          figure: 'live deliveries received (batch × client)',
+          value: latencies.length,
+          unit: 'deliveries',
+          baselineName: 'expected',
+          baseline: expected,
+          ratio: latencies.length / expected,
+          target: '= expected',
+          met: latencies.length === expected,
+        },
+      );
+    } finally {
+      await collector.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+};
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runAlone(run);
+}
