@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type EmulatorLogEntry, Sandbox } from '@lifeline/emulator';
@@ -20,7 +20,7 @@ import { runAlone } from './format.ts';
 import type { BenchArea, BenchResult } from './result.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const COLD_STARTS = 10;
+const COLD_STARTS = 20;
 const INVOKES = 300;
 
 type Name = 'lifeline' | 'bare';

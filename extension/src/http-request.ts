@@ -26,6 +26,8 @@ export interface HttpRequestOptions {
   /** 0 = no timeout at all (the `/event/next` long poll). */
   timeoutMs: number;
   maxBodyBytes: number;
+  /** Called once the request was handed to the socket (for overlapping work with the server's answer). */
+  onSent?: () => void;
 }
 
 /**
@@ -48,6 +50,7 @@ export function httpRequest(options: HttpRequestOptions): Promise<HttpResponse> 
       reject(error);
     };
     req.on('error', fail);
+    if (options.onSent) req.once('finish', options.onSent);
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;

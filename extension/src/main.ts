@@ -67,23 +67,24 @@ export async function runExtension(options: RunOptions): Promise<number> {
   const api = new ExtensionsApi(config.runtimeApi);
   const recording = config.collectorUrl !== undefined;
 
-  // The register request goes out first; the listener starts while Lambda answers it.
-  const registering = api.register(EXTENSION_NAME);
+  // The register request goes out first; the listener starts while Lambda answers it (starting a server costs a
+  // few ms of CPU that would otherwise delay the registration itself).
   let sink: ((records: PlatformRecord[]) => void) | undefined;
   const early: PlatformRecord[] = [];
-  const listening =
-    recording && config.telemetry
-      ? startTelemetryListener({
-          host: config.telemetryHost,
-          port: config.telemetryPort,
-          onRecords: (records) => {
-            if (sink) sink(records);
-            else if (early.length < MAX_EARLY_RECORDS) early.push(...records);
-          },
-          onProblem: (reason) => logger.once(`telemetry-${reason.slice(0, 40)}`, reason),
-        }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
-      : undefined;
-
+  let listening: Promise<TelemetryListener | Error> | undefined;
+  const startListening = () => {
+    listening ??= startTelemetryListener({
+      host: config.telemetryHost,
+      port: config.telemetryPort,
+      onRecords: (records) => {
+        if (sink) sink(records);
+        else if (early.length < MAX_EARLY_RECORDS) early.push(...records);
+      },
+      onProblem: (reason) => logger.once(`telemetry-${reason.slice(0, 40)}`, reason),
+    }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  };
+  const wantsListener = recording && config.telemetry;
+  const registering = api.register(EXTENSION_NAME, wantsListener ? startListening : undefined);
   let registration: Registration;
   try {
     registration = await registering;
@@ -95,6 +96,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
     return 1;
   }
   const registeredAt = Date.now();
+  if (wantsListener) startListening();
 
   if (!recording) {
     logger.warn('LIFELINE_COLLECTOR_URL is not set: pass-through, recording nothing');

@@ -59,10 +59,12 @@ export class ExtensionsApi {
 
   /**
    * Registers for INVOKE and SHUTDOWN under `name`, which must be the launcher file's basename.
+   * `onSent` runs once the request is on its way, to overlap other start-up work with Lambda's answer.
    * @throws LifelineError `EXT_ERR_REGISTER` on any non-200 answer or a missing identifier.
    */
-  async register(name: string): Promise<Registration> {
+  async register(name: string, onSent?: () => void): Promise<Registration> {
     const res = await this.#call('POST', `/${VERSION}/extension/register`, {
+      onSent,
       headers: {
         'lambda-extension-name': name,
         'lambda-extension-accept-feature': 'accountId',
@@ -158,9 +160,15 @@ export class ExtensionsApi {
   #call(
     method: string,
     path: string,
-    options: { headers?: Record<string, string>; body?: string; timeoutMs?: number },
+    options: {
+      headers?: Record<string, string>;
+      body?: string;
+      timeoutMs?: number;
+      onSent?: () => void;
+    },
   ): Promise<HttpResponse> {
     return httpRequest({
+      onSent: options.onSent,
       request,
       agent: this.#agent,
       url: new URL(path, this.#base),
