@@ -132,6 +132,12 @@ export const run: BenchArea = async () => {
       value: layers.bundleBytes / 1024,
       unit: 'KiB',
     });
+    // Context for reading the timings: the machine is shared and they move with its load.
+    rows.push({
+      figure: 'machine load average (1 min) at the end of the extension bench',
+      value: loadavg()[0] ?? 0,
+      unit: '',
+    });
     return rows;
   } finally {
     collector.stop();
