@@ -121,7 +121,9 @@ async function measureLiveLatency(url: string): Promise<{ latencies: number[]; e
   const head = ((await (await fetch(`${url}/healthz`)).json()) as { head: number }).head;
   const batches = chunk(generateEvents(LIVE_RATE * LIVE_SECONDS, 'live'), LIVE_BATCH);
   const lastIds = new Map<string, number>();
-  batches.forEach((batch, index) => lastIds.set((batch.at(-1) as LifelineEvent).id, index));
+  for (const [index, batch] of batches.entries()) {
+    lastIds.set((batch.at(-1) as LifelineEvent).id, index);
+  }
   const sentAt: number[] = [];
   const latencies: number[] = [];
   const wsUrl = `${url.replace(/^http/, 'ws')}/v1/live?after=${head}`;

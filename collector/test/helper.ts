@@ -63,3 +63,6 @@ export function lifecycle(
 ): LifelineEvent[] {
   return exampleLifecycle({ envId, startAt: 1_700_000_000_000, ...options });
 }
+
+// Brings the plugins' FastifyInstance augmentations (repository, liveHub, db) into the test type-check.
+export type { EventsRepository, LiveHub, SqliteDatabase } from '../src/index.ts';
