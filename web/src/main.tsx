@@ -11,6 +11,8 @@ declare global {
     __LIFELINE_PRELOAD__?: StoredEvent[];
     /** Test and benchmark hook: the store, to feed events without a collector. */
     __lifeline?: { store: EventStore };
+    /** Benchmark hook: when an array, the timeline pushes each frame's draw time (ms) into it. */
+    __LIFELINE_PERF__?: number[];
   }
 }
 

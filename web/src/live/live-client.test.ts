@@ -181,7 +181,11 @@ describe('LiveClient', () => {
     const url = server.url;
     await server.close();
     const delays: number[] = [];
-    const { c, statuses } = client(url, { random: () => (delays.push(1), 0.5) });
+    const random = () => {
+      delays.push(1);
+      return 0.5;
+    };
+    const { c, statuses } = client(url, { random });
     c.start();
     await waitFor(() => delays.length >= 2, 'two retries');
     expect(c.status).toBe('connecting');

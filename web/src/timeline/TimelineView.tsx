@@ -130,6 +130,7 @@ export function TimelineView(props: TimelineViewProps) {
 
   const draw = useCallback(() => {
     frame.current = null;
+    const started = performance.now();
     const canvas = lanesCanvas.current;
     const axis = axisCanvas.current;
     const scroll = scrollRef.current;
@@ -185,6 +186,7 @@ export function TimelineView(props: TimelineViewProps) {
       performance.mark('lifeline:lanes-drawn');
     }
     timelineRef.current?.setAttribute('data-drawn-lanes', String(laneCount));
+    window.__LIFELINE_PERF__?.push(performance.now() - started);
     if (animating.current) scheduleDrawRef.current();
   }, []);
 
