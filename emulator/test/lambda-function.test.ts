@@ -9,7 +9,9 @@ describe('LambdaFunction', () => {
       maxConcurrency: 2,
       logOutput: false,
     });
-    onTestFinished(() => fn.close());
+    onTestFinished(async () => {
+      await fn.close();
+    });
     const results = await Promise.all([
       fn.invoke({ durationMs: 300 }),
       fn.invoke({ durationMs: 300 }),
@@ -32,7 +34,9 @@ describe('LambdaFunction', () => {
 
   it('spins an idle sandbox down when idleShutdownMs passes without an invoke', async () => {
     const fn = new LambdaFunction({ maxConcurrency: 1, idleShutdownMs: 200, logOutput: false });
-    onTestFinished(() => fn.close());
+    onTestFinished(async () => {
+      await fn.close();
+    });
     const first = await fn.invoke();
     await new Promise<void>((resolve) => {
       const check = () => (fn.shutdowns.length > 0 ? resolve() : setTimeout(check, 20));
