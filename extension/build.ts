@@ -21,6 +21,8 @@ export interface LayerBuild {
   /** `<layerDir>/lifeline/index.mjs`, the bundle. */
   bundle: string;
   bundleBytes: number;
+  /** Bytes each source contributes to the bundle (esbuild metafile), largest first. */
+  contributions: { input: string; bytes: number }[];
   /** `<outDir>/lifeline-layer.zip`. */
   zip: string;
   zipBytes: number;
@@ -76,6 +78,10 @@ export async function buildLayer(outDir: string = join(PACKAGE_DIR, 'dist')): Pr
   writeFileSync(launcher, LAUNCHER);
   chmodSync(launcher, 0o755);
   chmodSync(bundle, 0o644);
+  const contributions = Object.values(result.metafile.outputs)
+    .flatMap((output) => Object.entries(output.inputs))
+    .map(([input, { bytesInOutput }]) => ({ input, bytes: bytesInOutput }))
+    .sort((a, b) => b.bytes - a.bytes);
   const zip = join(outDir, `${NAME}-layer.zip`);
   const zipBuffer = zipDirectory(layerDir);
   writeFileSync(zip, zipBuffer);
@@ -84,6 +90,7 @@ export async function buildLayer(outDir: string = join(PACKAGE_DIR, 'dist')): Pr
     launcher,
     bundle,
     bundleBytes: statSync(bundle).size,
+    contributions,
     zip,
     zipBytes: zipBuffer.length,
   };
@@ -192,4 +199,6 @@ if (
     `extension layer: ${relative(process.cwd(), layer.bundle)} ${layer.bundleBytes} bytes, ` +
       `${relative(process.cwd(), layer.zip)} ${layer.zipBytes} bytes`,
   );
+  for (const { input, bytes } of layer.contributions.slice(0, 5))
+    console.log(`  ${bytes} bytes  ${input}`);
 }
