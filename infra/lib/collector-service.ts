@@ -214,11 +214,12 @@ export class CollectorService extends Construct {
       encrypted: true,
       removalPolicy: props.dataRemovalPolicy ?? RemovalPolicy.SNAPSHOT,
     });
-    new ec2.CfnVolumeAttachment(this, 'DataAttachment', {
-      instanceId: this.instance.instanceId,
-      volumeId: this.dataVolume.volumeId,
-      device: DATA_DEVICE,
-    });
+    // Attached as part of the instance (not a separate VolumeAttachment, which CloudFormation would only create after
+    // the instance completes, while the instance waits for its setup, which waits for the volume).
+    this.instance.instance.volumes = [{ device: DATA_DEVICE, volumeId: this.dataVolume.volumeId }];
+    this.instance.instance.cfnOptions.creationPolicy = {
+      resourceSignal: { count: 1, timeout: 'PT30M' },
+    };
 
     const app = new Asset(this, 'App', {
       path: appDir,
@@ -247,6 +248,10 @@ export class CollectorService extends Construct {
         port,
         appZipPath,
         nodeMajor: props.nodeMajor ?? 22,
+        signal: {
+          stackName: Stack.of(this).stackName,
+          resource: Stack.of(this).getLogicalId(this.instance.instance),
+        },
       }),
     );
 

@@ -21,6 +21,8 @@ export interface CollectorSetupOptions {
   readonly appZipPath: string;
   /** Node.js major version installed from the Amazon Linux 2023 repositories (`nodejs<major>`). */
   readonly nodeMajor: number;
+  /** Report success or failure to this resource's CloudFormation creation policy. */
+  readonly signal?: { readonly stackName: string; readonly resource: string };
 }
 
 /**
@@ -39,8 +41,20 @@ export function collectorSetupScript(o: CollectorSetupOptions): string[] {
           `LIFELINE_READ_TOKEN="$(aws secretsmanager get-secret-value --region ${o.region} --secret-id ${o.readTokenSecretArn} --query SecretString --output text)"`,
           'export LIFELINE_READ_TOKEN',
         ];
+  const signal =
+    o.signal === undefined
+      ? ['signal() { :; }']
+      : [
+          // Tells CloudFormation whether the collector came up, so a broken setup fails the deploy instead of
+          // leaving a silent instance; on later boots the resource is complete and the signal is refused, harmlessly.
+          'signal() {',
+          `  [ -x /opt/aws/bin/cfn-signal ] && /opt/aws/bin/cfn-signal --exit-code "$1" --stack ${o.signal.stackName} --resource ${o.signal.resource} --region ${o.region} || true`,
+          '}',
+        ];
   return [
-    `dnf install -y nodejs${o.nodeMajor} nodejs${o.nodeMajor}-npm unzip`,
+    ...signal,
+    "trap 'signal 1' ERR",
+    `dnf install -y nodejs${o.nodeMajor} nodejs${o.nodeMajor}-npm unzip${o.signal === undefined ? '' : ' aws-cfn-bootstrap'}`,
     `id lifeline >/dev/null 2>&1 || useradd --system --home-dir ${DATA_DIR} --shell /sbin/nologin lifeline`,
 
     '# The data volume is attached after the instance starts: wait for it (bounded), then mount it.',
@@ -51,7 +65,7 @@ export function collectorSetupScript(o: CollectorSetupOptions): string[] {
     '  done',
     '  sleep 5',
     'done',
-    `if [ -z "$device" ]; then echo "lifeline: data volume ${o.volumeId} never appeared" >&2; exit 1; fi`,
+    `if [ -z "$device" ]; then echo "lifeline: data volume ${o.volumeId} never appeared" >&2; signal 1; exit 1; fi`,
     'blkid "$device" >/dev/null 2>&1 || mkfs -t xfs "$device"',
     `mkdir -p ${DATA_DIR}`,
     'uuid="$(blkid -s UUID -o value "$device")"',
@@ -109,5 +123,13 @@ export function collectorSetupScript(o: CollectorSetupOptions): string[] {
     'systemctl daemon-reload',
     `systemctl enable ${SERVICE_NAME}`,
     `systemctl restart ${SERVICE_NAME}`,
+
+    'healthy=""',
+    'for attempt in $(seq 1 90); do',
+    `  if curl -fsS -o /dev/null http://127.0.0.1:${o.port}/healthz; then healthy=yes; break; fi`,
+    '  sleep 2',
+    'done',
+    `if [ -z "$healthy" ]; then echo "lifeline: the collector does not answer /healthz; see journalctl -u ${SERVICE_NAME}" >&2; signal 1; exit 1; fi`,
+    'signal 0',
   ];
 }

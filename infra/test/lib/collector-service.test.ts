@@ -101,11 +101,20 @@ describe('CollectorService', () => {
         DeletionPolicy: 'Snapshot',
       });
       const volumeId = onlyLogicalId(template, 'AWS::EC2::Volume');
-      template.hasResourceProperties('AWS::EC2::VolumeAttachment', {
-        Device: '/dev/sdf',
-        VolumeId: { Ref: volumeId },
-        InstanceId: { Ref: onlyLogicalId(template, 'AWS::EC2::Instance') },
+      template.hasResourceProperties('AWS::EC2::Instance', {
+        Volumes: [{ Device: '/dev/sdf', VolumeId: { Ref: volumeId } }],
       });
+      template.resourceCountIs('AWS::EC2::VolumeAttachment', 0);
+    });
+
+    it('waits for the collector to answer before the instance counts as created', () => {
+      template.hasResource('AWS::EC2::Instance', {
+        CreationPolicy: { ResourceSignal: { Count: 1, Timeout: 'PT30M' } },
+      });
+      const text = userDataText(template);
+      expect(text).toContain('/opt/aws/bin/cfn-signal');
+      expect(text).toContain(`--resource ${onlyLogicalId(template, 'AWS::EC2::Instance')}`);
+      expect(text).toContain('http://127.0.0.1:7460/healthz');
     });
 
     it('puts the volume in the same availability zone as the instance', () => {

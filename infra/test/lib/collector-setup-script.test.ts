@@ -17,10 +17,12 @@ const OPTIONS: CollectorSetupOptions = {
 };
 
 describe('collectorSetupScript', () => {
-  it('is valid bash when all values are known', () => {
-    const script = ['#!/bin/bash', 'set -euo pipefail', ...collectorSetupScript(OPTIONS)].join(
-      '\n',
-    );
+  it.each([
+    ['without', OPTIONS],
+    ['with', { ...OPTIONS, signal: { stackName: 'S', resource: 'R' } }],
+  ])('is valid bash %s a creation signal', (_with, options) => {
+    const lines = collectorSetupScript(options);
+    const script = ['#!/bin/bash', 'set -euo pipefail', ...lines].join('\n');
     const check = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
     expect(check.stderr).toBe('');
     expect(check.status).toBe(0);
@@ -58,6 +60,29 @@ describe('collectorSetupScript', () => {
       '--secret-id arn:aws:secretsmanager:eu-west-1:123456789012:secret:read-XyZ',
     );
     expect(withRead).toContain('export LIFELINE_READ_TOKEN');
+  });
+
+  it('signals CloudFormation on failure and after a healthy start when asked to', () => {
+    const lines = collectorSetupScript({
+      ...OPTIONS,
+      signal: { stackName: 'LifelineCollector', resource: 'CollectorInstance1234' },
+    });
+    const script = lines.join('\n');
+    expect(lines.indexOf("trap 'signal 1' ERR")).toBeLessThan(
+      lines.findIndex((line) => line.startsWith('dnf install')),
+    );
+    expect(script).toContain('aws-cfn-bootstrap');
+    expect(script).toContain(
+      '--stack LifelineCollector --resource CollectorInstance1234 --region eu-west-1',
+    );
+    expect(lines.at(-1)).toBe('signal 0');
+    expect(script).toContain('curl -fsS -o /dev/null http://127.0.0.1:7460/healthz');
+  });
+
+  it('signals nothing without a creation policy', () => {
+    const script = collectorSetupScript(OPTIONS).join('\n');
+    expect(script).not.toContain('cfn-signal');
+    expect(script).toContain('signal() { :; }');
   });
 
   it('never writes a token to disk', () => {
