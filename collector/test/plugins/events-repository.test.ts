@@ -1,0 +1,78 @@
+import { ENVIRONMENT_STATES, type LifelineEvent } from '@lifeline/protocol';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/plugins/db.ts';
+import { createSqliteRepository } from '../../src/plugins/events-repository.ts';
+import { lifecycle, testConfig } from '../helper.ts';
+
+const LOST_AFTER = 60_000;
+const NOW = 10_000_000;
+
+describe('createSqliteRepository', () => {
+  it('filters by state in SQL exactly as the state rules compute it', () => {
+    const db = openDatabase(testConfig().dbPath);
+    try {
+      const repository = createSqliteRepository(db);
+      const full = lifecycle('x', { invokes: 2, shutdownReason: 'spindown' });
+      const store = (envId: string, count: number, receivedAt: number) => {
+        const events = lifecycle(envId, { invokes: 2, shutdownReason: 'spindown' }).slice(0, count);
+        repository.insertBatch(
+          events.map((event: LifelineEvent) => ({ event, body: JSON.stringify(event) })),
+          receivedAt,
+        );
+      };
+      store('env-initializing', 1, NOW);
+      store('env-idle', 4, NOW);
+      store('env-active', 5, NOW);
+      store('env-shutting-down', full.length - 1, NOW - 1000);
+      store('env-ended-by-budget', full.length - 1, NOW - 5000);
+      store('env-ended', full.length, NOW);
+      store('env-lost', 5, NOW - LOST_AFTER - 1);
+      const all = repository.listEnvironments({ limit: 100, now: NOW, lostAfterMs: LOST_AFTER });
+      const byState = new Map<string, string[]>();
+      for (const environment of all.items) {
+        byState.set(environment.state, [
+          ...(byState.get(environment.state) ?? []),
+          environment.envId,
+        ]);
+      }
+      expect(Object.fromEntries(byState)).toEqual({
+        initializing: ['env-initializing'],
+        idle: ['env-idle'],
+        active: ['env-active'],
+        'shutting-down': ['env-shutting-down'],
+        ended: ['env-ended', 'env-ended-by-budget'],
+        lost: ['env-lost'],
+      });
+      for (const state of ENVIRONMENT_STATES) {
+        const filtered = repository.listEnvironments({
+          state,
+          limit: 100,
+          now: NOW,
+          lostAfterMs: LOST_AFTER,
+        });
+        expect(
+          filtered.items.map((environment) => environment.envId),
+          state,
+        ).toEqual(byState.get(state) ?? []);
+      }
+      const summary = repository.listFunctions({ limit: 10, now: NOW, lostAfterMs: LOST_AFTER });
+      expect(summary.items[0]).toMatchObject({ environments: 7, alive: 4 });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('applies migrations once when the same file is opened again', () => {
+    const path = testConfig().dbPath;
+    openDatabase(path).close();
+    const db = openDatabase(path);
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('synchronous', { simple: true })).toBe(2);
+      const applied = db.prepare('SELECT name FROM schema_migrations').pluck().all();
+      expect(applied).toEqual(['001-init.sql']);
+    } finally {
+      db.close();
+    }
+  });
+});
