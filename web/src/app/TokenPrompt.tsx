@@ -13,7 +13,7 @@ export function TokenPrompt({
     <div className="modal-backdrop">
       <form
         className="modal"
-        aria-label="Read token"
+        aria-label="Collector read token"
         onSubmit={(e) => {
           e.preventDefault();
           if (value.trim()) onSubmit(value.trim());

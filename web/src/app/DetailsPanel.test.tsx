@@ -1,0 +1,65 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { storedLifecycles } from '../test-support/stored-events.ts';
+import { TimelineBuilder } from '../timeline/timeline-builder.ts';
+import { DetailsPanel } from './DetailsPanel.tsx';
+
+const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+const lane = new TimelineBuilder()
+  .apply(
+    storedLifecycles([
+      {
+        envId: 'env-details',
+        functionName: 'orders',
+        startAt: T0,
+        invokes: 2,
+        shutdownReason: 'spindown',
+      },
+    ]),
+  )
+  .lanes.get('env-details')!;
+
+afterEach(cleanup);
+
+describe('DetailsPanel', () => {
+  it('shows the invoke identifiers, timings and only its raw events when an invoke is selected', () => {
+    render(
+      <DetailsPanel
+        lane={lane}
+        requestId="env-deta-req-1"
+        now={T0 + 60_000}
+        onClose={() => {}}
+        onSelectInvoke={() => {}}
+      />,
+    );
+    expect(screen.getByRole('heading', { name: 'Invoke env-deta-req-1' })).toBeTruthy();
+    expect(screen.getByText('arn:aws:lambda:eu-west-1:123456789012:function:orders')).toBeTruthy();
+    expect(screen.getByText('Root=1-00000000-000000000000000000000001;Sampled=0')).toBeTruthy();
+    const fact = (name: string) => screen.getByText(name).nextElementSibling?.textContent;
+    expect(fact('Billed duration')).toBe('122 ms');
+    expect(fact('Memory')).toBe('65 / 128 MB used');
+    expect(fact('Headroom')).toBe('2.88 s (96.0 % left)');
+    // invoke + platform.start + runtimeDone + report
+    expect(screen.getByText('Raw events (4)')).toBeTruthy();
+  });
+
+  it('shows the environment and all its raw events when no invoke is selected, and closes', () => {
+    const closed: boolean[] = [];
+    render(
+      <DetailsPanel
+        lane={lane}
+        requestId={null}
+        now={T0 + 60_000}
+        onClose={() => closed.push(true)}
+        onSelectInvoke={() => {}}
+      />,
+    );
+    expect(screen.getByText('ended')).toBeTruthy();
+    expect(screen.getByText(`Raw events (${lane.eventCount})`)).toBeTruthy();
+    const json = JSON.parse(document.querySelector('pre')!.textContent!);
+    expect(json).toHaveLength(lane.eventCount);
+    fireEvent.click(screen.getByRole('button', { name: 'Close details' }));
+    expect(closed).toEqual([true]);
+  });
+});
