@@ -40,6 +40,7 @@ function credentialFreeEnv(): NodeJS.ProcessEnv {
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     CDK_DISABLE_CLI_TELEMETRY: 'true',
+    CDK_DISABLE_VERSION_CHECK: 'true',
   };
 }
 
