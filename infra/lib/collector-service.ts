@@ -107,10 +107,15 @@ export class CollectorService extends Construct {
   readonly tokenSecret: Secret;
   /** The generated read token, when `readToken` is set. */
   readonly readTokenSecret?: Secret;
+  /** The instance running the collector (shell access through SSM Session Manager). */
   readonly instance: ec2.Instance;
+  /** The EBS volume holding the SQLite database, mounted at `/var/lib/lifeline`. */
   readonly dataVolume: ec2.Volume;
+  /** The instance's security group: the collector port in (from `allowedCidrs` or the load balancer), HTTPS out. */
   readonly securityGroup: ec2.SecurityGroup;
+  /** The HTTPS load balancer, when a certificate was given. */
   readonly loadBalancer?: elbv2.ApplicationLoadBalancer;
+  /** The VPC the collector runs in. */
   readonly vpc: ec2.IVpc;
 
   constructor(scope: Construct, id: string, props: CollectorServiceProps = {}) {

@@ -5,6 +5,7 @@ import { CollectorService, type CollectorServiceProps } from './collector-servic
 
 /** Props of {@link CollectorStack}. */
 export interface CollectorStackProps extends StackProps {
+  /** Props of the collector. @default CollectorService's defaults */
   readonly collector?: CollectorServiceProps;
   /** ARN of an ACM certificate to serve HTTPS with. Mutually exclusive with `collector.certificate`. */
   readonly certificateArn?: string;
@@ -12,6 +13,7 @@ export interface CollectorStackProps extends StackProps {
 
 /** A stack holding one {@link CollectorService}, with its URLs, token secret and instance as outputs. */
 export class CollectorStack extends Stack {
+  /** The collector. */
   readonly collector: CollectorService;
 
   constructor(scope: Construct, id: string, props: CollectorStackProps = {}) {

@@ -24,6 +24,7 @@ export const DEMO_BEHAVIOURS = {
 export interface DemoStackProps extends StackProps {
   /** Base URL of the collector (`LIFELINE_COLLECTOR_URL`). */
   readonly collectorUrl: string;
+  /** Where the demo functions' ingest token comes from. */
   readonly token: LifelineToken;
   /** Build the layer from this directory. Mutually exclusive with `layerVersionArn`. */
   readonly layerDir?: string;
@@ -33,6 +34,7 @@ export interface DemoStackProps extends StackProps {
   readonly scheduled?: boolean;
   /** @default 2 minutes */
   readonly interval?: Duration;
+  /** The extension's log level in the demo functions. @default the extension's default */
   readonly logLevel?: LifelineLogLevel;
 }
 
@@ -43,7 +45,9 @@ export interface DemoStackProps extends StackProps {
 export class DemoStack extends Stack {
   /** The demo functions, by behaviour. */
   readonly functions: Readonly<Record<keyof typeof DEMO_BEHAVIOURS, LambdaFunction>>;
+  /** The function the schedule runs; it invokes the demo functions in bursts. */
   readonly driver: LambdaFunction;
+  /** The Lifeline attaching the layer to every function of the stack. */
   readonly lifeline: Lifeline;
 
   constructor(scope: Construct, id: string, props: DemoStackProps) {

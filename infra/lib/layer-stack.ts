@@ -12,11 +12,13 @@ export interface LayerStackProps extends StackProps {
    * (or an organization, with `organizationId`). @default none
    */
   readonly shareWith?: string;
+  /** With `shareWith: '*'`, share with this AWS Organization only. */
   readonly organizationId?: string;
 }
 
 /** Publishes the Lifeline layer on its own, for functions not managed by this CDK app (console, SAM, Serverless). */
 export class LayerStack extends Stack {
+  /** The published layer. */
   readonly lifelineLayer: LifelineLayer;
 
   constructor(scope: Construct, id: string, props: LayerStackProps = {}) {

@@ -12,9 +12,9 @@ export interface LifelineLayerProps {
    * @default `extension/dist/layer` of this repository (run `npm run build -w @lifeline/extension` first)
    */
   readonly layerDir?: string;
-  /** @default 'lifeline' */
+  /** Name of the layer. @default 'lifeline' */
   readonly layerVersionName?: string;
-  /** @default a sentence naming Lifeline and its purpose */
+  /** Description of the layer. @default a sentence naming Lifeline and its purpose */
   readonly description?: string;
   /** SPDX identifier shown on the layer. @default 'MIT' */
   readonly license?: string;
