@@ -89,26 +89,41 @@ export function ShutdownsView({ lanes, filter, onSelect }: ShutdownsViewProps) {
               <div className="value" data-figure="count">
                 {s.count}
               </div>
-              <div className="sub">
-                budget used p50 <b data-figure="budget-p50">{pct(s.budgetUsedPct.p50)}</b> · p95{' '}
-                <b data-figure="budget-p95">{pct(s.budgetUsedPct.p95)}</b>
-              </div>
-              <div className="sub">
-                shutdown p50 <b data-figure="shutdown-p50">{formatDuration(s.shutdownMs.p50)}</b> ·
-                max {formatDuration(s.shutdownMs.max)}
-              </div>
-              <div className="sub">
-                idle before p50 <b data-figure="idle-p50">{formatDuration(s.idleMs.p50)}</b>
-              </div>
-              <div className="sub">
-                lifetime p50 <b data-figure="lifetime-p50">{formatDuration(s.lifetimeMs.p50)}</b>
-              </div>
-              <div className="sub">
-                invokes/env <b data-figure="invokes-mean">{s.meanInvokes.toFixed(1)}</b>
-              </div>
+              <dl className="figures">
+                <dt>budget p50 / p95</dt>
+                <dd>
+                  <span data-figure="budget-p50">{pct(s.budgetUsedPct.p50)}</span> /{' '}
+                  <span data-figure="budget-p95">{pct(s.budgetUsedPct.p95)}</span>
+                </dd>
+                <dt>phase p50 / max</dt>
+                <dd>
+                  <span data-figure="shutdown-p50">{formatDuration(s.shutdownMs.p50)}</span> /{' '}
+                  {formatDuration(s.shutdownMs.max)}
+                </dd>
+                <dt>idle before p50</dt>
+                <dd data-figure="idle-p50">{formatDuration(s.idleMs.p50)}</dd>
+                <dt>lifetime p50</dt>
+                <dd data-figure="lifetime-p50">{formatDuration(s.lifetimeMs.p50)}</dd>
+                <dt>invokes / env</dt>
+                <dd data-figure="invokes-mean">{s.meanInvokes.toFixed(1)}</dd>
+              </dl>
             </section>
           ))}
         </div>
+        {all.count > 0 && (
+          <div className="legend" style={{ marginBottom: 8 }}>
+            {(['spindown', 'timeout', 'failure', 'other'] as const).map((kind) => (
+              <span key={kind} className="legend-item">
+                <span
+                  className="swatch"
+                  style={{ background: REASON_COLOR[kind] }}
+                  aria-hidden="true"
+                />
+                {kind}
+              </span>
+            ))}
+          </div>
+        )}
         {all.count > 0 && (
           <div className="charts">
             <Histogram
@@ -120,7 +135,7 @@ export function ShutdownsView({ lanes, filter, onSelect }: ShutdownsViewProps) {
               range={{ min: 0, max: 100 }}
             />
             <Histogram
-              title="Shutdown phase (SHUTDOWN → exit)"
+              title="Shutdown phase (→ exit)"
               rows={rows}
               value={(r) => r.shutdownMs}
               format={formatDuration}

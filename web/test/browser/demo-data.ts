@@ -8,7 +8,6 @@ import { exampleLifecycle, type LifelineEvent } from '@lifeline/protocol';
 export function demoFleet(now: number): LifelineEvent[] {
   const events: LifelineEvent[] = [];
   const add = (list: LifelineEvent[]) => events.push(...list);
-  const minute = 60_000;
   // checkout-api: busy, mostly fast, a few errors; two spun down, three alive.
   for (let i = 0; i < 5; i++) {
     const alive = i >= 2;
@@ -18,10 +17,10 @@ export function demoFleet(now: number): LifelineEvent[] {
         functionName: 'checkout-api',
         functionVersion: '14',
         memorySizeMb: 512,
-        startAt: now - 9 * minute + i * 70_000,
-        invokes: alive ? 14 + i : 9,
-        durationMs: (k) => 80 + ((k * 37 + i * 11) % 260),
-        gapMs: 6_000 + i * 900,
+        startAt: now - 170_000 + i * 22_000,
+        invokes: alive ? 24 - i * 2 : 14,
+        durationMs: (k) => 180 + ((k * 337 + i * 211) % 1100),
+        gapMs: 1_800 + i * 500,
         timeoutMs: 3000,
         statusOf: (k) => (k % 7 === 3 && i % 2 === 0 ? 'error' : 'success'),
         shutdownReason: alive ? undefined : 'spindown',
@@ -34,12 +33,12 @@ export function demoFleet(now: number): LifelineEvent[] {
     functionName: 'image-resizer',
     functionVersion: '3',
     memorySizeMb: 1024,
-    startAt: now - 8 * minute,
-    invokes: 4,
-    durationMs: (k) => (k === 1 ? 4700 : 1800 + k * 300),
-    gapMs: 20_000,
+    startAt: now - 160_000,
+    invokes: 7,
+    durationMs: (k) => (k === 2 ? 4700 : 1800 + ((k * 700) % 1900)),
+    gapMs: 5_000,
     timeoutMs: 5000,
-    statusOf: (k) => (k === 3 ? 'timeout' : 'success'),
+    statusOf: (k) => (k === 6 ? 'timeout' : k === 4 ? 'error' : 'success'),
     shutdownReason: 'timeout',
   });
   for (const e of first) if (e.type === 'register') e.sandboxId = 'sandbox-7f3a';
@@ -51,9 +50,9 @@ export function demoFleet(now: number): LifelineEvent[] {
     functionVersion: '3',
     memorySizeMb: 1024,
     startAt: lastOfFirst + 400,
-    invokes: 3,
-    durationMs: 2100,
-    gapMs: 15_000,
+    invokes: 6,
+    durationMs: (k) => 1600 + ((k * 900) % 2200),
+    gapMs: 3_500,
     timeoutMs: 5000,
   });
   for (const e of second) {
@@ -68,12 +67,12 @@ export function demoFleet(now: number): LifelineEvent[] {
       functionName: 'nightly-report',
       functionVersion: '$LATEST',
       memorySizeMb: 256,
-      startAt: now - 7 * minute,
-      invokes: 3,
-      durationMs: 9000,
-      gapMs: 60_000,
+      startAt: now - 150_000,
+      invokes: 4,
+      durationMs: (k) => 9000 + k * 2500,
+      gapMs: 14_000,
       timeoutMs: 30_000,
-      statusOf: (k) => (k === 2 ? 'error' : 'success'),
+      statusOf: (k) => (k === 3 ? 'error' : 'success'),
       shutdownReason: 'failure',
     }),
   );
@@ -83,10 +82,10 @@ export function demoFleet(now: number): LifelineEvent[] {
     functionName: 'checkout-api',
     functionVersion: '14',
     memorySizeMb: 512,
-    startAt: now - 2 * minute,
-    invokes: 6,
-    durationMs: 150,
-    gapMs: 15_000,
+    startAt: now - 60_000,
+    invokes: 12,
+    durationMs: (k) => 250 + ((k * 431) % 900),
+    gapMs: 2_500,
   });
   const lastInvoke = running.findLastIndex((e) => e.type === 'invoke');
   const cut = running.slice(0, lastInvoke + 1);
