@@ -286,6 +286,22 @@ describe('Lifeline', () => {
       ).toBeUndefined();
     });
 
+    it('reaches functions of other stacks when scoped to the app', () => {
+      const app = testApp();
+      const home = new Stack(app, 'Home');
+      const other = new Stack(app, 'Other');
+      nodeFunction(other, 'Fn');
+      new Lifeline(home, 'Lifeline', {
+        collectorUrl: COLLECTOR_URL,
+        token: LifelineToken.fromText('t'),
+        layerDir,
+        scope: app,
+      });
+      const fn = resourceByPrefix(Template.fromStack(other), 'AWS::Lambda::Function', 'Fn');
+      expect(JSON.stringify(fn.Properties?.Layers)).toMatch(/Fn::ImportValue.*Home/);
+      expect(envOf(fn).LIFELINE_COLLECTOR_URL).toBe(COLLECTOR_URL);
+    });
+
     it('warns instead of failing when a function already has five layers', () => {
       const stack = new Stack(testApp(), 'Full');
       const fn = nodeFunction(stack, 'Fn');
