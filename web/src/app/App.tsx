@@ -8,6 +8,7 @@ import { ENVIRONMENT_STATES } from '../live/protocol-constants.ts';
 import { useLiveEvents } from '../live/useLiveEvents.ts';
 import { ShutdownsView } from '../shutdowns/ShutdownsView.tsx';
 import { TimelineView } from '../timeline/TimelineView.tsx';
+import type { TimeWindow } from '../timeline/time-scale.ts';
 import { DetailsPanel } from './DetailsPanel.tsx';
 import { EmptyState } from './EmptyState.tsx';
 import { TokenPrompt } from './TokenPrompt.tsx';
@@ -108,6 +109,14 @@ export function App({ store, live = true }: AppProps) {
     [url.fn, url.version, url.reason, url.from, url.to],
   );
 
+  // The timeline's window is the shared time range: panning writes it to the URL; following live clears it.
+  const onWindowChange = useCallback(
+    (w: TimeWindow, follow: boolean) =>
+      setUrl(
+        follow ? { from: null, to: null } : { from: Math.round(w.start), to: Math.round(w.end) },
+      ),
+    [setUrl],
+  );
   const select = useCallback((env: string, req: string | null) => setUrl({ env, req }), [setUrl]);
   const selectedLane = url.env ? (snapshot.lanes.get(url.env) ?? null) : null;
 
@@ -281,6 +290,7 @@ export function App({ store, live = true }: AppProps) {
             selectedEnv={url.env}
             selectedReq={url.req}
             onSelect={select}
+            onWindowChange={onWindowChange}
           />
         ) : url.view === 'shutdowns' ? (
           <ShutdownsView

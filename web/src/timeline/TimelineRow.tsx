@@ -53,6 +53,23 @@ interface LaneRowViewProps {
   onSelect: (envId: string, requestId: string | null) => void;
 }
 
+function sameLaneRow(a: LaneRowViewProps, b: LaneRowViewProps): boolean {
+  const running = (p: LaneRowViewProps) => p.row.lane.invokes.at(-1)?.status === 'running';
+  return (
+    a.row.lane === b.row.lane &&
+    a.row.state === b.row.state &&
+    a.row.reinitOf === b.row.reinitOf &&
+    a.row.chainIndex === b.row.chainIndex &&
+    a.row.chainLength === b.row.chainLength &&
+    a.window === b.window &&
+    a.selectedEnv === b.selectedEnv &&
+    a.selectedReq === b.selectedReq &&
+    a.onSelect === b.onSelect &&
+    // The clock only moves the end of a running bar; rows rebuilt every second must not re-render otherwise.
+    (a.now === b.now || (!running(a) && !running(b)))
+  );
+}
+
 /** One environment: label with state badge, and an accessible, focusable target per visible invoke. */
 export const LaneRowView = memo(function LaneRowView({
   row,
@@ -132,4 +149,4 @@ export const LaneRowView = memo(function LaneRowView({
       </div>
     </>
   );
-});
+}, sameLaneRow);

@@ -241,6 +241,18 @@ export function TimelineView(props: TimelineViewProps) {
     return () => clearInterval(id);
   }, [follow]);
 
+  // A time range chosen outside (URL, range picker) moves the window there.
+  useEffect(() => {
+    if (from === null || to === null || !(to > from)) return;
+    const w = windowRef.current;
+    if (Math.abs(w.start - from) < 1 && Math.abs(w.end - to) < 1) return;
+    windowRef.current = { start: from, end: to };
+    followRef.current = false;
+    setFollow(false);
+    setSettled(windowRef.current);
+    invalidate();
+  }, [from, to, invalidate]);
+
   // First data after an empty start: frame it.
   useEffect(() => {
     if (hadData.current || Number.isNaN(snapshot.maxTime)) return;

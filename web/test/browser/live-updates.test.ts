@@ -176,4 +176,50 @@ describe('dashboard against a real collector', () => {
     );
     expect(await page.evaluate(() => localStorage.getItem('lifeline.token'))).toBe('read-secret-1');
   });
+
+  it('zooms, pans and follows live from the keyboard and keeps the range in the URL', async () => {
+    const tmp = tempDir();
+    onTestFinished(() => tmp.remove());
+    const collector = await startCollectorProcess({ dbPath: `${tmp.dir}/lifeline.db` });
+    onTestFinished(() => collector.stop());
+    await ingest(
+      collector.url,
+      exampleLifecycle({ envId: 'keys-env', startAt: Date.now() - 30_000, invokes: 3 }),
+    );
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    onTestFinished(() => page.close());
+    await page.goto(`${collector.url}/`);
+    await until(
+      () => invokeNames(page),
+      (n) => n.length === 3,
+      'three invokes',
+    );
+    const range = async () => {
+      const q = new URL(page.url()).searchParams;
+      const from = q.get('from');
+      const to = q.get('to');
+      return from && to ? Date.parse(to) - Date.parse(from) : null;
+    };
+    expect(await range()).toBeNull();
+    await page.getByRole('region', { name: /^Timeline/ }).focus();
+    await page.keyboard.press('ArrowLeft');
+    const span = await until(range, (r) => r !== null, 'range in the URL after panning');
+    expect(
+      await page.getByRole('button', { name: /Follow live/ }).getAttribute('aria-pressed'),
+    ).toBe('false');
+    await page.keyboard.press('+');
+    const zoomed = await until(
+      range,
+      (r) => r !== null && r < span!,
+      'narrower range after zooming in',
+    );
+    expect(zoomed! / span!).toBeCloseTo(1 / 1.5, 2);
+    await page.keyboard.press('f');
+    await until(range, (r) => r === null, 'range cleared when following live');
+    // Keyboard selection: Enter on a lane opens its details; Escape closes them.
+    await page.getByRole('button', { name: /^Environment keys-env/ }).press('Enter');
+    await page.getByRole('complementary', { name: 'Details' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('complementary', { name: 'Details' }).waitFor({ state: 'detached' });
+  });
 });
