@@ -302,6 +302,8 @@ export function App({ store, live = true }: AppProps) {
           <FunctionsView
             lanes={snapshot.lanes}
             now={now}
+            functionName={url.fn}
+            version={url.version}
             onOpen={(fn) => setUrl({ fn, view: 'timeline' })}
           />
         )}

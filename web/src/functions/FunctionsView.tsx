@@ -6,18 +6,54 @@ import { functionOverviews } from './function-summary.ts';
 interface FunctionsViewProps {
   lanes: ReadonlyMap<string, EnvLane>;
   now: number;
+  functionName: string | null;
+  version: string | null;
   onOpen: (functionName: string) => void;
 }
 
 /** Per function: environments alive now, cold starts, init p50/p95, invokes per minute, errors and timeouts. */
-export function FunctionsView({ lanes, now, onOpen }: FunctionsViewProps) {
-  const overviews = useMemo(() => functionOverviews(lanes.values(), now), [lanes, now]);
+export function FunctionsView({ lanes, now, functionName, version, onOpen }: FunctionsViewProps) {
+  const overviews = useMemo(() => {
+    const selected = [...lanes.values()].filter(
+      (l) =>
+        (!functionName || l.functionName === functionName) &&
+        (!version || l.functionVersion === version),
+    );
+    return functionOverviews(selected, now);
+  }, [lanes, now, functionName, version]);
+  const total = (pick: (f: (typeof overviews)[number]) => number) =>
+    overviews.reduce((n, f) => n + pick(f), 0);
+  const cards: [string, string, string][] = [
+    [
+      'Environments alive now',
+      String(total((f) => f.alive)),
+      `of ${total((f) => f.environments)} seen`,
+    ],
+    ['Cold starts', String(total((f) => f.coldStarts)), 're-initialisations included'],
+    ['Invokes per minute', total((f) => f.invokesPerMinute).toFixed(1), 'last 5 min of activity'],
+    [
+      'Running now',
+      String(total((f) => f.running)),
+      `${total((f) => f.invokes).toLocaleString('en-US')} invokes seen`,
+    ],
+    ['Errors', String(total((f) => f.errors)), 'error and failure statuses'],
+    ['Timeouts', String(total((f) => f.timeouts)), 'invokes that hit their deadline'],
+  ];
   return (
     <div className="view">
       <div className="scroll">
         <div className="section-title">
           <h2>Functions</h2>
           <span className="progress">{overviews.length} functions</span>
+        </div>
+        <div className="cards">
+          {cards.map(([label, value, sub]) => (
+            <section key={label} className="card" aria-label={label}>
+              <div className="label">{label}</div>
+              <div className="value">{value}</div>
+              <div className="sub">{sub}</div>
+            </section>
+          ))}
         </div>
         <table className="data" aria-label="Functions">
           <thead>

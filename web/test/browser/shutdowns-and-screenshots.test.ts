@@ -132,3 +132,23 @@ describe('timeline', () => {
     }
   });
 });
+
+describe('function overview', () => {
+  it('lists each function with environments alive, cold starts and timeouts', async () => {
+    const page = await browser.newPage({
+      viewport: { width: 1440, height: 600 },
+      colorScheme: 'dark',
+    });
+    await page.goto(`${collector.url}/?view=functions`);
+    const row = page.locator('tr[data-function="image-resizer"] td');
+    await row.first().waitFor();
+    const cells = await row.allTextContents();
+    // Two environments (one re-initialised after a timeout), one alive, one timeout invoke.
+    expect(cells[2]).toBe('1');
+    expect(cells[3]).toBe('2');
+    expect(cells[4]).toBe('2');
+    expect(cells[10]).toBe('1');
+    await page.screenshot({ path: join(SCREENSHOTS, 'functions-dark.png') });
+    await page.close();
+  });
+});
