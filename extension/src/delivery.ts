@@ -99,6 +99,8 @@ export class Delivery {
   /** Starts sending if the policy says so. */
   kick(trigger: FlushTrigger): void {
     if (this.#flight) return;
+    // Past the shutdown deadline nothing may be sent (and an empty attempt must not re-trigger itself).
+    if (this.#deadline !== undefined && this.#now() >= this.#deadline) return;
     const state = {
       sendable: this.#o.buffer.hasSendable ? 1 : 0,
       inFlight: false,

@@ -113,7 +113,9 @@ export async function runExtension(options: RunOptions): Promise<number> {
     return 1;
   }
   const { delivery, recorder } = session;
+  // Request ids whose platform.report has not arrived yet; at SHUTDOWN only the last invoke's is waited for.
   const awaitingReport = new Set<string>();
+  let lastRequestId: string | undefined;
   let reportArrived: (() => void) | undefined;
   const onRecords = (records: PlatformRecord[]) => {
     for (const record of records) {
@@ -189,6 +191,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
         ...(event.traceId ? { traceId: event.traceId.slice(0, 2048) } : {}),
       });
       if (session.telemetry === 'subscribed') {
+        lastRequestId = event.requestId;
         awaitingReport.add(event.requestId);
         if (awaitingReport.size > 100) awaitingReport.delete(awaitingReport.values().next().value!);
       }
@@ -204,7 +207,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
         logger,
         listener: session.listener,
         onDeadline: options.onDeadline,
-        reportsPending: () => awaitingReport.size,
+        reportPending: () => lastRequestId !== undefined && awaitingReport.has(lastRequestId),
         setReportListener: (listener) => {
           reportArrived = listener;
         },
@@ -275,14 +278,16 @@ interface ShutdownContext {
   logger: Logger;
   listener: TelemetryListener | undefined;
   onDeadline: ((code: number) => void) | undefined;
-  reportsPending(): number;
+  /** Whether the last invoke's platform.report is still to come. */
+  reportPending(): boolean;
   setReportListener(listener: (() => void) | undefined): void;
 }
 
 async function shutdown(event: ShutdownNextEvent, context: ShutdownContext): Promise<number> {
   const { config, delivery, logger } = context;
   const receivedAt = Date.now();
-  const deadlineMs = event.deadlineMs > receivedAt ? event.deadlineMs : receivedAt + 2_000;
+  // A missing deadline gets the production budget; a past one means: persist and leave at once.
+  const deadlineMs = event.deadlineMs > 0 ? event.deadlineMs : receivedAt + 2_000;
   const deadline = deadlineMs - config.shutdownMarginMs;
   const guard = setTimeout(
     () => {
@@ -299,8 +304,8 @@ async function shutdown(event: ShutdownNextEvent, context: ShutdownContext): Pro
     });
     delivery.setDeadline(deadline);
     delivery.kick('shutdown');
-    const exitAt = deadline - Math.min(EXIT_RESERVE_MS, (deadline - receivedAt) / 4);
-    if (context.listener !== undefined && context.reportsPending() > 0) {
+    const exitAt = deadline - Math.max(0, Math.min(EXIT_RESERVE_MS, (deadline - receivedAt) / 4));
+    if (context.listener !== undefined && context.reportPending()) {
       const waitUntil = Math.min(
         receivedAt + REPORT_WAIT_MS,
         receivedAt + (exitAt - receivedAt) / 2,
@@ -308,7 +313,7 @@ async function shutdown(event: ShutdownNextEvent, context: ShutdownContext): Pro
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(0, waitUntil - Date.now()));
         context.setReportListener(() => {
-          if (context.reportsPending() === 0) {
+          if (!context.reportPending()) {
             clearTimeout(timer);
             resolve();
           }

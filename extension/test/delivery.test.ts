@@ -24,7 +24,9 @@ function scriptedSender(script: SendResult[] = []) {
   };
 }
 
-function setUp(options: { script?: SendResult[]; maxEvents?: number; spool?: boolean } = {}) {
+function setUp(
+  options: { script?: SendResult[]; maxEvents?: number; spool?: boolean; now?: () => number } = {},
+) {
   const recorder = new Recorder('env');
   const sender = scriptedSender(options.script);
   const lines: string[] = [];
@@ -43,6 +45,7 @@ function setUp(options: { script?: SendResult[]; maxEvents?: number; spool?: boo
     logger: createLogger('warn', { write: (line) => lines.push(line) }),
     batchMaxEvents: 100,
     requestTimeoutMs: 1000,
+    now: options.now,
   });
   onTestFinished(() => delivery.stop());
   const invoke = (i: number) =>
@@ -136,6 +139,24 @@ describe('Delivery', () => {
     const ids = sender.bodies.flatMap((body) => body.ids);
     expect(ids.length).toBeLessThanOrEqual(11);
     expect(delivery.snapshot().dropped).toBeGreaterThan(0);
+  });
+
+  it('stops sending once the shutdown deadline has passed', async () => {
+    const retry: SendResult = { kind: 'retry', status: undefined, detail: 'down' };
+    let now = 1_000;
+    const { delivery, sender, invoke } = setUp({ script: [retry], now: () => now });
+    const entry = invoke(0);
+    delivery.kick('invoke');
+    await delivery.waitFor(entry, 50);
+    const attempts = sender.bodies.length;
+    expect(attempts).toBe(1);
+    delivery.setDeadline(now);
+    now += 10_000;
+    delivery.kick('shutdown');
+    delivery.kick('retry');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sender.bodies).toHaveLength(attempts);
+    expect(delivery.pending).toBe(1);
   });
 
   it('writes pending events to the spool and clears it when all are acknowledged', async () => {

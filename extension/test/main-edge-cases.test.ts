@@ -155,6 +155,15 @@ describe('runExtension edge cases', () => {
     expect(readdirSync(spoolDir).filter((name) => name.startsWith('pending-'))).toEqual([]);
   });
 
+  it('persists and exits 0 at once when the SHUTDOWN deadline has already passed', async () => {
+    const { api, receiver, spoolDir, exitCode } = await start();
+    await receiver.down();
+    api.send({ eventType: 'SHUTDOWN', deadlineMs: Date.now() - 10, shutdownReason: 'failure' });
+    expect(await exitCode).toBe(0);
+    const spooled = readFileSync(join(spoolDir, `pending-${api.extensionId}.ndjson`), 'utf8');
+    expect(spooled).toContain('"shutdownReason":"failure"');
+  });
+
   it('ignores an unknown event type and keeps polling', async () => {
     const { api, receiver, exitCode, lines } = await start();
     api.send({ eventType: 'RESTORE', deadlineMs: 1 });
