@@ -36,8 +36,10 @@ export class EventLog {
       ...input,
     };
     this.entries.push(entry);
-    if (this.entries.length > this.#limit)
+    // Trim in chunks: splicing the front of a large array on every entry would be O(n) per entry.
+    if (this.entries.length > this.#limit + Math.ceil(this.#limit / 10)) {
       this.entries.splice(0, this.entries.length - this.#limit);
+    }
     for (const listener of this.#listeners) {
       try {
         listener(entry);

@@ -215,7 +215,7 @@ function next(req: IncomingMessage, res: ServerResponse, host: ExtensionsApiHost
     if (!res.writableFinished && agent.parked === res) {
       // Like production, the request stays parked: the next event is written to the dead connection and lost.
       host.log({
-        kind: 'extension.next',
+        kind: 'extension.next-abandoned',
         extension: agent.name,
         extensionId: id,
         message: 'client closed its pending /next; the request stays parked',

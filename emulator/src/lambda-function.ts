@@ -125,7 +125,9 @@ export class LambdaFunction {
       tmpDir: join(this.#root, id),
       onLog: (entry) => {
         this.#log.push(entry);
-        if (this.#log.length > (this.#options.logLimit ?? 100_000)) this.#log.shift();
+        const limit = this.#options.logLimit ?? 100_000;
+        if (this.#log.length > limit + Math.ceil(limit / 10))
+          this.#log.splice(0, this.#log.length - limit);
         onLog?.(entry);
       },
     });

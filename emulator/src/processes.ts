@@ -68,8 +68,15 @@ export class ManagedProcess {
           });
         }
       });
+      // 'close' comes after the output pipes drained, so output() is complete once `exited` resolves; a grandchild
+      // holding the pipes open must not delay the exit much, hence the short fallback after 'exit'.
       this.child.once('exit', (code, signal) => {
-        finish({ exitCode: code, signal, exitedAt: Date.now() });
+        const exit = { exitCode: code, signal, exitedAt: Date.now() };
+        const fallback = setTimeout(() => finish(exit), 200);
+        this.child.once('close', () => {
+          clearTimeout(fallback);
+          finish(exit);
+        });
       });
     });
     for (const stream of ['stdout', 'stderr'] as const) {

@@ -48,6 +48,9 @@ type Resolved = Required<
   functionInitMs: number;
 };
 
+/** Processes per name whose output {@link Sandbox.output} keeps. */
+const MAX_TRACKED_GENERATIONS = 20;
+
 const RIE_REASONS: Record<ShutdownReason, string> = {
   spindown: 'SandboxTerminated',
   timeout: 'Timeout',
@@ -249,7 +252,10 @@ export class Sandbox {
     return this.#eventLog.subscribe(listener);
   }
 
-  /** Captured stdout+stderr of the processes called `name` (an extension file name or `runtime`), all generations. */
+  /**
+   * Captured stdout+stderr of the processes called `name` (an extension file name or `runtime`), across generations
+   * (the last 20), each bounded by `outputLimitBytes`.
+   */
   output(name: string): string {
     return (this.#processes.get(name) ?? []).map((proc) => proc.output).join('');
   }
@@ -993,6 +999,9 @@ export class Sandbox {
   #track(proc: ManagedProcess): void {
     const list = this.#processes.get(proc.name) ?? [];
     list.push(proc);
+    // Output of the last generations only, so a long demo with many resets stays bounded.
+    if (list.length > MAX_TRACKED_GENERATIONS)
+      list.splice(0, list.length - MAX_TRACKED_GENERATIONS);
     this.#processes.set(proc.name, list);
   }
 

@@ -32,6 +32,7 @@ export type EmulatorLogKind =
   | 'extension.launch'
   | 'extension.register'
   | 'extension.next'
+  | 'extension.next-abandoned'
   | 'extension.init-error'
   | 'extension.exit-error'
   | 'event.invoke'

@@ -18,7 +18,7 @@ const impatientSource = `#!/usr/bin/env node
 import(${JSON.stringify(pathToFileURL(join(FIXTURES, 'ext-lib.mjs')).href)}).then(async ({ register, call, report }) => {
   const { id } = await register('impatient');
   report({ registered: id });
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 2; i++) {
     try {
       const res = await call('GET', '/2020-01-01/extension/event/next', {
         headers: { 'Lambda-Extension-Identifier': id },
@@ -41,6 +41,7 @@ describe('long poll', () => {
     await box.idle(2500);
     const result = await box.invoke();
     expect(result.status).toBe('success');
+    await box.shutdown('spindown');
     const invoke = reports(box, 'patient').find((r) => r.event) as { event: { requestId: string } };
     expect(invoke.event.requestId).toBe(result.requestId);
   });
@@ -48,7 +49,12 @@ describe('long poll', () => {
   it('loses the event on the abandoned connection and refuses the retry when a client times out its /next', async () => {
     const dir = extensionsDir({ patient: {} });
     writeScript(dir, 'impatient', impatientSource);
-    const box = sandbox({ extensionsDir: dir, timeoutMs: 1500, shutdownBudgetMs: 300 });
+    const box = sandbox({
+      extensionsDir: dir,
+      timeoutMs: 1500,
+      shutdownBudgetMs: 300,
+      logOutput: true,
+    });
     await box.init();
     // The first poll times out client-side; its retries get 403 while the abandoned one stays parked.
     await logEntry(
@@ -57,27 +63,26 @@ describe('long poll', () => {
     );
     const lines = reports(box, 'impatient');
     expect(lines.some((r) => r.nextError === 'client timeout')).toBe(true);
-    const refused = await new Promise<Record<string, unknown>>((resolve) => {
-      const find = () => reports(box, 'impatient').find((r) => r.status === 403);
-      const found = find();
-      if (found) resolve(found);
-      else {
-        const stop = box.onLog(() => {
-          const hit = find();
-          if (hit) {
-            stop();
-            resolve(hit);
-          }
-        });
-      }
-    });
+    const line = await logEntry(
+      box,
+      (e) =>
+        e.kind === 'process.output' &&
+        e.extension === 'impatient' &&
+        (e.line ?? '').includes('"status":403'),
+    );
+    const refused = JSON.parse(line.line!.slice(3)) as { body: string };
     expect(String(refused.body)).toContain('State transition from Ready to Ready failed');
 
+    await logEntry(
+      box,
+      (e) => e.kind === 'extension.next-abandoned' && e.extension === 'impatient',
+    );
     const result = await box.invoke();
     // The INVOKE went to the dead connection, so the extension never answers: the invoke runs into its timeout.
     expect(result.status).toBe('timeout');
     const lost = box.log.find((e) => e.kind === 'event.invoke' && e.extension === 'impatient');
     expect(lost?.message).toContain('event lost');
+    await box.shutdown('spindown');
     const patient = reports(box, 'patient').find((r) => r.event) as {
       event: { requestId: string };
     };
@@ -94,11 +99,9 @@ describe('abandoned poll bookkeeping', () => {
     await box.init();
     const entry = await logEntry(
       box,
-      (e) =>
-        e.kind === 'extension.next' &&
-        e.extension === 'impatient' &&
-        (e.message ?? '').includes('stays parked'),
+      (e) => e.kind === 'extension.next-abandoned' && e.extension === 'impatient',
     );
     expect(entry.extensionId).toBeTruthy();
+    expect(entry.message).toContain('stays parked');
   });
 });

@@ -106,11 +106,12 @@ describe('Sandbox', () => {
       memoryMb: 256,
     });
     await box.init();
-    await box.ready();
+    const address = box.runtimeApiAddress;
+    await box.shutdown('spindown');
     const [registration] = registrations(box, 'envy');
     const env = registration!.env as Record<string, string>;
     expect(env).toMatchObject({
-      AWS_LAMBDA_RUNTIME_API: box.runtimeApiAddress,
+      AWS_LAMBDA_RUNTIME_API: address,
       AWS_LAMBDA_FUNCTION_NAME: 'fn',
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
@@ -180,6 +181,7 @@ describe('Sandbox', () => {
     });
     expect(timedOut.shutdown?.reason).toBe('timeout');
     const after = await box.invoke({ durationMs: 10 });
+    await box.shutdown('spindown');
     expect(after).toMatchObject({
       status: 'success',
       coldStart: true,
@@ -225,6 +227,7 @@ describe('Sandbox', () => {
     const crasherExit = first.shutdown!.extensions.find((e) => e.name === 'crasher')!;
     expect(crasherExit).toMatchObject({ exitCode: 3, state: 'ShutdownFailed' });
     const second = await box.invoke();
+    await box.shutdown('spindown');
     // The new crasher process crashes again on its first invoke, which is still a fresh environment.
     expect(second.init).toMatchObject({ phase: 'invoke', status: 'success' });
     const crasherIds = registrations(box, 'crasher').map((r) => r.registered);
@@ -285,6 +288,7 @@ describe('Sandbox', () => {
     expect(await reachesState(pid, 'T')).toBe('T');
     await box.idle(800);
     await box.invoke();
+    await box.shutdown('spindown');
     expect(box.log.filter((e) => e.kind === 'freeze').length).toBeGreaterThanOrEqual(2);
     expect(box.log.filter((e) => e.kind === 'thaw').length).toBeGreaterThanOrEqual(1);
     const [first, second] = events(box, 'ticker');
@@ -299,6 +303,7 @@ describe('Sandbox', () => {
     expect(processState(box.extensions[0]!.pid!)).not.toBe('T');
     await box.idle(800);
     await box.invoke();
+    await box.shutdown('spindown');
     const [first, second] = events(box, 'ticker');
     expect((second!.ticks as number) - (first!.ticks as number)).toBeGreaterThan(5);
   });
@@ -355,6 +360,7 @@ describe('Sandbox', () => {
       }
     });
     const next = await box.invoke();
+    await box.shutdown('spindown');
     expect(next).toMatchObject({ status: 'success', coldStart: true, init: { phase: 'invoke' } });
     expect(box.log.find((e) => e.kind === 'reset')?.shutdownReason).toBe('failure');
     expect(registrations(box, 'victim')).toHaveLength(2);
