@@ -118,7 +118,7 @@ describe('GET /v1/live', () => {
     const raw = (client.socket as unknown as { _socket: { pause(): void; resume(): void } })
       ._socket;
     raw.pause();
-    for (let env = 0; env < 200 && collector.app.metrics.liveSlowConsumerCloses === 0; env++) {
+    for (let env = 0; env < 2000 && collector.app.metrics.liveSlowConsumerCloses === 0; env++) {
       await send(collector.url, lifecycle(`env-slow-${env}`, { invokes: 20 }));
     }
     expect(collector.app.metrics.liveSlowConsumerCloses).toBe(1);
