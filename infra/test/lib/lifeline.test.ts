@@ -41,14 +41,14 @@ describe('Lifeline', () => {
   });
 
   describe('in a stack with many kinds of functions', () => {
-    let stack: Stack;
+    let annotations: Annotations;
     let template: Template;
     let nestedTemplate: Template;
     let layerId: string;
 
     beforeAll(() => {
       const app = testApp();
-      stack = new Stack(app, 'Functions');
+      const stack = new Stack(app, 'Functions');
       nodeFunction(stack, 'Plain');
       new NodejsFunction(stack, 'Bundled', {
         entry: join(import.meta.dirname, '..', 'fixtures', 'nodejs-function', 'handler.ts'),
@@ -85,6 +85,7 @@ describe('Lifeline', () => {
       });
       template = Template.fromStack(stack);
       nestedTemplate = Template.fromStack(nested);
+      annotations = Annotations.fromStack(stack);
       layerId = onlyLogicalId(template, 'AWS::Lambda::LayerVersion');
     });
 
@@ -119,7 +120,7 @@ describe('Lifeline', () => {
         const fn = resourceByPrefix(template, 'AWS::Lambda::Function', id);
         expect(fn.Properties?.Layers).toBeUndefined();
         expect(envOf(fn).LIFELINE_COLLECTOR_URL).toBeUndefined();
-        Annotations.fromStack(stack).hasWarning(
+        annotations.hasWarning(
           `/Functions/${id}`,
           Match.stringLikeRegexp('Lifeline is not attached to this function'),
         );
@@ -130,7 +131,7 @@ describe('Lifeline', () => {
       const fn = resourceByPrefix(template, 'AWS::Lambda::Function', 'Excluded');
       expect(fn.Properties?.Layers).toBeUndefined();
       expect(envOf(fn)).toEqual({});
-      Annotations.fromStack(stack).hasNoWarning('/Functions/Excluded', Match.anyValue());
+      annotations.hasNoWarning('/Functions/Excluded', Match.anyValue());
     });
 
     it('creates exactly one layer version for the whole stack', () => {
