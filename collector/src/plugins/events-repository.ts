@@ -14,6 +14,7 @@ import { applyEvents, requestIdsOf } from '../derive/apply-events.ts';
 import type { EnvironmentFacts, EnvironmentModel, InvocationFacts } from '../derive/facts.ts';
 import { percentile } from '../derive/percentile.ts';
 import { toEnvironment, toInvocation, toShutdown } from '../derive/views.ts';
+import { BadQueryError } from '../errors.ts';
 import type { SqliteDatabase } from './db.ts';
 
 /** An event to store: the validated event and its JSON text (what `/v1/events` and the live socket send back). */
@@ -569,16 +570,10 @@ function sameInvocation(a: InvocationFacts, b: InvocationFacts): boolean {
   return true;
 }
 
-/** Raised for a cursor that this collector did not issue. */
-export class BadCursorError extends Error {
-  constructor() {
-    super('cursor is not one this collector issued; pass back nextCursor unchanged');
-    this.name = 'BadCursorError';
-  }
-}
+const BAD_CURSOR = 'cursor is not one this collector issued; pass back nextCursor unchanged';
 
 function decodeRowCursor(cursor: string): number {
-  if (!/^[1-9]\d{0,15}$/.test(cursor)) throw new BadCursorError();
+  if (!/^[1-9]\d{0,15}$/.test(cursor)) throw new BadQueryError(BAD_CURSOR);
   return Number(cursor);
 }
 
@@ -587,7 +582,7 @@ function encodeTextCursor(text: string): string {
 }
 
 function decodeTextCursor(cursor: string): string {
-  if (!/^[A-Za-z0-9_-]{1,2000}$/.test(cursor)) throw new BadCursorError();
+  if (!/^[A-Za-z0-9_-]{1,2000}$/.test(cursor)) throw new BadQueryError(BAD_CURSOR);
   return Buffer.from(cursor, 'base64url').toString('utf8');
 }
 

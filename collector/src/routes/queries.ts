@@ -3,7 +3,6 @@ import { ENVIRONMENT_STATES } from '@lifeline/protocol';
 import { Type } from 'typebox';
 import type { CollectorConfig } from '../config.ts';
 import { BadQueryError, NotFoundError } from '../errors.ts';
-import { BadCursorError } from '../plugins/events-repository.ts';
 import { EpochMs, FunctionName, Limit, PageCursor } from './query-schemas.ts';
 
 /** Options of {@link queryRoutes}. */
@@ -54,14 +53,6 @@ const EnvironmentParams = Type.Object({ envId: Type.String({ minLength: 1, maxLe
 /** The read API: `GET /v1/functions|environments|environments/:envId|invocations|shutdowns|events`. */
 export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async (app, options) => {
   const { lostAfterMs } = options.config;
-  const paged = <T>(read: () => T): T => {
-    try {
-      return read();
-    } catch (error) {
-      if (error instanceof BadCursorError) throw new BadQueryError(error.message);
-      throw error;
-    }
-  };
   const range = (from: number | undefined, to: number | undefined) => {
     if (from !== undefined && to !== undefined && from > to) {
       throw new BadQueryError('from must not be later than to');
@@ -69,15 +60,13 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
   };
 
   app.get('/v1/functions', { schema: { querystring: FunctionsQuery } }, async (request) =>
-    paged(() => app.repository.listFunctions({ ...request.query, now: Date.now(), lostAfterMs })),
+    app.repository.listFunctions({ ...request.query, now: Date.now(), lostAfterMs }),
   );
 
   app.get('/v1/environments', { schema: { querystring: EnvironmentsQuery } }, async (request) => {
     const { function: functionName, ...rest } = request.query;
     range(rest.from, rest.to);
-    return paged(() =>
-      app.repository.listEnvironments({ ...rest, functionName, now: Date.now(), lostAfterMs }),
-    );
+    return app.repository.listEnvironments({ ...rest, functionName, now: Date.now(), lostAfterMs });
   });
 
   app.get('/v1/environments/:envId', { schema: { params: EnvironmentParams } }, async (request) => {
@@ -89,17 +78,13 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
   app.get('/v1/invocations', { schema: { querystring: InvocationsQuery } }, async (request) => {
     const { function: functionName, ...rest } = request.query;
     range(rest.from, rest.to);
-    return paged(() =>
-      app.repository.listInvocations({ ...rest, functionName, now: Date.now(), lostAfterMs }),
-    );
+    return app.repository.listInvocations({ ...rest, functionName, now: Date.now(), lostAfterMs });
   });
 
   app.get('/v1/shutdowns', { schema: { querystring: ShutdownsQuery } }, async (request) => {
     const { function: functionName, ...rest } = request.query;
     range(rest.from, rest.to);
-    return paged(() =>
-      app.repository.listShutdowns({ ...rest, functionName, now: Date.now(), lostAfterMs }),
-    );
+    return app.repository.listShutdowns({ ...rest, functionName, now: Date.now(), lostAfterMs });
   });
 
   app.get('/v1/events', { schema: { querystring: EventsQuery } }, async (request, reply) => {

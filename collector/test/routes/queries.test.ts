@@ -185,4 +185,30 @@ describe('query API', () => {
     }
     expect((await get(app, '/healthz')).statusCode).toBe(200);
   });
+
+  it('reports shutdown timings equal to the events when batches arrive newest first', async () => {
+    const app = await build();
+    const events = lifecycle('env-late', { invokes: 3, gapMs: 400, shutdownReason: 'spindown' });
+    for (let end = events.length; end > 0; end -= 4) {
+      await ingest(app, events.slice(Math.max(0, end - 4), end));
+    }
+    const shutdown = events.find((event) => event.type === 'shutdown');
+    const exit = events.find((event) => event.type === 'exit');
+    if (shutdown?.type !== 'shutdown' || exit?.type !== 'exit') throw new Error('fixture');
+    const [item] = (await get(app, '/v1/shutdowns')).json().items;
+    expect(item).toMatchObject({
+      receivedAt: shutdown.time,
+      deadlineMs: shutdown.deadlineMs,
+      budgetMs: shutdown.deadlineMs - shutdown.time,
+      exitedAt: exit.time,
+      shutdownDurationMs: exit.shutdownMs,
+      idleMs: 400,
+      lifetimeMs: shutdown.time - 1_700_000_000_000,
+      invokes: 3,
+    });
+    const invocations = (await get(app, '/v1/invocations?envId=env-late')).json().items;
+    expect(
+      invocations.every((invocation: { reportPending: boolean }) => !invocation.reportPending),
+    ).toBe(true);
+  });
 });
