@@ -200,7 +200,9 @@ export class Sandbox {
     // /event/next is a long poll that must never time out server-side.
     this.#server.requestTimeout = 0;
     this.#server.headersTimeout = 0;
-    this.#server.keepAliveTimeout = 60_000;
+    // Like Go's server (no idle timeout): a keep-alive socket must survive a long freeze, or the extension's next
+    // request after the thaw would hit a connection the emulator closed meanwhile.
+    this.#server.keepAliveTimeout = 0;
     this.#server.timeout = 0;
     this.#listening = new Promise<void>((resolveListen, reject) => {
       this.#server.once('error', reject);

@@ -2,7 +2,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Sandbox } from '../src/index.ts';
-import { addExtension, extensionsDir, reports, sandbox } from './helpers.ts';
+import {
+  addExtension,
+  errorBody,
+  extensionsDir,
+  raw,
+  rawRegister,
+  reports,
+  sandbox,
+} from './helpers.ts';
 
 type Report = Record<string, unknown>;
 type AgentEvent = {
@@ -438,5 +446,65 @@ describe('Sandbox', () => {
   it('rejects bad options with a clear error when it is constructed', () => {
     expect(() => sandbox({ timeoutMs: -1 })).toThrow(/timeoutMs must be a positive number/);
     expect(() => sandbox({ bootstrap: [] })).toThrow(/bootstrap/);
+  });
+});
+
+describe('Sandbox invoke outcomes', () => {
+  it('reports a function error without resetting when the function fails', async () => {
+    const box = sandbox({});
+    const result = await box.invoke({ outcome: 'error', durationMs: 5 });
+    expect(result).toMatchObject({
+      status: 'error',
+      errorType: 'Function.SimulatedError',
+      errorMessage: 'Simulated failure',
+      reset: false,
+    });
+    expect(box.state).toBe('idle');
+    expect((await box.invoke()).status).toBe('success');
+    expect(box.generation).toBe(1);
+  });
+
+  it('waits for an internal extension registered over raw HTTP before Init and each invoke end', async () => {
+    const box = sandbox({ functionInitMs: 300 });
+    void box.init();
+    await box.ready();
+    const address = box.runtimeApiAddress;
+    const { id } = await rawRegister(address, 'inside-runtime', ['INVOKE']);
+    const next = () =>
+      raw(address, 'GET', '/2020-01-01/extension/event/next', {
+        headers: { 'Lambda-Extension-Identifier': id },
+      });
+    const firstNext = next();
+    const invoking = box.invoke({ durationMs: 0 });
+    const delivered = await firstNext;
+    expect(delivered.status).toBe(200);
+    expect(delivered.headers['lambda-extension-event-identifier']).toBeTruthy();
+    expect(delivered.body).not.toMatch(/\n$/);
+    const event = JSON.parse(delivered.body) as { eventType: string; requestId: string };
+    expect(event.eventType).toBe('INVOKE');
+    expect(box.state).toBe('invoking');
+    void next().catch(() => undefined);
+    const result = await invoking;
+    expect(result.requestId).toBe(event.requestId);
+    expect(result.status).toBe('success');
+  });
+
+  it('fails Init with Runtime.InvalidEntrypoint when the bootstrap cannot be started', async () => {
+    const box = sandbox({ bootstrap: ['/nonexistent/bootstrap'] });
+    const init = await box.init();
+    expect(init).toMatchObject({ status: 'error', errorType: 'Runtime.InvalidEntrypoint' });
+  });
+
+  it('answers 400 InvalidRequestID when the runtime posts for an unknown request', async () => {
+    const box = sandbox({});
+    await box.init();
+    const res = await raw(
+      box.runtimeApiAddress,
+      'POST',
+      '/2018-06-01/runtime/invocation/nope/response',
+      { body: '{}' },
+    );
+    expect(res.status).toBe(400);
+    expect(res.body).toBe(errorBody('InvalidRequestID', 'Invalid request ID'));
   });
 });
