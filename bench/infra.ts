@@ -28,8 +28,8 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { runAlone } from './format.ts';
 import type { BenchArea, BenchResult } from './result.ts';
 
-const FUNCTIONS = 60;
-const ROUNDS = 5;
+const FUNCTIONS = 200;
+const ROUNDS = 9;
 const REAL_LAYER = new URL('../extension/dist/layer/', import.meta.url).pathname;
 
 /** Runs the infra benchmark. */
