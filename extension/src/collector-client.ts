@@ -9,7 +9,7 @@ export type SendResult =
   /** 4xx other than 408/429: never retry this batch. `badIndexes` when a 400 named the bad events. */
   | { kind: 'rejected'; status: number; badIndexes: number[] | undefined; detail: string }
   /** 5xx, 408, 429, network errors, timeouts: try again later. */
-  | { kind: 'retry'; status: number | undefined; detail: string };
+  | { kind: 'retry'; status: number | undefined; detail: string; aborted?: boolean };
 
 /** Options of {@link CollectorClient}. */
 export interface CollectorClientOptions {
@@ -37,6 +37,7 @@ export class CollectorClient {
   readonly #headers: Record<string, string>;
   #agent: Agent | undefined;
   #request: RequestFn | undefined;
+  #aborted = false;
 
   constructor(options: CollectorClientOptions) {
     this.#url = new URL(`${options.url}/v1/events`);
@@ -47,9 +48,13 @@ export class CollectorClient {
   /** Sends one serialised `{"events":[…]}` body within `timeoutMs`. */
   async send(body: string, timeoutMs: number): Promise<SendResult> {
     const started = Date.now();
+    this.#aborted = false;
     try {
       return await this.#attempt(body, timeoutMs);
     } catch (error) {
+      if (this.#aborted) {
+        return { kind: 'retry', status: undefined, detail: 'aborted', aborted: true };
+      }
       const remaining = timeoutMs - (Date.now() - started);
       if (isStaleSocket(error) && remaining > 0) {
         this.#resetConnection();
@@ -62,6 +67,15 @@ export class CollectorClient {
       this.#resetConnection();
       return { kind: 'retry', status: undefined, detail: describeError(error) };
     }
+  }
+
+  /**
+   * Gives up the request in flight (its answer is no longer awaited) and its connection; the caller re-sends the
+   * batch on a fresh one.
+   */
+  abort(): void {
+    this.#aborted = true;
+    this.#resetConnection();
   }
 
   /** Drops the connection. */

@@ -16,6 +16,8 @@ import type { Spool } from './spool.ts';
 /** The part of the collector client delivery needs (a fake in unit tests). */
 export interface BatchSender {
   send(body: string, timeoutMs: number): Promise<SendResult>;
+  /** Abandons the send in flight, which then resolves as an aborted retry. */
+  abort(): void;
 }
 
 /** Options of {@link Delivery}. */
@@ -41,6 +43,8 @@ export interface DeliveryStats {
 }
 
 const BATCH_MAX_BYTES = 512 * 1024;
+/** A pause between events this long makes a delivery still in flight from before it suspect. */
+export const STALE_AFTER_PAUSE_MS = 1_000;
 const PROBLEM_KEY = 'collector';
 
 /**
@@ -52,6 +56,9 @@ export class Delivery {
   readonly #o: DeliveryOptions;
   readonly #now: () => number;
   #flight: Promise<void> | undefined;
+  /** The flight that was in progress when the environment may have been frozen, and when that was. */
+  #flightAtFreeze: Promise<void> | undefined;
+  #mayFreezeAt = 0;
   #failures = 0;
   #lastFailureAt = 0;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -94,6 +101,26 @@ export class Delivery {
   /** From now on every request must finish by `deadline` (epoch ms): the SHUTDOWN phase. */
   setDeadline(deadline: number): void {
     this.#deadline = deadline;
+  }
+
+  /** Called when `/event/next` went out: the environment may be frozen from here until the next event. */
+  mayFreeze(): void {
+    this.#flightAtFreeze = this.#flight;
+    this.#mayFreezeAt = this.#now();
+  }
+
+  /**
+   * Called on the next event (a thaw). A delivery still in flight from before a long pause most likely sits on a
+   * connection that died meanwhile (spec §4.5): abandon it, so its batch goes out again at once on a fresh
+   * connection. After a short pause it is more likely a slow collector, and it is left alone.
+   */
+  thawed(): void {
+    const stale =
+      this.#flight !== undefined &&
+      this.#flight === this.#flightAtFreeze &&
+      this.#now() - this.#mayFreezeAt >= STALE_AFTER_PAUSE_MS;
+    if (stale) this.#o.sender.abort();
+    this.#flightAtFreeze = undefined;
   }
 
   /** Starts sending if the policy says so. */
@@ -202,6 +229,7 @@ export class Delivery {
     }
     if (result.kind === 'retry') {
       this.#o.buffer.release(batch);
+      if (result.aborted) return;
       this.#failures++;
       this.#lastFailureAt = this.#now();
       this.#o.logger.once(PROBLEM_KEY, 'collector unavailable; keeping events for later', {

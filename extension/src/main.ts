@@ -171,7 +171,10 @@ export async function runExtension(options: RunOptions): Promise<number> {
   };
 
   let pendingNext = api.next();
-  setImmediate(finishSetup);
+  setImmediate(() => {
+    finishSetup();
+    delivery.mayFreeze();
+  });
 
   for (let events = 0; ; events++) {
     let event: NextEvent;
@@ -182,6 +185,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
       return fatalNext(error, api, delivery, logger);
     }
     finishSetup();
+    delivery.thawed();
     if (event.eventType === 'INVOKE') {
       const entry = delivery.record({
         type: 'invoke',
@@ -198,6 +202,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
       delivery.kick('invoke');
       await delivery.waitFor(entry, config.invokeWaitMs);
       pendingNext = api.next();
+      delivery.mayFreeze();
       setImmediate(() => delivery.persist());
     } else if (event.eventType === 'SHUTDOWN') {
       return shutdown(event, {
@@ -215,6 +220,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
     } else {
       logger.once('unknown-event', 'ignoring an unknown event from event/next', { raw: event.raw });
       pendingNext = api.next();
+      delivery.mayFreeze();
     }
     if (events === Number.MAX_SAFE_INTEGER) return 1;
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { SendResult } from '../src/collector-client.ts';
-import { Delivery } from '../src/delivery.ts';
+import { Delivery, STALE_AFTER_PAUSE_MS } from '../src/delivery.ts';
 import { EventBuffer } from '../src/event-buffer.ts';
 import { createLogger } from '../src/logger.ts';
 import { Recorder } from '../src/recorder.ts';
@@ -14,6 +14,10 @@ function scriptedSender(script: SendResult[] = []) {
   const bodies: { ids: string[] }[] = [];
   return {
     bodies,
+    aborts: 0,
+    abort() {
+      this.aborts++;
+    },
     async send(body: string): Promise<SendResult> {
       const ids = (JSON.parse(body) as { events: { id: string }[] }).events.map(
         (event) => event.id,
@@ -157,6 +161,77 @@ describe('Delivery', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(sender.bodies).toHaveLength(attempts);
     expect(delivery.pending).toBe(1);
+  });
+
+  it('abandons a delivery that was in flight across a long pause and re-sends it on thaw', async () => {
+    const sent: string[][] = [];
+    let release: ((result: SendResult) => void) | undefined;
+    let aborts = 0;
+    const hanging = {
+      send(body: string): Promise<SendResult> {
+        sent.push(
+          (JSON.parse(body) as { events: { id: string }[] }).events.map((event) => event.id),
+        );
+        if (sent.length > 1) return Promise.resolve({ kind: 'ack', accepted: 1, duplicates: 0 });
+        return new Promise((resolve) => {
+          release = resolve;
+        });
+      },
+      abort() {
+        aborts++;
+        release?.({ kind: 'retry', status: undefined, detail: 'aborted', aborted: true });
+      },
+    };
+    let now = 1_000;
+    const stuck = new Delivery({
+      now: () => now,
+      recorder: new Recorder('env'),
+      buffer: new EventBuffer({ maxEvents: 100, maxBytes: 1_000_000 }),
+      sender: hanging,
+      spool: undefined,
+      logger: createLogger('silent'),
+      batchMaxEvents: 100,
+      requestTimeoutMs: 60_000,
+    });
+    onTestFinished(() => stuck.stop());
+    const first = stuck.record({
+      type: 'invoke',
+      requestId: 'r0',
+      deadlineMs: 1,
+      invokedFunctionArn: 'a',
+    });
+    stuck.kick('invoke');
+    await stuck.waitFor(first, 20);
+    stuck.mayFreeze();
+    now += 100;
+    stuck.thawed();
+    expect(aborts).toBe(0);
+    stuck.mayFreeze();
+    now += STALE_AFTER_PAUSE_MS;
+    stuck.thawed();
+    const second = stuck.record({
+      type: 'invoke',
+      requestId: 'r1',
+      deadlineMs: 1,
+      invokedFunctionArn: 'a',
+    });
+    stuck.kick('invoke');
+    await stuck.waitFor(second, 5_000);
+    expect(aborts).toBe(1);
+    expect(sent).toEqual([['env:0'], ['env:0', 'env:1']]);
+    expect(stuck.snapshot()).toMatchObject({ delivered: 2, pending: 0 });
+  });
+
+  it('leaves a delivery alone on thaw when it started after the freeze point', async () => {
+    let now = 1_000;
+    const { delivery, sender, invoke } = setUp({ now: () => now });
+    delivery.mayFreeze();
+    const entry = invoke(0);
+    delivery.kick('invoke');
+    now += 10 * STALE_AFTER_PAUSE_MS;
+    delivery.thawed();
+    await delivery.waitFor(entry, 1000);
+    expect(sender.aborts).toBe(0);
   });
 
   it('writes pending events to the spool and clears it when all are acknowledged', async () => {

@@ -164,6 +164,23 @@ describe('runExtension edge cases', () => {
     expect(spooled).toContain('"shutdownReason":"failure"');
   });
 
+  it('re-sends on a fresh connection at the next event when a delivery hung across a long pause', async () => {
+    const { api, receiver, exitCode, invoke } = await start({
+      LIFELINE_REQUEST_TIMEOUT_MS: '60000',
+    });
+    await receiver.waitFor(() => receiver.ofType('register').length === 1, 10_000, 'register');
+    receiver.mode = { kind: 'hang' };
+    await invoke('r1');
+    receiver.mode = { kind: 'ok' };
+    // An idle gap like a freeze: the POST of r1 is still hanging on its connection when r2 arrives.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await invoke('r2');
+    await receiver.waitFor(() => receiver.ofType('invoke').length === 2, 10_000, 'both invokes');
+    api.send({ eventType: 'SHUTDOWN', deadlineMs: Date.now() + 2000, shutdownReason: 'spindown' });
+    expect(await exitCode).toBe(0);
+    expect(receiver.ofType('invoke').map((event) => event.requestId)).toEqual(['r1', 'r2']);
+  });
+
   it('ignores an unknown event type and keeps polling', async () => {
     const { api, receiver, exitCode, lines } = await start();
     api.send({ eventType: 'RESTORE', deadlineMs: 1 });

@@ -7,7 +7,9 @@ export type ReceiverMode =
   | { kind: 'ok' }
   | { kind: 'status'; status: number; body?: string }
   | { kind: 'slow'; delayMs: number }
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** Reads the request and never answers, like a connection that died silently. */
+  | { kind: 'hang' };
 
 /** One POST as received. */
 export interface ReceivedBatch {
@@ -104,6 +106,7 @@ export class Receiver {
         req.socket.destroy();
         return;
       }
+      if (mode.kind === 'hang') return;
       const answer = () => {
         if (req.method !== 'POST' || req.url !== '/v1/events') {
           res.writeHead(404).end();
