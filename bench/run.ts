@@ -14,6 +14,7 @@ const AREAS: Record<string, () => Promise<{ run: BenchArea }>> = {
   extension: () => import('./extension.ts'),
   collector: () => import('./collector.ts'),
   web: () => import('./web.ts'),
+  infra: () => import('./infra.ts'),
 };
 
 const { values } = parseArgs({
