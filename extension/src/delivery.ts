@@ -59,6 +59,8 @@ export class Delivery {
   /** The flight that was in progress when the environment may have been frozen, and when that was. */
   #flightAtFreeze: Promise<void> | undefined;
   #mayFreezeAt = 0;
+  /** An INVOKE came while a batch was in flight: the next attempt follows at once, whatever the backoff. */
+  #urgent = false;
   #failures = 0;
   #lastFailureAt = 0;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -125,7 +127,10 @@ export class Delivery {
 
   /** Starts sending if the policy says so. */
   kick(trigger: FlushTrigger): void {
-    if (this.#flight) return;
+    if (this.#flight) {
+      if (trigger === 'invoke') this.#urgent = true;
+      return;
+    }
     // Past the shutdown deadline nothing may be sent (and an empty attempt must not re-trigger itself).
     if (this.#deadline !== undefined && this.#now() >= this.#deadline) return;
     const state = {
@@ -142,7 +147,9 @@ export class Delivery {
     const flight = this.#sendOne().finally(() => {
       this.#flight = undefined;
       for (const wake of this.#waiters) wake();
-      this.kick(this.#deadline === undefined ? 'record' : 'shutdown');
+      const next = this.#urgent ? 'invoke' : this.#deadline === undefined ? 'record' : 'shutdown';
+      this.#urgent = false;
+      this.kick(next);
     });
     this.#flight = flight;
   }

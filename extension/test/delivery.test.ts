@@ -234,6 +234,47 @@ describe('Delivery', () => {
     expect(sender.aborts).toBe(0);
   });
 
+  it('retries at once, ignoring the backoff, when an INVOKE came while the failing batch was in flight', async () => {
+    const sent: string[][] = [];
+    let fail: ((result: SendResult) => void) | undefined;
+    const sender = {
+      send(body: string): Promise<SendResult> {
+        sent.push(
+          (JSON.parse(body) as { events: { id: string }[] }).events.map((event) => event.id),
+        );
+        if (sent.length > 1) return Promise.resolve({ kind: 'ack', accepted: 2, duplicates: 0 });
+        return new Promise<SendResult>((resolve) => {
+          fail = resolve;
+        });
+      },
+      abort() {},
+    };
+    const delivery = new Delivery({
+      recorder: new Recorder('env'),
+      buffer: new EventBuffer({ maxEvents: 100, maxBytes: 1_000_000 }),
+      sender,
+      spool: undefined,
+      logger: createLogger('silent'),
+      batchMaxEvents: 100,
+      requestTimeoutMs: 60_000,
+      now: () => 1_000,
+    });
+    onTestFinished(() => delivery.stop());
+    delivery.record({ type: 'invoke', requestId: 'r0', deadlineMs: 1, invokedFunctionArn: 'a' });
+    delivery.kick('record');
+    const second = delivery.record({
+      type: 'invoke',
+      requestId: 'r1',
+      deadlineMs: 1,
+      invokedFunctionArn: 'a',
+    });
+    delivery.kick('invoke');
+    fail?.({ kind: 'retry', status: 503, detail: 'collector answered 503' });
+    await delivery.waitFor(second, 5_000);
+    expect(sent).toEqual([['env:0'], ['env:0', 'env:1']]);
+    expect(delivery.pending).toBe(0);
+  });
+
   it('writes pending events to the spool and clears it when all are acknowledged', async () => {
     const retry: SendResult = { kind: 'retry', status: undefined, detail: 'down' };
     const { delivery, invoke, dir } = setUp({ spool: true, script: [retry] });
