@@ -17,6 +17,8 @@ export interface AgentEvent {
   shutdownReason?: string;
   /** Omit Content-Type and Lambda-Extension-Event-Identifier (RIE quirk for SHUTDOWN). */
   bareHeaders?: boolean;
+  /** Epoch ms before which the event is not written (fault injection: delayed events). */
+  notBefore?: number;
 }
 
 /** One registered (or launched, not yet registered) extension of one generation. */
@@ -37,6 +39,8 @@ export class Agent {
   eventDelayMs = 0;
   /** Epoch ms of the last transition to Ready. */
   readyAt: number | undefined;
+  /** requestId of the last INVOKE written to this agent (its next /next completes that invoke). */
+  lastRequestId: string | undefined;
 
   constructor(name: string, external: boolean, path?: string) {
     this.name = name;

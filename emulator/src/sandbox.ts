@@ -1172,7 +1172,7 @@ export class Sandbox {
     const delay = this.#eventDelays.get(agent.name) ?? 0;
     agent.pending = event;
     if (Number.isFinite(delay) && delay > 0) {
-      (event as AgentEvent & { notBefore?: number }).notBefore = Date.now() + delay;
+      event.notBefore = Date.now() + delay;
     }
     this.#tryDeliver(agent);
   }
@@ -1182,30 +1182,31 @@ export class Sandbox {
     if (!generation) return;
     for (const agent of generation.registry.all()) {
       if (agent.name !== name || !agent.pending) continue;
-      (agent.pending as AgentEvent & { notBefore?: number }).notBefore = undefined;
+      agent.pending.notBefore = undefined;
       this.#tryDeliver(agent);
     }
   }
 
   #tryDeliver(agent: Agent): void {
-    const event = agent.pending as (AgentEvent & { notBefore?: number }) | undefined;
+    const event = agent.pending;
     if (!event || !agent.parked) return;
     const delay = this.#eventDelays.get(agent.name) ?? 0;
     if (delay === Number.POSITIVE_INFINITY) return;
     const wait = (event.notBefore ?? 0) - Date.now();
     if (wait > 0) {
-      setTimeout(() => this.#tryDeliver(agent), wait);
+      setTimeout(() => this.#tryDeliver(agent), clampDelay(wait));
       return;
     }
     const res = agent.parked;
     agent.parked = undefined;
     agent.pending = undefined;
     agent.state = 'Running';
+    // The RIE sets no header on SHUTDOWN; Go then sniffs the body as text/plain.
     const headers: Record<string, string | undefined> = event.bareHeaders
-      ? {}
+      ? { 'Content-Type': 'text/plain; charset=utf-8' }
       : { 'Content-Type': 'application/json', 'Lambda-Extension-Event-Identifier': event.eventId };
     const delivered = sendRaw(res, 200, event.body, headers);
-    (agent as Agent & { lastRequestId?: string }).lastRequestId = event.requestId;
+    agent.lastRequestId = event.requestId;
     this.#log({
       kind: event.eventType === 'INVOKE' ? 'event.invoke' : 'event.shutdown',
       extension: agent.name,
@@ -1241,10 +1242,7 @@ export class Sandbox {
       registered: () => this.#changed(),
       ready: (agent) => {
         const invocation = this.#generation?.invocation;
-        if (
-          invocation?.pending.has(agent) &&
-          (agent as Agent & { lastRequestId?: string }).lastRequestId === invocation.requestId
-        ) {
+        if (invocation?.pending.has(agent) && agent.lastRequestId === invocation.requestId) {
           invocation.pending.delete(agent);
           invocation.lastExtensionMono = monoNow();
         }
@@ -1437,7 +1435,7 @@ export class Sandbox {
         if (predicate()) finish(true);
         else if (this.#closed && !ignoreClose) finish(false);
       };
-      const timer = setTimeout(() => finish(predicate()), Math.max(0, deadlineMs - Date.now()));
+      const timer = setTimeout(() => finish(predicate()), clampDelay(deadlineMs - Date.now()));
       this.#waiters.add(check);
     });
   }
@@ -1481,6 +1479,11 @@ export class Sandbox {
     this.#log({ kind: 'sandbox.close' });
     if (this.#ownsTmpDir) rmSync(this.tmpDir, { recursive: true, force: true });
   }
+}
+
+/** setTimeout silently turns delays beyond 2^31−1 ms into 1 ms; keep long waits long. */
+function clampDelay(ms: number): number {
+  return Math.min(Math.max(0, ms), 2_147_483_647);
 }
 
 function runtimeVersionOf(runtime: string): string {

@@ -440,7 +440,7 @@ describe('Sandbox', () => {
     expect(invoke!.event).not.toHaveProperty('tracing');
     expect(shutdownEvent!.event.shutdownReason).toBe('SandboxTerminated');
     expect(shutdownEvent!.eventId).toBeUndefined();
-    expect(shutdownEvent!.contentType).toBeNull();
+    expect(shutdownEvent!.contentType).toBe('text/plain; charset=utf-8');
   });
 
   it('rejects bad options with a clear error when it is constructed', () => {
