@@ -1,10 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import type { FastifyBaseLogger } from 'fastify';
+import { describe, expect, it, vi } from 'vitest';
+import { createMetrics } from '../src/metrics.ts';
 import { openDatabase } from '../src/plugins/db.ts';
 import { createSqliteRepository, type EncodedEvent } from '../src/plugins/events-repository.ts';
-import { runRetention } from '../src/retention.ts';
+import { runRetention, startRetention } from '../src/retention.ts';
 import { lifecycle, testConfig } from './helper.ts';
 
 const HOUR = 3_600_000;
+const silentLogger = { info() {}, error() {} } as unknown as FastifyBaseLogger;
 
 function setup() {
   const db = openDatabase(testConfig().dbPath);
@@ -80,6 +83,28 @@ describe('runRetention', () => {
         10 * HOUR,
       );
       expect(report).toEqual({ environments: 0, events: 0 });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('runs periodically, counts what it deleted, and stops', async () => {
+    const { db, repository, store } = setup();
+    try {
+      store('env-ancient', 0, 2);
+      const metrics = createMetrics();
+      const retention = startRetention(
+        repository,
+        { retentionHours: 1, retentionMaxMb: 1024, intervalMs: 10 },
+        metrics,
+        silentLogger,
+      );
+      await vi.waitFor(() => expect(metrics.retentionDeletedEnvironments).toBe(1), {
+        timeout: 30_000,
+        interval: 10,
+      });
+      await retention.stop();
+      expect(metrics.retentionDeletedEvents).toBe(lifecycle('env-ancient', { invokes: 2 }).length);
     } finally {
       db.close();
     }

@@ -23,8 +23,3 @@ export function environmentState(
   }
   return 'idle';
 }
-
-/** True while the environment still exists (not ended, not lost). */
-export function isAlive(state: EnvironmentState): boolean {
-  return state !== 'ended' && state !== 'lost';
-}
