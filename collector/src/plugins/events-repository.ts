@@ -331,6 +331,9 @@ export function createSqliteRepository(db: SqliteDatabase): EventsRepository {
     .prepare('SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE envId = ? LIMIT 1)')
     .pluck();
   const deleteInvocations = db.prepare('DELETE FROM invocations WHERE envId = ?');
+  const selectPageCount = db.prepare('PRAGMA page_count').pluck();
+  const selectFreePages = db.prepare('PRAGMA freelist_count').pluck();
+  const selectPageSize = db.prepare('PRAGMA page_size').pluck();
   const deleteEnvironment = db.prepare('DELETE FROM environments WHERE envId = ?');
 
   const loadModel = (
@@ -545,12 +548,9 @@ export function createSqliteRepository(db: SqliteDatabase): EventsRepository {
       environments: Number(countEnvironments.get()),
     }),
 
-    usedBytes() {
-      const pageSize = Number(db.pragma('page_size', { simple: true }));
-      const pages = Number(db.pragma('page_count', { simple: true }));
-      const free = Number(db.pragma('freelist_count', { simple: true }));
-      return (pages - free) * pageSize;
-    },
+    usedBytes: () =>
+      (Number(selectPageCount.get()) - Number(selectFreePages.get())) *
+      Number(selectPageSize.get()),
 
     environmentsReceivedBefore: (before, limit) =>
       selectReceivedBefore.all(before, limit) as string[],
