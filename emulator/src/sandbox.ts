@@ -730,7 +730,9 @@ export class Sandbox {
     ].filter((pid): pid is number => pid !== undefined);
     const initDurationMs = generation.pendingInitDurationMs;
     generation.pendingInitDurationMs = undefined;
-    // The report exists only now that every extension is done, so it reaches subscribers after the next thaw.
+    // The report exists only now that every extension is done. Delivery pauses first (the environment freezes or
+    // resets next), so the report reaches subscribers during the next invoke or once SHUTDOWN went out.
+    generation.dispatcher.freeze();
     generation.dispatcher.publish('platform.report', {
       requestId,
       status: telemetryStatus,

@@ -222,71 +222,76 @@ describe('Telemetry API', () => {
     expect(res.body).toBe(errorBody('Telemetry.NotSupported', 'Telemetry API is not supported'));
   });
 
-  it('delivers Init, invoke and report records in order, each report after the next INVOKE or at SHUTDOWN', async () => {
-    const dir = extensionsDir({
-      listener: {
-        telemetry: { types: ['platform'], buffering: { timeoutMs: 25 } },
-        shutdownWorkMs: 300,
-      },
-    });
-    const box = sandbox({ extensionsDir: dir, freeze: true });
-    await box.init();
-    const first = await box.invoke({ durationMs: 20 });
-    const second = await box.invoke({ durationMs: 20 });
-    await box.shutdown('spindown');
+  it.each([true, false])(
+    'delivers Init, invoke and report records in order, each report after the next INVOKE or at SHUTDOWN (freeze %s)',
+    async (freeze) => {
+      const dir = extensionsDir({
+        listener: {
+          telemetry: { types: ['platform'], buffering: { timeoutMs: 25 } },
+          shutdownWorkMs: 300,
+        },
+      });
+      const box = sandbox({ extensionsDir: dir, freeze });
+      await box.init();
+      const first = await box.invoke({ durationMs: 20 });
+      const second = await box.invoke({ durationMs: 20 });
+      await box.shutdown('spindown');
 
-    expect(telemetryTypes(box, 'listener')).toEqual([
-      'platform.initStart',
-      'platform.telemetrySubscription',
-      'platform.initRuntimeDone',
-      'platform.extension',
-      'platform.initReport',
-      'platform.start',
-      'platform.runtimeDone',
-      'platform.report',
-      'platform.start',
-      'platform.runtimeDone',
-      'platform.report',
-    ]);
-    const lines = reports(box, 'listener');
-    const indexOf = (predicate: (r: Record<string, unknown>) => boolean) =>
-      lines.findIndex(predicate);
-    const reportOf = (requestId: string) =>
-      indexOf((r) =>
-        Boolean(
-          r.telemetry &&
-            (r.telemetry as Batch).some(
-              (e) => e.type === 'platform.report' && e.record.requestId === requestId,
-            ),
-        ),
+      expect(telemetryTypes(box, 'listener')).toEqual([
+        'platform.initStart',
+        'platform.telemetrySubscription',
+        'platform.initRuntimeDone',
+        'platform.extension',
+        'platform.initReport',
+        'platform.start',
+        'platform.runtimeDone',
+        'platform.report',
+        'platform.start',
+        'platform.runtimeDone',
+        'platform.report',
+      ]);
+      const lines = reports(box, 'listener');
+      const indexOf = (predicate: (r: Record<string, unknown>) => boolean) =>
+        lines.findIndex(predicate);
+      const reportOf = (requestId: string) =>
+        indexOf((r) =>
+          Boolean(
+            r.telemetry &&
+              (r.telemetry as Batch).some(
+                (e) => e.type === 'platform.report' && e.record.requestId === requestId,
+              ),
+          ),
+        );
+      const eventOf = (predicate: (e: Record<string, unknown>) => boolean) =>
+        indexOf((r) => Boolean(r.event && predicate(r.event as Record<string, unknown>)));
+      // Report N arrives after INVOKE N+1 was delivered; the last one after SHUTDOWN.
+      expect(reportOf(first.requestId)).toBeGreaterThan(
+        eventOf((e) => e.requestId === second.requestId),
       );
-    const eventOf = (predicate: (e: Record<string, unknown>) => boolean) =>
-      indexOf((r) => Boolean(r.event && predicate(r.event as Record<string, unknown>)));
-    // Report N arrives after INVOKE N+1 was delivered; the last one after SHUTDOWN.
-    expect(reportOf(first.requestId)).toBeGreaterThan(
-      eventOf((e) => e.requestId === second.requestId),
-    );
-    expect(reportOf(second.requestId)).toBeGreaterThan(eventOf((e) => e.eventType === 'SHUTDOWN'));
+      expect(reportOf(second.requestId)).toBeGreaterThan(
+        eventOf((e) => e.eventType === 'SHUTDOWN'),
+      );
 
-    const records = lines.filter((r) => r.telemetry).flatMap((r) => r.telemetry as Batch);
-    const firstReport = records.find(
-      (e) => e.type === 'platform.report' && e.record.requestId === first.requestId,
-    )!;
-    expect(firstReport.record).toMatchObject({
-      status: 'success',
-      metrics: { memorySizeMB: 128, initDurationMs: expect.any(Number) },
-      spans: [{ name: 'extensionOverhead' }],
-    });
-    const secondReport = records.find(
-      (e) => e.type === 'platform.report' && e.record.requestId === second.requestId,
-    )!;
-    expect(secondReport.record.metrics).not.toHaveProperty('initDurationMs');
-    expect(records.find((e) => e.type === 'platform.extension')!.record).toEqual({
-      name: 'listener',
-      state: 'Ready',
-      events: ['INVOKE', 'SHUTDOWN'],
-    });
-  });
+      const records = lines.filter((r) => r.telemetry).flatMap((r) => r.telemetry as Batch);
+      const firstReport = records.find(
+        (e) => e.type === 'platform.report' && e.record.requestId === first.requestId,
+      )!;
+      expect(firstReport.record).toMatchObject({
+        status: 'success',
+        metrics: { memorySizeMB: 128, initDurationMs: expect.any(Number) },
+        spans: [{ name: 'extensionOverhead' }],
+      });
+      const secondReport = records.find(
+        (e) => e.type === 'platform.report' && e.record.requestId === second.requestId,
+      )!;
+      expect(secondReport.record.metrics).not.toHaveProperty('initDurationMs');
+      expect(records.find((e) => e.type === 'platform.extension')!.record).toEqual({
+        name: 'listener',
+        state: 'Ready',
+        events: ['INVOKE', 'SHUTDOWN'],
+      });
+    },
+  );
 
   it('reports a suppressed init with phase invoke after a reset', async () => {
     const dir = extensionsDir({
