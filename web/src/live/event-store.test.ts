@@ -86,3 +86,29 @@ describe('EventStore', () => {
     expect(after.invokeCount).toBe(100_001);
   });
 });
+
+describe('EventStore.setNotifyInterval', () => {
+  it('publishes at most once per interval during a replay and at once when set back to 0', async () => {
+    const pending: (() => void)[] = [];
+    const store = new EventStore({ schedule: (flush) => pending.push(flush) });
+    const frame = () => {
+      for (const f of pending.splice(0)) f();
+    };
+    let notified = 0;
+    store.subscribe(() => notified++);
+    store.setNotifyInterval(60_000);
+    const events = storedLifecycles([{ envId: 'a', startAt: T0, invokes: 3 }]);
+    store.append(events.slice(0, 3));
+    frame();
+    expect(notified).toBe(1);
+    store.append(events.slice(3, 6));
+    frame();
+    store.append(events.slice(6));
+    frame();
+    expect(notified).toBe(1);
+    // The model advanced even though subscribers were not told yet.
+    expect(store.getSnapshot().eventCount).toBe(events.length);
+    store.setNotifyInterval(0);
+    expect(notified).toBe(2);
+  });
+});

@@ -26,6 +26,9 @@ export class EventStore {
   #queue: StoredEvent[] = [];
   #scheduled = false;
   #received = 0;
+  #notifyEveryMs = 0;
+  #lastNotify = Number.NEGATIVE_INFINITY;
+  #notifyTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(options: EventStoreOptions = {}) {
     this.#schedule = options.schedule ?? defaultScheduler;
@@ -57,7 +60,26 @@ export class EventStore {
     this.#queue = [];
     const before = this.#builder.snapshot;
     const after = this.#builder.apply(batch);
-    if (after !== before) for (const listener of [...this.#listeners]) listener();
+    if (after === before) return;
+    const wait = this.#lastNotify + this.#notifyEveryMs - performance.now();
+    if (wait <= 0) this.#notify();
+    else this.#notifyTimer ??= setTimeout(() => this.#notify(), wait);
+  }
+
+  /**
+   * Publishes snapshots to subscribers at most every `ms` (0 = every frame). While a long history replays, the model
+   * still advances every frame but React re-renders a few times a second instead of 60; setting 0 publishes at once.
+   */
+  setNotifyInterval(ms: number): void {
+    this.#notifyEveryMs = Math.max(0, ms);
+    if (this.#notifyEveryMs === 0 && this.#notifyTimer !== null) this.#notify();
+  }
+
+  #notify(): void {
+    if (this.#notifyTimer !== null) clearTimeout(this.#notifyTimer);
+    this.#notifyTimer = null;
+    this.#lastNotify = performance.now();
+    for (const listener of [...this.#listeners]) listener();
   }
 
   subscribe = (listener: () => void): (() => void) => {

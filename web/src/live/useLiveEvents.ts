@@ -3,6 +3,10 @@ import { apiUrl, liveUrl, loadToken, saveToken } from '../config.ts';
 import type { EventStore } from './event-store.ts';
 import { LiveClient, type LiveStatus } from './live-client.ts';
 
+/** Replays longer than this many events publish snapshots every {@link REPLAY_NOTIFY_MS} instead of every frame. */
+const REPLAY_THROTTLE_ABOVE = 20_000;
+const REPLAY_NOTIFY_MS = 250;
+
 /** Connection state for the header, plus replay progress. */
 export interface LiveState {
   status: LiveStatus;
@@ -41,8 +45,16 @@ export function useLiveEvents(store: EventStore, enabled: boolean): LiveState {
       },
       onFrame: (frame) => {
         if (cancelled) return;
-        if (frame.type === 'hello') setHead(frame.head);
-        if (frame.type === 'caught-up') setCaughtUp(true);
+        if (frame.type === 'hello') {
+          setHead(frame.head);
+          // A long history is coming: publish a few snapshots a second until it is in.
+          if (frame.head - store.lastCursor > REPLAY_THROTTLE_ABOVE)
+            store.setNotifyInterval(REPLAY_NOTIFY_MS);
+        }
+        if (frame.type === 'caught-up') {
+          store.setNotifyInterval(0);
+          setCaughtUp(true);
+        }
       },
     });
     clientRef.current = client;
@@ -66,6 +78,7 @@ export function useLiveEvents(store: EventStore, enabled: boolean): LiveState {
       });
     return () => {
       cancelled = true;
+      store.setNotifyInterval(0);
       client.stop();
       if (clientRef.current === client) clientRef.current = null;
     };
