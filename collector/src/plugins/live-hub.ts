@@ -139,7 +139,12 @@ export function createLiveHub(
           resolve(false);
         }
       });
-      if (!written || rows.length < options.replayPageSize) break;
+      if (!written) {
+        // Handing over after a failed page would leave a gap: end the connection, the client resumes.
+        drop(client, 1011, 'replay write failed: reconnect with your last cursor');
+        return;
+      }
+      if (rows.length < options.replayPageSize) break;
     }
     if (!clients.has(client)) return;
     client.lastSent = Math.max(client.lastSent, upTo);

@@ -103,6 +103,21 @@ describe('createLiveHub', () => {
     expect(socket.closed).toEqual({ code: 1001, reason: 'bye' });
   });
 
+  it('ends the connection instead of handing over when a replay page fails to write', async () => {
+    const hub = createLiveHub(
+      fakeRepository([row(1), row(2), row(3)]),
+      options,
+      silentLogger,
+      createMetrics(),
+    );
+    const socket = new FakeSocket();
+    hub.attach(socket as unknown as WebSocket, { after: 0 });
+    for (const callback of socket.callbacks.splice(0)) callback(new Error('EPIPE'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(socket.closed?.code).toBe(1011);
+    expect(socket.frames.some((frame) => frame.type === 'caught-up')).toBe(false);
+  });
+
   it('closes a replaying client with 4408 when too many live rows wait', () => {
     const metrics = createMetrics();
     const hub = createLiveHub(
