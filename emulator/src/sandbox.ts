@@ -283,7 +283,13 @@ export class Sandbox {
    * (SHUTDOWN with `timeout`/`failure`) before resolving.
    */
   invoke(options: InvokeOptions = {}): Promise<InvokeResult> {
-    return this.#serial(() => this.#invoke(options));
+    let body: string;
+    try {
+      body = validateInvokeOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#serial(() => this.#invoke(options, body));
   }
 
   /**
@@ -397,7 +403,7 @@ export class Sandbox {
 
   // ---- lifecycle -------------------------------------------------------------------------------------------------
 
-  async #invoke(options: InvokeOptions): Promise<InvokeResult> {
+  async #invoke(options: InvokeOptions, body: string): Promise<InvokeResult> {
     this.#assertUsable();
     await this.#listening;
     const requestedAt = Date.now();
@@ -434,7 +440,7 @@ export class Sandbox {
     }
     const generation = this.#generation!;
     const suppressed = init?.phase === 'invoke';
-    return this.#runInvoke(generation, options, {
+    return this.#runInvoke(generation, options, body, {
       deadlineMs: (suppressed ? requestedAt : Date.now()) + this.#options.timeoutMs,
       coldStart,
       init,
@@ -608,6 +614,7 @@ export class Sandbox {
   async #runInvoke(
     generation: Generation,
     options: InvokeOptions,
+    payload: string,
     context: { deadlineMs: number; coldStart: boolean; init: InitResult | undefined },
   ): Promise<InvokeResult> {
     this.#thaw(generation);
@@ -669,7 +676,7 @@ export class Sandbox {
     });
     const written =
       runtimeRes !== undefined &&
-      sendRaw(runtimeRes, 200, JSON.stringify(options.payload ?? {}), {
+      sendRaw(runtimeRes, 200, payload, {
         'Content-Type': 'application/json',
         'Lambda-Runtime-Aws-Request-Id': requestId,
         'Lambda-Runtime-Deadline-Ms': String(deadlineMs),
@@ -1481,6 +1488,40 @@ export class Sandbox {
     this.#log({ kind: 'sandbox.close' });
     if (this.#ownsTmpDir) rmSync(this.tmpDir, { recursive: true, force: true });
   }
+}
+
+const OUTCOMES = new Set(['success', 'error', 'timeout', 'crash']);
+
+/** Checks invoke options before anything starts; returns the serialised payload. */
+function validateInvokeOptions(options: InvokeOptions): string {
+  if (options.outcome !== undefined && !OUTCOMES.has(options.outcome)) {
+    throw new TypeError(
+      `InvokeOptions.outcome must be success, error, timeout or crash, got ${String(options.outcome)}`,
+    );
+  }
+  const duration = options.durationMs;
+  if (
+    duration !== undefined &&
+    (typeof duration !== 'number' || !Number.isFinite(duration) || duration < 0)
+  ) {
+    throw new TypeError(`InvokeOptions.durationMs must be a number ≥ 0, got ${String(duration)}`);
+  }
+  if (
+    options.traceId !== undefined &&
+    (typeof options.traceId !== 'string' || /[\r\n]/.test(options.traceId))
+  ) {
+    throw new TypeError('InvokeOptions.traceId must be a single-line string');
+  }
+  let payload: string | undefined;
+  try {
+    payload = JSON.stringify(options.payload ?? {});
+  } catch (error) {
+    throw new TypeError(
+      `InvokeOptions.payload must be JSON-serialisable: ${(error as Error).message}`,
+    );
+  }
+  if (payload === undefined) throw new TypeError('InvokeOptions.payload must be JSON-serialisable');
+  return payload;
 }
 
 /** setTimeout silently turns delays beyond 2^31−1 ms into 1 ms; keep long waits long. */

@@ -508,3 +508,54 @@ describe('Sandbox invoke outcomes', () => {
     expect(res.body).toBe(errorBody('InvalidRequestID', 'Invalid request ID'));
   });
 });
+
+describe('Sandbox robustness', () => {
+  it('returns the same Init result when init() is called again on an initialised sandbox', async () => {
+    const box = sandbox({});
+    const first = await box.init();
+    expect(await box.init()).toBe(first);
+    expect(box.generation).toBe(1);
+  });
+
+  it('kills every process and stops answering when it is closed, and closing twice is harmless', async () => {
+    const dir = extensionsDir({ alpha: { ignoreShutdown: true } });
+    const box = sandbox({ extensionsDir: dir, freeze: true });
+    await box.invoke();
+    const pids = [box.extensions[0]!.pid!];
+    const address = box.runtimeApiAddress;
+    await box.close();
+    await box.close();
+    expect(box.state).toBe('closed');
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+    await expect(raw(address, 'GET', '/2020-01-01/extension/event/next')).rejects.toThrow();
+    await expect(box.invoke()).rejects.toThrow(/closed/);
+  });
+
+  it('fails Init with Extension.Crash when an extension registers under the wrong name and gives up', async () => {
+    const dir = extensionsDir({ misnamed: { registerName: 'not-my-file-name' } });
+    const box = sandbox({ extensionsDir: dir });
+    const init = await box.init();
+    expect(init).toMatchObject({ status: 'error', errorType: 'Extension.Crash' });
+    const refused = box.log.find((e) => e.kind === 'extension.register' && e.statusCode === 403);
+    expect(refused).toMatchObject({
+      extension: 'not-my-file-name',
+      errorType: 'Extension.InvalidEventType',
+      errorMessage: 'SHUTDOWN: ShutdownEventNotSupportedForInternalExtension',
+    });
+  });
+
+  it.each([
+    ['an unknown outcome', { outcome: 'explode' }, /outcome must be/],
+    ['a negative duration', { durationMs: -5 }, /durationMs must be a number/],
+    ['a BigInt payload', { payload: { n: 1n } }, /payload must be JSON-serialisable/],
+    [
+      'a multi-line trace id',
+      { traceId: 'Root=1\r\nX: y' },
+      /traceId must be a single-line string/,
+    ],
+  ])('rejects %s with a clear error before anything starts', async (_label, options, message) => {
+    const box = sandbox({});
+    await expect(box.invoke(options as never)).rejects.toThrow(message);
+    expect(box.state).toBe('new');
+  });
+});
