@@ -59,6 +59,12 @@ export class Delivery {
   /** The flight that was in progress when the environment may have been frozen, and when that was. */
   #flightAtFreeze: Promise<void> | undefined;
   #mayFreezeAt = 0;
+  /** The `mayFreeze` before the latest one: events recorded before it have survived a pause unacknowledged. */
+  #previousPauseAt = 0;
+  #persisting: Promise<void> | undefined;
+  #persistAgain = false;
+  /** The final, synchronous spool write has been requested: no more background writes. */
+  #final = false;
   /** An INVOKE came while a batch was in flight: the next attempt follows at once, whatever the backoff. */
   #urgent = false;
   #failures = 0;
@@ -108,6 +114,7 @@ export class Delivery {
   /** Called when `/event/next` went out: the environment may be frozen from here until the next event. */
   mayFreeze(): void {
     this.#flightAtFreeze = this.#flight;
+    this.#previousPauseAt = this.#mayFreezeAt;
     this.#mayFreezeAt = this.#now();
   }
 
@@ -173,13 +180,35 @@ export class Delivery {
     }
   }
 
-  /** Writes the spool if anything changed since the last write (before `/next`, when a freeze may follow). */
-  persist(): void {
-    if (!this.#dirty || this.#o.spool === undefined) return;
-    this.#dirty = false;
+  /**
+   * Writes the spool in the background when anything changed, once `/event/next` went out (a freeze, or the end of
+   * the environment, may follow). Skipped while everything pending is younger than the last pause and the
+   * collector is healthy: those events are normally acknowledged within milliseconds, and the disk may be busy.
+   */
+  persist(): Promise<void> {
+    const spool = this.#o.spool;
+    if (!this.#dirty || spool === undefined || this.#final) return Promise.resolve();
+    if (this.#persisting) {
+      this.#persistAgain = true;
+      return this.#persisting;
+    }
     const entries = this.#o.buffer.entries;
-    if (entries.length === 0) this.#o.spool.clear();
-    else this.#o.spool.write(entries);
+    const oldest = entries[0]?.event.time;
+    const worthIt =
+      entries.length === 0 ||
+      this.#failures > 0 ||
+      (oldest !== undefined && oldest <= this.#previousPauseAt);
+    if (!worthIt) return Promise.resolve();
+    this.#dirty = false;
+    const persisting = spool.writeInBackground([...entries]).finally(() => {
+      this.#persisting = undefined;
+      if (this.#persistAgain) {
+        this.#persistAgain = false;
+        void this.persist();
+      }
+    });
+    this.#persisting = persisting;
+    return persisting;
   }
 
   /**
@@ -187,6 +216,7 @@ export class Delivery {
    * (reason `spool-full`) that does.
    */
   persistFinal(): void {
+    this.#final = true;
     const spool = this.#o.spool;
     if (spool === undefined) return;
     const entries = [...this.#o.buffer.entries];
@@ -200,6 +230,23 @@ export class Delivery {
       kept.push(toEntry(this.#o.recorder.record(droppedDraft(run, 'spool-full'))));
     }
     spool.write(kept);
+  }
+
+  /**
+   * Waits (at most `maxMs`) for a background spool write to finish, so the final synchronous write cannot be
+   * overtaken by it. Stops further background writes.
+   */
+  async settleSpool(maxMs: number): Promise<void> {
+    this.#final = true;
+    if (this.#persisting === undefined || maxMs <= 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#persisting,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, maxMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Stops retry timers. */

@@ -203,7 +203,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
       await delivery.waitFor(entry, config.invokeWaitMs);
       pendingNext = api.next();
       delivery.mayFreeze();
-      setImmediate(() => delivery.persist());
+      setImmediate(() => void delivery.persist());
     } else if (event.eventType === 'SHUTDOWN') {
       return shutdown(event, {
         config,
@@ -346,8 +346,9 @@ async function shutdown(event: ShutdownNextEvent, context: ShutdownContext): Pro
   } catch (error) {
     logger.error('shutdown failed', { detail: describeError(error) });
   } finally {
-    clearTimeout(guard);
     delivery.stop();
+    await delivery.settleSpool(Math.min(100, deadline - Date.now()));
+    clearTimeout(guard);
     delivery.persistFinal();
   }
   return 0;
@@ -374,6 +375,7 @@ async function fatalNext(
   logger: Logger,
 ): Promise<number> {
   delivery.stop();
+  await delivery.settleSpool(100);
   delivery.persistFinal();
   const status = error instanceof LifelineError ? error.status : undefined;
   logger.error('event/next failed; exiting', { detail: describeError(error) });

@@ -7,6 +7,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LifelineEvent } from '@lifeline/protocol';
 import { type BufferEntry, toEntry } from './event-buffer.ts';
@@ -110,6 +111,48 @@ export class Spool {
       this.clear();
       return [];
     }
+    const { text, skipped } = this.#render(entries);
+    try {
+      mkdirSync(this.#options.dir, { recursive: true });
+      const temp = `${this.#file}.${process.pid}.tmp`;
+      writeFileSync(temp, text);
+      renameSync(temp, this.#file);
+      this.#written = true;
+      this.#removeLeftoverFiles();
+    } catch {
+      return [...entries];
+    }
+    return skipped;
+  }
+
+  /**
+   * Like {@link Spool.write} (or {@link Spool.clear} for no entries) without blocking the event loop: between
+   * invokes, where a busy disk must not delay the next event. Never rejects.
+   */
+  async writeInBackground(entries: readonly BufferEntry[]): Promise<void> {
+    try {
+      if (entries.length === 0) {
+        if (this.#written) {
+          this.#written = false;
+          await unlink(this.#file).catch(() => {});
+        }
+      } else {
+        const { text } = this.#render(entries);
+        await mkdir(this.#options.dir, { recursive: true });
+        const temp = `${this.#file}.${process.pid}.tmp`;
+        await writeFile(temp, text);
+        await rename(temp, this.#file);
+        this.#written = true;
+      }
+      const leftovers = this.#leftoverFiles;
+      this.#leftoverFiles = [];
+      await Promise.all(leftovers.map((path) => unlink(path).catch(() => {})));
+    } catch {
+      // Best effort: memory stays authoritative and the final write at exit is synchronous.
+    }
+  }
+
+  #render(entries: readonly BufferEntry[]): { text: string; skipped: BufferEntry[] } {
     const lines: string[] = [];
     const skipped: BufferEntry[] = [];
     let bytes = 0;
@@ -122,17 +165,7 @@ export class Spool {
       lines.push(entry.json);
       bytes += entry.bytes + 1;
     }
-    try {
-      mkdirSync(this.#options.dir, { recursive: true });
-      const temp = `${this.#file}.${process.pid}.tmp`;
-      writeFileSync(temp, `${lines.join('\n')}\n`);
-      renameSync(temp, this.#file);
-      this.#written = true;
-      this.#removeLeftoverFiles();
-    } catch {
-      return [...entries];
-    }
-    return skipped;
+    return { text: `${lines.join('\n')}\n`, skipped };
   }
 
   /** Removes this environment's file (everything was acknowledged) and the leftover files it took over. */

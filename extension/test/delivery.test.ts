@@ -281,10 +281,48 @@ describe('Delivery', () => {
     invoke(0);
     delivery.kick('invoke');
     await new Promise((resolve) => setTimeout(resolve, 20));
-    delivery.persist();
+    await delivery.persist();
     expect(readdirSync(dir)).toEqual(['pending-env.ndjson']);
     await delivery.drain(Date.now() + 5000);
-    delivery.persist();
+    await delivery.persist();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('skips the spool while the collector is healthy and writes once events survived a pause', async () => {
+    let now = 1_000;
+    let answer: ((result: SendResult) => void) | undefined;
+    const sender = {
+      send: () =>
+        new Promise<SendResult>((resolve) => {
+          answer = resolve;
+        }),
+      abort() {},
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-delivery-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const delivery = new Delivery({
+      recorder: new Recorder('env', () => now),
+      buffer: new EventBuffer({ maxEvents: 100, maxBytes: 1_000_000 }),
+      sender,
+      spool: new Spool({ dir, maxBytes: 1_000_000, envId: 'env' }),
+      logger: createLogger('silent'),
+      batchMaxEvents: 100,
+      requestTimeoutMs: 60_000,
+      now: () => now,
+    });
+    onTestFinished(() => delivery.stop());
+    delivery.record({ type: 'invoke', requestId: 'r0', deadlineMs: 1, invokedFunctionArn: 'a' });
+    delivery.kick('invoke');
+    delivery.mayFreeze();
+    await delivery.persist();
+    expect(readdirSync(dir)).toEqual([]);
+    now += 10;
+    delivery.mayFreeze();
+    await delivery.persist();
+    expect(readdirSync(dir)).toEqual(['pending-env.ndjson']);
+    answer?.({ kind: 'ack', accepted: 1, duplicates: 0 });
+    await delivery.drain(Date.now() + 1000);
+    await delivery.persist();
     expect(readdirSync(dir)).toEqual([]);
   });
 });
