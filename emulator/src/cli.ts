@@ -147,6 +147,8 @@ export async function main(
     out.write(USAGE);
     return 0;
   }
+  // A closed reader (e.g. `| head`) must not crash the run with EPIPE.
+  out.on('error', () => {});
   const sandbox = new Sandbox({
     extensionsDir: config.extensionsDir,
     functionName: config.functionName,

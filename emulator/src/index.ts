@@ -1,3 +1,7 @@
+/**
+ * @lifeline/emulator: a local AWS Lambda sandbox (Extensions, Telemetry and Runtime APIs, real processes).
+ * `Sandbox` is one execution environment; `LambdaFunction` a pool of them.
+ */
 export { LambdaFunction, type LambdaFunctionOptions } from './lambda-function.ts';
 export { Sandbox } from './sandbox.ts';
 export type {

@@ -16,8 +16,9 @@ export const TELEMETRY_API_PATH = '/2022-07-01/telemetry';
 /** Path of the legacy Logs API subscription. */
 export const LOGS_API_PATH = '/2020-08-15/logs';
 
-/** Accepted schema versions. */
+/** Accepted schema versions of the Telemetry API. */
 export const TELEMETRY_SCHEMA_VERSIONS = ['2022-07-01', '2022-12-13', '2025-01-29'] as const;
+/** Accepted schema versions of the legacy Logs API. */
 export const LOGS_SCHEMA_VERSIONS = ['2020-08-15', '2021-03-18'] as const;
 
 /** Buffering limits and defaults (spec §5.1). */
