@@ -249,6 +249,14 @@ export const run: BenchArea = async () => {
         met: name === 'p50' ? v <= FRAME_TARGET_MS + 1 : undefined,
       });
     }
+    const long = (xs: number[]) => xs.filter((x) => x > 1.5 * (1000 / 60)).length;
+    rows.push({
+      figure: 'web frames longer than 1.5 vsync (25 ms) while panning/zooming',
+      value: long(full.rafIntervals),
+      unit: `of ${full.rafIntervals.length}`,
+      baselineName: base,
+      baseline: long(small.rafIntervals),
+    });
     const e2e = await measureFromCollector(browser, collector.url);
     rows.push(
       {

@@ -1,6 +1,6 @@
-import { memo } from 'react';
+import { type CSSProperties, memo } from 'react';
 import { invokeLabel, laneLabel, shortId } from './invoke-labels.ts';
-import { invokeEnd } from './lane-model.ts';
+import { type InvokeBar, invokeEnd } from './lane-model.ts';
 import type { GroupRow, LaneRow } from './row-model.ts';
 import { lowerBound, type TimeWindow } from './time-scale.ts';
 
@@ -45,12 +45,35 @@ export const GroupRowView = memo(function GroupRowView({ row, onToggle }: GroupR
 
 interface LaneRowViewProps {
   row: LaneRow;
-  /** The window the invoke targets are positioned in (settles after pan/zoom). */
+  /** The window the invoke targets are chosen for (settles after pan/zoom). */
   window: TimeWindow;
+  /** Epoch ms the targets' `--s` offsets count from; the list sets `--ws` and `--k` against it. */
+  origin: number;
   now: number;
   selectedEnv: string | null;
   selectedReq: string | null;
   onSelect: (envId: string, requestId: string | null) => void;
+}
+
+/**
+ * Indexes [from, to) of the invokes overlapping the window (at most {@link MAX_INVOKE_TARGETS}). Rows re-render only
+ * when this range changes: positions come from CSS variables set once on the list (see `.invoke-hit` in app.css).
+ */
+export function visibleRange(
+  bars: readonly InvokeBar[],
+  window: TimeWindow,
+  now: number,
+): [number, number] {
+  let from = lowerBound(bars, window.start, (b) => b.startAt);
+  if (from > 0 && (invokeEnd(bars[from - 1]!) ?? now) >= window.start) from--;
+  let to = from;
+  while (to < bars.length && to - from < MAX_INVOKE_TARGETS && bars[to]!.startAt <= window.end)
+    to++;
+  return [from, to];
+}
+
+function sameRange(a: [number, number], b: [number, number]): boolean {
+  return a[0] === b[0] && a[1] === b[1];
 }
 
 function sameLaneRow(a: LaneRowViewProps, b: LaneRowViewProps): boolean {
@@ -61,7 +84,11 @@ function sameLaneRow(a: LaneRowViewProps, b: LaneRowViewProps): boolean {
     a.row.reinitOf === b.row.reinitOf &&
     a.row.chainIndex === b.row.chainIndex &&
     a.row.chainLength === b.row.chainLength &&
-    a.window === b.window &&
+    a.origin === b.origin &&
+    sameRange(
+      visibleRange(a.row.lane.invokes, a.window, a.now),
+      visibleRange(b.row.lane.invokes, b.window, b.now),
+    ) &&
     a.selectedEnv === b.selectedEnv &&
     a.selectedReq === b.selectedReq &&
     a.onSelect === b.onSelect &&
@@ -74,25 +101,24 @@ function sameLaneRow(a: LaneRowViewProps, b: LaneRowViewProps): boolean {
 export const LaneRowView = memo(function LaneRowView({
   row,
   window,
+  origin,
   now,
   selectedEnv,
   selectedReq,
   onSelect,
 }: LaneRowViewProps) {
   const { lane, state } = row;
-  const span = window.end - window.start;
   const bars = lane.invokes;
-  let from = lowerBound(bars, window.start, (b) => b.startAt);
-  if (from > 0) from--;
+  const [from, to] = visibleRange(bars, window, now);
   const targets = [];
-  for (let i = from; i < bars.length && targets.length < MAX_INVOKE_TARGETS; i++) {
+  for (let i = from; i < to; i++) {
     const bar = bars[i]!;
-    if (bar.startAt > window.end) break;
     const end = invokeEnd(bar) ?? now;
-    if (end < window.start) continue;
-    const left = ((bar.startAt - window.start) / span) * 100;
-    const width = ((end - bar.startAt) / span) * 100;
     const label = invokeLabel(bar);
+    const position = {
+      '--s': bar.startAt - origin,
+      '--d': Math.max(0, end - bar.startAt),
+    } as CSSProperties;
     targets.push(
       <button
         key={bar.requestId}
@@ -102,7 +128,7 @@ export const LaneRowView = memo(function LaneRowView({
         aria-label={label}
         aria-pressed={bar.requestId === selectedReq}
         title={label}
-        style={{ left: `${left}%`, width: `${width}%` }}
+        style={position}
         onClick={(e) => {
           e.stopPropagation();
           onSelect(lane.envId, bar.requestId);

@@ -1,6 +1,7 @@
 import type { EnvironmentState } from '@lifeline/protocol';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import {
+  type CSSProperties,
   type KeyboardEvent,
   type PointerEvent,
   useCallback,
@@ -90,6 +91,8 @@ export function TimelineView(props: TimelineViewProps) {
   const settleTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const hadData = useRef(!Number.isNaN(snapshot.maxTime));
 
+  // Invoke targets are positioned relative to this (an hour boundary), so CSS works with small numbers.
+  const origin = Math.floor(settled.start / 3_600_000) * 3_600_000;
   const rows = useMemo(
     () =>
       buildRows(snapshot.lanes.values(), {
@@ -537,7 +540,13 @@ export function TimelineView(props: TimelineViewProps) {
             <ul
               className="rows"
               aria-label="Execution environments"
-              style={{ height: virtualizer.getTotalSize() }}
+              style={
+                {
+                  height: virtualizer.getTotalSize(),
+                  '--ws': settled.start - origin,
+                  '--k': 100 / Math.max(1e-9, settled.end - settled.start),
+                } as CSSProperties
+              }
             >
               {virtualItems.map((item) => {
                 const row = rows[item.index];
@@ -555,6 +564,7 @@ export function TimelineView(props: TimelineViewProps) {
                       <LaneRowView
                         row={row}
                         window={settled}
+                        origin={origin}
                         now={now}
                         selectedEnv={selectedEnv}
                         selectedReq={selectedReq}
