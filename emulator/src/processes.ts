@@ -26,6 +26,14 @@ export interface StartProcessOptions {
 
 const MAX_LINE = 8192;
 
+/** Every process group still running, so none outlives (or stays stopped after) the emulator's own process. */
+const running = new Set<ManagedProcess>();
+let exitHookInstalled = false;
+
+function killAllOnExit(): void {
+  for (const proc of running) proc.signalGroup('SIGKILL');
+}
+
 /**
  * A child process in its own process group (like RAPID's `Setpgid`), with bounded output capture and
  * group-wide signalling (freeze, thaw, kill).
@@ -52,10 +60,18 @@ export class ManagedProcess {
       argv0: options.args.length === 0 ? options.command : undefined,
     });
     this.pid = this.child.pid;
+    if (this.pid !== undefined) {
+      running.add(this);
+      if (!exitHookInstalled) {
+        exitHookInstalled = true;
+        process.once('exit', killAllOnExit);
+      }
+    }
     this.exited = new Promise<ProcessExit>((resolve) => {
       const finish = (exit: ProcessExit) => {
         if (this.exit) return;
         this.exit = exit;
+        running.delete(this);
         resolve(exit);
       };
       this.child.once('error', (error: NodeJS.ErrnoException) => {
