@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { build, ingest, lifecycle } from '../helper.ts';
+import { build, ingest, lifecycle, listen } from '../helper.ts';
 
 const TOKEN = 'ingest-secret-1';
 
@@ -198,5 +198,25 @@ describe('POST /v1/events', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json().message).toMatch(/event 0/);
     expect(await storedCount(app)).toBe(0);
+  });
+
+  it('stores a batch once when the same batch is sent concurrently over several connections', async () => {
+    const collector = await listen();
+    const events = lifecycle('env-race', { invokes: 5 });
+    const body = JSON.stringify({ events });
+    const acks = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const response = await fetch(`${collector.url}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        return (await response.json()) as { accepted: number; duplicates: number };
+      }),
+    );
+    expect(acks.reduce((sum, ack) => sum + ack.accepted, 0)).toBe(events.length);
+    expect(acks.reduce((sum, ack) => sum + ack.duplicates, 0)).toBe(7 * events.length);
+    const detail = collector.app.repository.environmentDetail('env-race', Date.now(), 60_000);
+    expect(detail?.environment).toMatchObject({ eventCount: events.length, invokeCount: 5 });
   });
 });
