@@ -51,6 +51,7 @@ export interface ListOptions {
   lostAfterMs: number;
 }
 
+/** `GET /v1/environments` filters; `from`/`to` select environments active in that range (event clock). */
 export interface EnvironmentFilter extends ListOptions {
   functionName?: string | undefined;
   state?: EnvironmentState | undefined;
@@ -58,6 +59,7 @@ export interface EnvironmentFilter extends ListOptions {
   to?: number | undefined;
 }
 
+/** `GET /v1/invocations` filters; `from`/`to` bound the invoke's start (event clock). */
 export interface InvocationFilter extends ListOptions {
   functionName?: string | undefined;
   envId?: string | undefined;
@@ -65,6 +67,7 @@ export interface InvocationFilter extends ListOptions {
   to?: number | undefined;
 }
 
+/** `GET /v1/shutdowns` filters; `reason` matches case-insensitively, `from`/`to` bound SHUTDOWN's arrival. */
 export interface ShutdownFilter extends ListOptions {
   functionName?: string | undefined;
   version?: string | undefined;
@@ -100,10 +103,15 @@ export interface EventsRepository {
   eventsAfter(after: number, limit: number, upTo?: number, functionName?: string): StoredRow[];
   /** The function an environment registered for, or null while its register event is unknown. */
   functionOf(envId: string): string | null;
+  /** Per-function summaries, by name. */
   listFunctions(options: ListOptions): Page<FunctionSummary>;
+  /** Environments, newest first. */
   listEnvironments(filter: EnvironmentFilter): Page<Environment>;
+  /** One environment with its invocations (invoke order) and up to 10,000 of its events; null if unknown. */
   environmentDetail(envId: string, now: number, lostAfterMs: number): EnvironmentDetail | null;
+  /** Invocations, newest first. */
   listInvocations(filter: InvocationFilter): Page<Invocation>;
+  /** Shutdowns, newest environment first. */
   listShutdowns(filter: ShutdownFilter): Page<Shutdown>;
   /** Counts for /metrics. */
   counts(): { events: number; environments: number };
@@ -117,6 +125,7 @@ export interface EventsRepository {
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** The storage behind every route; see {@link EventsRepository}. */
     repository: EventsRepository;
   }
 }
@@ -226,7 +235,7 @@ interface InvocationRow extends InvocationFacts {
   fnName: string | null;
 }
 
-/** Creates the SQLite repository; every statement is prepared here, once. */
+/** Creates the SQLite repository over an opened database; every statement is prepared here, once. */
 export function createSqliteRepository(db: SqliteDatabase): EventsRepository {
   const insertEvent = db.prepare(
     'INSERT OR IGNORE INTO events (id, envId, seq, type, time, receivedAt, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
