@@ -113,7 +113,7 @@ export const LaneRowView = memo(function LaneRowView({
   const targets = [];
   for (let i = from; i < to; i++) {
     const bar = bars[i]!;
-    const end = invokeEnd(bar) ?? now;
+    const end = invokeEnd(bar) ?? bars[i + 1]?.startAt ?? now;
     const label = invokeLabel(bar);
     const position = {
       '--s': bar.startAt - origin,

@@ -1,7 +1,7 @@
 import { isNearTimeout } from './invoke-labels.ts';
 import type { EnvLane } from './lane-model.ts';
 import { invokeEnd } from './lane-model.ts';
-import { reasonKind } from './lane-state.ts';
+import { LOST_AFTER_MS, reasonKind } from './lane-state.ts';
 import type { Palette } from './palette.ts';
 import type { Row } from './row-model.ts';
 import { axisTicks, lowerBound, type TimeScale } from './time-scale.ts';
@@ -77,7 +77,9 @@ function clampX(x: number, width: number): number {
 }
 
 function laneEndTime(lane: EnvLane, now: number): number {
-  return lane.exitedAt ?? (lane.shutdown ? Math.min(lane.shutdown.deadlineMs, now) : now);
+  if (lane.exitedAt !== null) return lane.exitedAt;
+  if (lane.shutdown) return Math.min(lane.shutdown.deadlineMs, now);
+  return now - lane.lastActivityAt > LOST_AFTER_MS ? lane.lastActivityAt : now;
 }
 
 function drawLane(
@@ -112,6 +114,19 @@ function drawLane(
     ctx.lineTo(clampX(toX(end), width), mid);
     ctx.stroke();
     ctx.lineWidth = 1;
+  }
+  // Lost: silent past the threshold with no SHUTDOWN; a dashed trail from the last sign of life to now.
+  if (end < now && !lane.shutdown && lane.exitedAt === null && end <= w.end) {
+    ctx.strokeStyle = palette.faint;
+    ctx.setLineDash([2, 4]);
+    ctx.beginPath();
+    ctx.moveTo(clampX(toX(end), width), mid);
+    ctx.lineTo(clampX(toX(now), width), mid);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = palette.faint;
+    ctx.font = '10px system-ui, sans-serif';
+    ctx.fillText('?', clampX(toX(end), width) + 4, mid - 3);
   }
 
   // Re-initialisation link from the environment it replaced (drawn in the row above).
@@ -164,8 +179,10 @@ function drawLane(
       drawFrozen(ctx, palette, toX, bars[i - 1], bar.startAt, barTop, barH, width);
       break;
     }
-    const barEnd = invokeEnd(bar) ?? (lane.shutdown ? lane.shutdown.receivedAt : now);
     const next = bars[i + 1];
+    const knownEnd = invokeEnd(bar);
+    // Without platform records (no Telemetry API), a later INVOKE or the SHUTDOWN still bounds the bar.
+    const barEnd = knownEnd ?? next?.startAt ?? lane.shutdown?.receivedAt ?? lane.exitedAt ?? now;
     drawFrozen(
       ctx,
       palette,
@@ -180,13 +197,17 @@ function drawLane(
     const x0 = toX(bar.startAt);
     const x1 = toX(barEnd);
     const bw = Math.max(1, x1 - x0);
-    const running = bar.status === 'running' && invokeEnd(bar) === null && !lane.shutdown;
+    const unbounded = knownEnd === null && !next && !lane.shutdown && lane.exitedAt === null;
+    const running = bar.status === 'running' && unbounded;
     const near = isNearTimeout(bar);
-    const color = running
-      ? palette.status.running
-      : near
-        ? palette.near
-        : palette.status[bar.status];
+    const color =
+      bar.status === 'running' && !unbounded
+        ? palette.frozen
+        : running
+          ? palette.status.running
+          : near
+            ? palette.near
+            : palette.status[bar.status];
     // Sub-pixel bars of the same colour collapse into one stroke when zoomed far out.
     if (bw < 1.5 && x0 < lastDrawnRight && color === lastColor) continue;
     lastDrawnRight = x0 + bw + 0.5;
@@ -355,4 +376,8 @@ export function drawAxis(
     ctx.fillText(t.label, x + 4, height / 2 - 1);
   }
   ctx.stroke();
+  ctx.fillStyle = palette.faint;
+  ctx.textAlign = 'right';
+  ctx.fillText('UTC', width - 6, height / 2 - 1);
+  ctx.textAlign = 'left';
 }
