@@ -648,7 +648,10 @@ export class Sandbox {
       version: this.#options.functionVersion,
       ...(tracing ? { tracing } : {}),
     });
-    const arn = `arn:aws:lambda:${this.#options.region}:${this.#options.accountId}:function:${this.#options.functionName}`;
+    // A published version is invoked through its qualified ARN; $LATEST through the unqualified one.
+    const qualifier =
+      this.#options.functionVersion === '$LATEST' ? '' : `:${this.#options.functionVersion}`;
+    const arn = `arn:aws:lambda:${this.#options.region}:${this.#options.accountId}:function:${this.#options.functionName}${qualifier}`;
     const eventBody = JSON.stringify({
       eventType: 'INVOKE',
       deadlineMs,

@@ -559,3 +559,82 @@ describe('Sandbox robustness', () => {
     expect(box.state).toBe('new');
   });
 });
+
+describe('Sandbox custom runtime', () => {
+  it('fails Init with the runtime error type when the runtime posts /runtime/init/error', async () => {
+    const script = `
+      const http = require('node:http');
+      const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
+      const req = http.request({
+        host, port: Number(port), method: 'POST', path: '/2018-06-01/runtime/init/error',
+        headers: { 'Lambda-Runtime-Function-Error-Type': 'Runtime.BadConfig' },
+      }, (res) => { console.log('init/error ' + res.statusCode); res.resume(); setInterval(() => {}, 1000); });
+      req.end(JSON.stringify({ errorMessage: 'no config', errorType: 'BadConfig' }));
+    `;
+    const box = sandbox({ bootstrap: [process.execPath, '-e', script] });
+    const init = await box.init();
+    expect(init).toMatchObject({
+      status: 'error',
+      errorType: 'Runtime.BadConfig',
+      errorMessage: 'no config',
+    });
+    expect(box.log.find((e) => e.kind === 'runtime.init-error')).toMatchObject({
+      statusCode: 202,
+      errorType: 'Runtime.BadConfig',
+    });
+  });
+
+  it('rejects a response larger than 6 MB with 413 and fails the invoke', async () => {
+    const script = `
+      const http = require('node:http');
+      const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
+      const agent = new http.Agent({ keepAlive: true });
+      const call = (method, path, body) => new Promise((resolve) => {
+        const req = http.request({ host, port: Number(port), method, path, agent }, (res) => {
+          const chunks = []; res.on('data', (c) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode, headers: res.headers }));
+        });
+        req.on('error', () => resolve({ status: 0, headers: {} }));
+        req.end(body);
+      });
+      (async () => {
+        for (;;) {
+          const next = await call('GET', '/2018-06-01/runtime/invocation/next');
+          const id = next.headers['lambda-runtime-aws-request-id'];
+          const res = await call('POST', '/2018-06-01/runtime/invocation/' + id + '/response', 'x'.repeat(7 * 1024 * 1024));
+          console.log('response status ' + res.status);
+        }
+      })();
+    `;
+    const box = sandbox({ bootstrap: [process.execPath, '-e', script] });
+    const result = await box.invoke();
+    expect(result).toMatchObject({
+      status: 'error',
+      errorType: 'Function.ResponseSizeTooLarge',
+      reset: false,
+    });
+  });
+});
+
+describe('Sandbox function identity', () => {
+  it('qualifies the invoked ARN with the version when a published version runs', async () => {
+    const dir = extensionsDir({ alpha: {} });
+    const box = sandbox({
+      extensionsDir: dir,
+      functionName: 'orders',
+      functionVersion: '7',
+      region: 'us-east-2',
+    });
+    await box.invoke();
+    await box.shutdown('spindown');
+    const [invoke] = events(box, 'alpha');
+    expect(invoke!.event).toMatchObject({
+      invokedFunctionArn: 'arn:aws:lambda:us-east-2:123456789012:function:orders:7',
+    });
+    expect(registrations(box, 'alpha')[0]!.body).toEqual({
+      functionName: 'orders',
+      functionVersion: '7',
+      handler: 'index.handler',
+    });
+  });
+});
