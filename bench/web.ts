@@ -25,6 +25,11 @@ const FIRST_RENDER_TARGET_MS = 1000;
 const FRAME_TARGET_MS = 16;
 const INTERACTION_ROUNDS = 3;
 
+/** The part of the dashboard's test hook (`window.__lifeline.store`) the benchmark reads. */
+interface PageStore {
+  getSnapshot(): { lanes: { size: number }; invokeCount: number };
+}
+
 interface Measured {
   firstRenderMs: number;
   generateMs: number;
@@ -78,7 +83,8 @@ async function measure(
     const first = await page.evaluate(() => {
       const drawn = performance.getEntriesByName('lifeline:lanes-drawn')[0]!.startTime;
       const gen = performance.getEntriesByName('lifeline:bench-generate')[0]?.duration ?? 0;
-      const snap = window.__lifeline!.store.getSnapshot();
+      const hook = (window as unknown as { __lifeline: { store: PageStore } }).__lifeline;
+      const snap = hook.store.getSnapshot();
       return { drawn, gen, lanes: snap.lanes.size, invokes: snap.invokeCount };
     });
     // Scripted input over the chart: zoom in and out (ctrl+wheel, as pinch arrives), then drag to pan.
