@@ -20,7 +20,7 @@ import { runAlone } from './format.ts';
 import type { BenchArea, BenchResult } from './result.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const COLD_STARTS = 20;
+const COLD_STARTS = 30;
 const INVOKES = 300;
 
 type Name = 'lifeline' | 'bare';
@@ -95,6 +95,14 @@ export const run: BenchArea = async () => {
         median(cold.bare.next),
         1.25,
       ),
+      {
+        figure: 'extension cold start: process start → first /event/next (best of the samples)',
+        value: Math.min(...cold.lifeline.next),
+        unit: 'ms',
+        baselineName: 'bare node:http extension',
+        baseline: Math.min(...cold.bare.next),
+        ratio: Math.min(...cold.lifeline.next) / Math.min(...cold.bare.next),
+      },
       ratioRow(
         `extension RSS after ${INVOKES} invokes (VmRSS)`,
         'MB',
