@@ -84,6 +84,33 @@ describe('CollectorClient', () => {
   });
 });
 
+describe('CollectorClient with a hostile collector', () => {
+  it('asks for a retry instead of buffering an endless answer', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('x'.repeat(1024 * 1024));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    onTestFinished(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = new CollectorClient({ url, token: undefined });
+    onTestFinished(() => client.close());
+    expect(await client.send(body('e:0'), 2000)).toMatchObject({
+      kind: 'retry',
+      detail: expect.stringContaining('EXT_ERR_BODY_TOO_LARGE'),
+    });
+  });
+});
+
 describe('interpret', () => {
   it('maps statuses to ack, rejected and retry', () => {
     expect(interpret(200, '{"accepted":3,"duplicates":1}')).toEqual({

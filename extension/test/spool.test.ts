@@ -61,11 +61,24 @@ describe('Spool', () => {
     expect(lines.map((line) => JSON.parse(line).seq)).toEqual([0, 1, 2, 10]);
   });
 
-  it('returns everything as not written when the directory is unusable', () => {
+  it('writes and clears in the background like the synchronous write, taking over leftover files', async () => {
+    const dir = tempDir();
+    new Spool({ dir, maxBytes: 1_000_000, envId: 'old' }).write(entries('old', 1));
+    const spool = new Spool({ dir, maxBytes: 1_000_000, envId: 'new' });
+    const leftovers = spool.loadLeftovers().entries;
+    await spool.writeInBackground([...leftovers, ...entries('new', 2)]);
+    expect(readdirSync(dir)).toEqual(['pending-new.ndjson']);
+    expect(readFileSync(spool.file, 'utf8').trim().split('\n')).toHaveLength(3);
+    await spool.writeInBackground([]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('returns everything as not written when the directory is unusable', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'file'), 'x');
     const spool = new Spool({ dir: join(dir, 'file', 'sub'), maxBytes: 1000, envId: 'e' });
     expect(spool.write(entries('e', 2))).toHaveLength(2);
     expect(spool.loadLeftovers().entries).toEqual([]);
+    await expect(spool.writeInBackground(entries('e', 2))).resolves.toBeUndefined();
   });
 });

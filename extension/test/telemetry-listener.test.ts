@@ -20,9 +20,9 @@ async function listen(maxBodyBytes?: number) {
   return { listener, records, problems };
 }
 
-function post(port: number, body: string): Promise<number> {
+function post(port: number, body: string, method = 'POST'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/' }, (res) => {
+    const req = request({ host: '127.0.0.1', port, method, path: '/' }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
@@ -53,6 +53,7 @@ describe('startTelemetryListener', () => {
 
   it('refuses a malformed body with 400 and an oversized one with 413', async () => {
     const { listener, records, problems } = await listen(1000);
+    expect(await post(listener.port, '', 'GET')).toBe(405);
     expect(await post(listener.port, '{"not":"an array"}')).toBe(400);
     expect(await post(listener.port, 'garbage')).toBe(400);
     const big = await post(
