@@ -617,7 +617,8 @@ export class Sandbox {
     payload: string,
     context: { deadlineMs: number; coldStart: boolean; init: InitResult | undefined },
   ): Promise<InvokeResult> {
-    this.#thaw(generation);
+    // Processes thaw first; buffered telemetry (the previous report) follows once INVOKE went out, below.
+    this.#thaw(generation, false);
     this.#state = 'invoking';
     const requestId = randomUUID();
     const { deadlineMs } = context;
@@ -693,6 +694,7 @@ export class Sandbox {
         errorMessage: 'runtime is not waiting for an invocation',
       };
     }
+    generation.dispatcher.thaw();
     const done = () =>
       generation.failure !== undefined || (invocation.runtimeDone && invocation.pending.size === 0);
     const inTime = await this.#waitFor(done, deadlineMs);

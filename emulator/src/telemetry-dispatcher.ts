@@ -49,6 +49,14 @@ export const LOGS_DROPPED_REASON =
 interface Queued {
   json: string;
   bytes: number;
+  type: string;
+}
+
+/** Record count per type in a batch, for the log (e.g. `{ "platform.report": 1, function: 3 }`). */
+function countTypes(batch: readonly Queued[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of batch) counts[item.type] = (counts[item.type] ?? 0) + 1;
+  return counts;
 }
 
 function categoryOf(type: string): TelemetryCategory | undefined {
@@ -234,7 +242,7 @@ export class TelemetryDispatcher {
     if (!category || !subscriber.sub.types.includes(category)) return;
     const json = JSON.stringify(event);
     const bytes = Buffer.byteLength(json);
-    subscriber.queue.push({ json, bytes });
+    subscriber.queue.push({ json, bytes, type: event.type });
     subscriber.queuedBytes += bytes;
     while (subscriber.queue.length > this.#options.queueLimit) {
       const dropped = subscriber.queue.shift()!;
@@ -287,7 +295,7 @@ export class TelemetryDispatcher {
         },
       };
       const json = JSON.stringify(event);
-      batch.push({ json, bytes: Buffer.byteLength(json) });
+      batch.push({ json, bytes: Buffer.byteLength(json), type: event.type });
       this.#options.log({
         kind: 'telemetry.drop',
         extension: subscriber.sub.extension,
@@ -338,7 +346,7 @@ export class TelemetryDispatcher {
         extensionId: subscriber.sub.extensionId,
         statusCode,
         errorMessage: error,
-        data: { items: batch.length, attempt },
+        data: { items: batch.length, attempt, types: countTypes(batch) },
       });
       if (ok) {
         subscriber.inflight = undefined;

@@ -264,7 +264,24 @@ describe('Telemetry API', () => {
         );
       const eventOf = (predicate: (e: Record<string, unknown>) => boolean) =>
         indexOf((r) => Boolean(r.event && predicate(r.event as Record<string, unknown>)));
-      // Report N arrives after INVOKE N+1 was delivered; the last one after SHUTDOWN.
+      // On the emulator's side: report N leaves only after INVOKE N+1 was written, the last one after SHUTDOWN.
+      const log = box.log;
+      const firstReportSent = log.findIndex(
+        (e) =>
+          e.kind === 'telemetry.deliver' &&
+          Boolean((e.data?.types as Record<string, number>)['platform.report']),
+      );
+      const secondInvoke = log.findIndex(
+        (e) => e.kind === 'event.invoke' && e.requestId === second.requestId,
+      );
+      expect(firstReportSent).toBeGreaterThan(secondInvoke);
+      const lastReportSent = log.findLastIndex(
+        (e) =>
+          e.kind === 'telemetry.deliver' &&
+          Boolean((e.data?.types as Record<string, number>)['platform.report']),
+      );
+      expect(lastReportSent).toBeGreaterThan(log.findIndex((e) => e.kind === 'event.shutdown'));
+      // And as the extension saw it.
       expect(reportOf(first.requestId)).toBeGreaterThan(
         eventOf((e) => e.requestId === second.requestId),
       );
