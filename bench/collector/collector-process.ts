@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const require = createRequire(import.meta.url);
-const TSX_CLI = require.resolve('tsx/cli');
+// tsx's loader in THIS process (not the tsx CLI, which runs the server in a child that a SIGKILL would orphan).
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const SERVER = fileURLToPath(new URL('../../collector/src/server.ts', import.meta.url));
 
 /** A collector in its own process on 127.0.0.1:0, started the way `npm run collector` does. */
@@ -12,7 +12,7 @@ export async function spawnCollector(
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
-    [TSX_CLI, '--conditions=source', SERVER, '--port', '0', '--db', dbPath],
+    ['--import', TSX_LOADER, '--conditions=source', SERVER, '--port', '0', '--db', dbPath],
     { env: { ...process.env, LIFELINE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { onTestFinished } from 'vitest';
 
-const require = createRequire(import.meta.url);
-const TSX_CLI = require.resolve('tsx/cli');
+// tsx's loader in THIS process (not the tsx CLI, which runs the server in a child that a SIGKILL would orphan).
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 
 /** A collector running as its own process (through tsx, like `npm run collector`). */
@@ -21,10 +21,14 @@ export function spawnCollector(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<CollectorProcess> {
-  const child = spawn(process.execPath, [TSX_CLI, '--conditions=source', SERVER, ...args], {
-    env: { ...process.env, LIFELINE_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX_LOADER, '--conditions=source', SERVER, ...args],
+    {
+      env: { ...process.env, LIFELINE_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -58,10 +62,14 @@ export async function runCollectorExpectingExit(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const child = spawn(process.execPath, [TSX_CLI, '--conditions=source', SERVER, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX_LOADER, '--conditions=source', SERVER, ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   onTestFinished(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });

@@ -57,6 +57,8 @@ describe('collector process', () => {
     await Promise.all(Array.from({ length: 8 }, sender));
     expect(killed).toBe(true);
     expect((await first.exited).signal).toBe('SIGKILL');
+    // The server process itself died (no wrapper left a child running on the old port).
+    await expect(fetch(`${first.url}/healthz`)).rejects.toThrow();
 
     const second = await spawnCollector(['--port', '0', '--db', db]);
     const stored = await allStoredIds(second.url);
