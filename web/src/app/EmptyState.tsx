@@ -13,7 +13,7 @@ export function EmptyState({ collectorUrl }: { collectorUrl: string }) {
           Add the Lifeline layer to your function (Node.js runtimes):
           <pre>
             aws lambda update-function-configuration --function-name my-fn \{'\n'} --layers
-            arn:aws:lambda:&lt;region&gt;:&lt;account&gt;:layer:lifeline-extension:&lt;version&gt;
+            arn:aws:lambda:&lt;region&gt;:&lt;account&gt;:layer:lifeline:&lt;version&gt;
           </pre>
         </li>
         <li>

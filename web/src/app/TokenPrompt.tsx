@@ -13,6 +13,8 @@ export function TokenPrompt({
     <div className="modal-backdrop">
       <form
         className="modal"
+        role="dialog"
+        aria-modal="true"
         aria-label="Collector read token"
         onSubmit={(e) => {
           e.preventDefault();

@@ -1,3 +1,6 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { exampleLifecycle } from '@lifeline/protocol';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -5,8 +8,14 @@ import { ingest, invokeNames, laneNames, until } from './browser-helpers.ts';
 import { launchChromium } from './chromium.ts';
 import { startCollectorProcess, tempDir } from './collector-process.ts';
 
+const SCREENSHOTS = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../artifacts/screenshots',
+);
+
 let browser: Browser;
 beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
   browser = await launchChromium();
 });
 afterAll(async () => {
@@ -28,6 +37,7 @@ describe('dashboard against a real collector', () => {
       (s) => s === 'open',
       'live socket open',
     );
+    await page.screenshot({ path: join(SCREENSHOTS, 'empty-state.png') });
 
     const now = Date.now();
     await ingest(collector.url, [
@@ -164,6 +174,7 @@ describe('dashboard against a real collector', () => {
     await page.goto(`${collector.url}/`);
     const input = page.getByRole('textbox', { name: 'Read token' });
     await input.waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'token-prompt.png') });
     await input.fill('wrong');
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByText('That token was not accepted.').waitFor({ timeout: 30_000 });
