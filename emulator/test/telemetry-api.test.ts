@@ -53,6 +53,12 @@ function put(address: string, path: string, id: string, payload: string) {
   });
 }
 
+/** Whether a telemetry.deliver log entry's batch held a platform.report. */
+function carriesReport(data: Record<string, unknown> | undefined): boolean {
+  const types = (data?.types ?? {}) as Record<string, number>;
+  return (types['platform.report'] ?? 0) > 0;
+}
+
 type Batch = { type: string; time: string; record: Record<string, unknown> }[];
 
 function telemetryTypes(box: Sandbox, name: string): string[] {
@@ -267,18 +273,14 @@ describe('Telemetry API', () => {
       // On the emulator's side: report N leaves only after INVOKE N+1 was written, the last one after SHUTDOWN.
       const log = box.log;
       const firstReportSent = log.findIndex(
-        (e) =>
-          e.kind === 'telemetry.deliver' &&
-          Boolean((e.data?.types as Record<string, number>)['platform.report']),
+        (e) => e.kind === 'telemetry.deliver' && carriesReport(e.data),
       );
       const secondInvoke = log.findIndex(
         (e) => e.kind === 'event.invoke' && e.requestId === second.requestId,
       );
       expect(firstReportSent).toBeGreaterThan(secondInvoke);
       const lastReportSent = log.findLastIndex(
-        (e) =>
-          e.kind === 'telemetry.deliver' &&
-          Boolean((e.data?.types as Record<string, number>)['platform.report']),
+        (e) => e.kind === 'telemetry.deliver' && carriesReport(e.data),
       );
       expect(lastReportSent).toBeGreaterThan(log.findIndex((e) => e.kind === 'event.shutdown'));
       // And as the extension saw it.
