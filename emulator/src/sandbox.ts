@@ -163,7 +163,12 @@ export class Sandbox {
       runtime: options.runtime ?? 'nodejs22.x',
       env: { ...(options.env ?? {}) },
       freeze: options.freeze ?? false,
-      initTimeoutMs: options.initTimeoutMs ?? 10_000,
+      initializationType: options.initializationType ?? 'on-demand',
+      initTimeoutMs:
+        options.initTimeoutMs ??
+        (options.initializationType === 'provisioned-concurrency'
+          ? Math.max(130_000, options.timeoutMs ?? 3000)
+          : 10_000),
       shutdownBudgetMs: options.shutdownBudgetMs ?? 2000,
       runtimeShutdownMs: options.runtimeShutdownMs ?? 300,
       telemetry: (options.telemetry ?? true) && profile !== 'rie',
@@ -482,7 +487,7 @@ export class Sandbox {
     this.#generation = generation;
     this.#state = 'initializing';
     this.#log({ kind: 'init.start', phase, deadlineMs });
-    const initType = 'on-demand';
+    const initType = this.#options.initializationType;
     const runtimeVersion = runtimeVersionOf(this.#options.runtime);
     dispatcher.publish('platform.initStart', {
       initializationType: initType,
@@ -1568,6 +1573,11 @@ function validateOptions(options: Resolved): void {
     }
   }
   if (!options.functionName) throw new TypeError('SandboxOptions.functionName must not be empty');
+  if (!['on-demand', 'provisioned-concurrency'].includes(options.initializationType)) {
+    throw new TypeError(
+      `SandboxOptions.initializationType must be on-demand or provisioned-concurrency, got ${String(options.initializationType)}`,
+    );
+  }
   if (options.bootstrap && options.bootstrap.length === 0) {
     throw new TypeError('SandboxOptions.bootstrap needs at least a command');
   }

@@ -129,6 +129,11 @@ export interface SandboxOptions {
   freeze?: boolean;
   /** The sandbox's /tmp: kept across resets, TMPDIR of every process, created if absent. Default: a new temp dir. */
   tmpDir?: string;
+  /**
+   * AWS_LAMBDA_INITIALIZATION_TYPE and `initializationType` of the platform records. Default `on-demand`; with
+   * `provisioned-concurrency` the default Init limit becomes the larger of 130 s and the function timeout.
+   */
+  initializationType?: 'on-demand' | 'provisioned-concurrency';
   /** Default 10 000 (on-demand Init limit). */
   initTimeoutMs?: number;
   /** Whole Shutdown phase with external extensions. Default 2000. */

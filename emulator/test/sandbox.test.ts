@@ -648,3 +648,34 @@ describe('Sandbox function identity', () => {
     });
   });
 });
+
+describe('Sandbox initialization type', () => {
+  it('tells extensions and subscribers about provisioned concurrency when it is configured', async () => {
+    const dir = extensionsDir({
+      envy: {
+        reportEnv: true,
+        telemetry: { types: ['platform'], buffering: { timeoutMs: 25 } },
+        shutdownWorkMs: 200,
+      },
+    });
+    const box = sandbox({ extensionsDir: dir, initializationType: 'provisioned-concurrency' });
+    await box.invoke();
+    await box.shutdown('spindown');
+    const env = registrations(box, 'envy')[0]!.env as Record<string, string>;
+    expect(env.AWS_LAMBDA_INITIALIZATION_TYPE).toBe('provisioned-concurrency');
+    const initStart = reports(box, 'envy')
+      .filter((r) => r.telemetry)
+      .flatMap((r) => r.telemetry as { type: string; record: Record<string, unknown> }[])
+      .find((e) => e.type === 'platform.initStart');
+    expect(initStart?.record.initializationType).toBe('provisioned-concurrency');
+    expect(
+      box.log.find((e) => e.kind === 'init.start')!.deadlineMs! - box.log[0]!.time,
+    ).toBeGreaterThan(100_000);
+  });
+
+  it('rejects an unknown initialization type', () => {
+    expect(() => sandbox({ initializationType: 'snap-start' as never })).toThrow(
+      /initializationType/,
+    );
+  });
+});
