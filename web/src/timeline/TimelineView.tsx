@@ -3,6 +3,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import {
   type CSSProperties,
   type KeyboardEvent,
+  type MouseEvent,
   type PointerEvent,
   useCallback,
   useEffect,
@@ -13,6 +14,7 @@ import {
   type WheelEvent,
 } from 'react';
 import { drawAxis, drawLanes, type PlacedRow } from './draw-lanes.ts';
+import { invokeAt } from './lane-model.ts';
 import { type Palette, readPalette } from './palette.ts';
 import { buildRows, type Row } from './row-model.ts';
 import { GroupRowView, LaneRowView } from './TimelineRow.tsx';
@@ -455,7 +457,7 @@ export function TimelineView(props: TimelineViewProps) {
     });
   }, []);
 
-  const onChartClick = (e: React.MouseEvent<HTMLDivElement>) => {
+  const onChartClick = (e: MouseEvent<HTMLDivElement>) => {
     if (suppressClick.current) {
       suppressClick.current = false;
       e.stopPropagation();
@@ -463,8 +465,18 @@ export function TimelineView(props: TimelineViewProps) {
       return;
     }
     const target = e.target as HTMLElement;
+    if (target.closest('.invoke-hit')) return;
     const chart = target.closest<HTMLElement>('.lane-chart');
-    if (chart?.dataset.env) onSelect(chart.dataset.env, null);
+    const envId = chart?.dataset.env;
+    if (!chart || !envId) return;
+    // Hit-test the canvas: the targets may lag a moving window, the click must not.
+    const lane = propsRef.current.snapshot.lanes.get(envId);
+    const rect = chart.getBoundingClientRect();
+    const scale = createTimeScale(windowRef.current, rect.width);
+    const hit = lane
+      ? invokeAt(lane.invokes, scale.toTime(e.clientX - rect.left), 4 / scale.pxPerMs)
+      : null;
+    onSelect(envId, hit?.requestId ?? null);
   };
 
   return (

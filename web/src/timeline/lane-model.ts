@@ -198,6 +198,36 @@ export function invokeEnd(bar: InvokeBar): number | null {
   return null;
 }
 
+/**
+ * The invoke drawn at `time`, with `tolerance` ms of slack on both sides for thin bars; the closest one wins.
+ * Bars without an end count as ending at the next start.
+ */
+export function invokeAt(
+  bars: readonly InvokeBar[],
+  time: number,
+  tolerance: number,
+): InvokeBar | null {
+  let best: InvokeBar | null = null;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  let lo = 0;
+  let hi = bars.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (bars[mid]!.startAt <= time + tolerance) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo - 1; i >= 0 && i >= lo - 3; i--) {
+    const bar = bars[i]!;
+    const end = invokeEnd(bar) ?? bars[i + 1]?.startAt ?? Number.POSITIVE_INFINITY;
+    const distance = time < bar.startAt ? bar.startAt - time : time > end ? time - end : 0;
+    if (distance <= tolerance && distance < bestDistance) {
+      best = bar;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
 function withHeadroom(bar: Mutable<InvokeBar>): Mutable<InvokeBar> {
   const end = invokeEnd(bar);
   bar.headroomMs = end !== null && bar.deadlineMs !== null ? bar.deadlineMs - end : null;

@@ -1,7 +1,7 @@
 import type { StoredEvent } from '@lifeline/protocol';
 import { describe, expect, it } from 'vitest';
 import { storedLifecycles } from '../test-support/stored-events.ts';
-import { invokeEnd, UNKNOWN_FUNCTION } from './lane-model.ts';
+import { invokeAt, invokeEnd, UNKNOWN_FUNCTION } from './lane-model.ts';
 import { LOST_AFTER_MS, laneState, reasonKind } from './lane-state.ts';
 import { TimelineBuilder } from './timeline-builder.ts';
 
@@ -194,5 +194,21 @@ describe('reasonKind', () => {
     expect(reasonKind('Timeout')).toBe('timeout');
     expect(reasonKind('ReleaseFail')).toBe('failure');
     expect(reasonKind('weird')).toBe('other');
+  });
+});
+
+describe('invokeAt', () => {
+  it('finds the bar under a time, with slack for thin bars, and nothing in a gap', () => {
+    const lane = new TimelineBuilder()
+      .apply(
+        storedLifecycles([{ envId: 'h', startAt: T0, invokes: 3, durationMs: 100, gapMs: 1000 }]),
+      )
+      .lanes.get('h')!;
+    const [a, b] = lane.invokes;
+    expect(invokeAt(lane.invokes, a!.startAt + 50, 0)?.requestId).toBe(a!.requestId);
+    expect(invokeAt(lane.invokes, a!.startAt + 104, 5)?.requestId).toBe(a!.requestId);
+    expect(invokeAt(lane.invokes, a!.startAt + 500, 5)).toBeNull();
+    expect(invokeAt(lane.invokes, b!.startAt - 3, 5)?.requestId).toBe(b!.requestId);
+    expect(invokeAt([], T0, 5)).toBeNull();
   });
 });
