@@ -1,14 +1,13 @@
 /** Stable error codes of the extension (undici/Fastify style). */
 export const ERROR_CODES = {
-  config: 'EXT_ERR_CONFIG',
   runtimeApi: 'EXT_ERR_RUNTIME_API',
   register: 'EXT_ERR_REGISTER',
   next: 'EXT_ERR_NEXT',
   bodyTooLarge: 'EXT_ERR_BODY_TOO_LARGE',
   timeout: 'EXT_ERR_TIMEOUT',
-  badResponse: 'EXT_ERR_BAD_RESPONSE',
 } as const;
 
+/** One of {@link ERROR_CODES}. */
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 
 /** Every error the extension throws on purpose: a stable `code`, the HTTP `status` when one was received. */
