@@ -1,5 +1,5 @@
 import type { ReasonKind } from '../timeline/lane-state.ts';
-import { histogram } from '../util/stats.ts';
+import { histogram, maxOf } from '../util/stats.ts';
 import type { ShutdownRow } from './shutdown-stats.ts';
 
 const KINDS: readonly ReasonKind[] = ['spindown', 'timeout', 'failure', 'other'];
@@ -40,7 +40,7 @@ export function Histogram({ title, rows, value, format, bins = 12, range }: Hist
     }
     return { bin, counts };
   });
-  const maxCount = Math.max(1, ...edges.map((b) => b.count));
+  const maxCount = Math.max(1, maxOf(edges.map((b) => b.count)));
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const bw = edges.length ? plotW / edges.length : plotW;

@@ -126,3 +126,13 @@ describe('histogram', () => {
     expect(histogram([Number.NaN], 3)).toEqual([]);
   });
 });
+
+describe('histogram at scale', () => {
+  it('handles 300,000 values without overflowing the call stack', () => {
+    const values = Array.from({ length: 300_000 }, (_, i) => i % 1000);
+    const bins = histogram(values, 10);
+    expect(bins.reduce((n, b) => n + b.count, 0)).toBe(300_000);
+    expect(bins[0]!.from).toBe(0);
+    expect(bins.at(-1)!.to).toBe(999);
+  });
+});

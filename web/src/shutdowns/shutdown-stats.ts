@@ -1,7 +1,7 @@
 import type { EnvLane } from '../timeline/lane-model.ts';
 import { invokeEnd } from '../timeline/lane-model.ts';
 import { type ReasonKind, reasonKind } from '../timeline/lane-state.ts';
-import { percentile } from '../util/stats.ts';
+import { maxOf, percentile } from '../util/stats.ts';
 
 /** One ended (or ending) environment, with the same figures the collector's `Shutdown` carries. */
 export interface ShutdownRow {
@@ -84,7 +84,7 @@ function spread(values: readonly number[]): Spread {
   return {
     p50: percentile(values, 50),
     p95: percentile(values, 95),
-    max: values.length ? Math.max(...values) : null,
+    max: values.length ? maxOf(values) : null,
     count: values.length,
   };
 }

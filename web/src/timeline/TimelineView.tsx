@@ -83,10 +83,9 @@ export function TimelineView(props: TimelineViewProps) {
     onSelect,
   } = props;
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(() => new Set());
-  const init = useMemo(() => initialWindow(snapshot, from, to), [from, to, snapshot]);
-  const initRef = useRef(init);
-  const windowRef = useRef<TimeWindow>(initRef.current.window);
-  const [follow, setFollow] = useState(initRef.current.follow);
+  const [init] = useState(() => initialWindow(snapshot, from, to));
+  const windowRef = useRef<TimeWindow>(init.window);
+  const [follow, setFollow] = useState(init.follow);
   const followRef = useRef(follow);
   followRef.current = follow;
   const [settled, setSettled] = useState<TimeWindow>(windowRef.current);

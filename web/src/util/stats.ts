@@ -25,8 +25,8 @@ export function histogram(
   const n = Math.max(1, Math.floor(bins));
   const finite = values.filter((v) => Number.isFinite(v));
   if (finite.length === 0) return [];
-  let min = range?.min ?? Math.min(...finite);
-  let max = range?.max ?? Math.max(...finite);
+  let min = range?.min ?? minOf(finite);
+  let max = range?.max ?? maxOf(finite);
   if (max <= min) max = min + 1;
   if (!Number.isFinite(min)) min = 0;
   const width = (max - min) / n;
@@ -40,4 +40,18 @@ export function histogram(
     result[i]!.count++;
   }
   return result;
+}
+
+/** Smallest value (a loop, not `Math.min(...values)`, which overflows the call stack on large arrays). */
+export function minOf(values: readonly number[]): number {
+  let m = Number.POSITIVE_INFINITY;
+  for (const v of values) if (v < m) m = v;
+  return m;
+}
+
+/** Largest value; -Infinity for an empty list. */
+export function maxOf(values: readonly number[]): number {
+  let m = Number.NEGATIVE_INFINITY;
+  for (const v of values) if (v > m) m = v;
+  return m;
 }
