@@ -251,7 +251,8 @@ describe('Extensions API', () => {
 
   it('accepts init/error once, repeats it as a no-op and then refuses /next and exit/error', async () => {
     const { address } = await openRegistration();
-    const { id } = await rawRegister(address, 'holder');
+    // An internal extension: no process for the failed Init's teardown to kill, so its state stays InitError.
+    const { id } = await rawRegister(address, 'inner');
     const headers = {
       'Lambda-Extension-Identifier': id,
       'Lambda-Extension-Function-Error-Type': 'Extension.ConfigInvalid',
