@@ -42,14 +42,19 @@ export function validateEvent(value: unknown, pathPrefix = ''): ValidationResult
   const validator = validators[value.type];
   if (validator.Check(value)) return { ok: true, value: value as LifelineEvent };
   const issues: ValidationIssue[] = [];
+  const seen = new Set<string>();
   for (const error of validator.Errors(value)) {
+    // TypeBox reports an unknown field twice: as `additionalProperties` on the object and as a `false` schema on the
+    // field itself. Keep one issue per path, worded for people.
+    const unknownField =
+      error.keyword === 'additionalProperties' || error.message === 'schema is false';
     const field = error.keyword === 'additionalProperties' ? additionalName(error.params) : '';
+    const path = `${pathPrefix}${error.instancePath}${field}`;
+    if (seen.has(path)) continue;
+    seen.add(path);
     issues.push({
-      path: `${pathPrefix}${error.instancePath}${field}`,
-      message:
-        error.keyword === 'additionalProperties'
-          ? 'is not a known field'
-          : (error.message ?? 'is invalid'),
+      path,
+      message: unknownField ? 'is not a known field' : (error.message ?? 'is invalid'),
     });
     if (issues.length >= MAX_ISSUES_PER_EVENT) break;
   }
