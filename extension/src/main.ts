@@ -104,7 +104,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
     api.close();
     return 1;
   }
-  const { delivery, recorder } = session;
+  const { delivery } = session;
   // Request ids whose platform.report has not arrived yet; at SHUTDOWN only the last invoke's is waited for.
   const awaitingReport = new Set<string>();
   let lastRequestId: string | undefined;
@@ -168,7 +168,8 @@ export async function runExtension(options: RunOptions): Promise<number> {
     delivery.mayFreeze();
   });
 
-  for (let events = 0; ; events++) {
+  // The next loop: one iteration per event, until SHUTDOWN or a fatal Extensions API error.
+  for (;;) {
     let event: NextEvent;
     try {
       event = await pendingNext;
@@ -200,7 +201,6 @@ export async function runExtension(options: RunOptions): Promise<number> {
       return shutdown(event, {
         config,
         delivery,
-        recorder,
         logger,
         listener: session.listener,
         onDeadline: options.onDeadline,
@@ -214,7 +214,6 @@ export async function runExtension(options: RunOptions): Promise<number> {
       pendingNext = api.next();
       delivery.mayFreeze();
     }
-    if (events === Number.MAX_SAFE_INTEGER) return 1;
   }
 }
 

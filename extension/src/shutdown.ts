@@ -2,7 +2,6 @@ import type { Config } from './config.ts';
 import type { Delivery } from './delivery.ts';
 import { describeError } from './errors.ts';
 import type { Logger } from './logger.ts';
-import type { Recorder } from './recorder.ts';
 import type { ShutdownNextEvent } from './runtime-api/extensions-api.ts';
 import type { TelemetryListener } from './telemetry-listener.ts';
 
@@ -15,7 +14,6 @@ const EXIT_RESERVE_MS = 150;
 export interface ShutdownContext {
   config: Config;
   delivery: Delivery;
-  recorder: Recorder;
   logger: Logger;
   listener: TelemetryListener | undefined;
   onDeadline: ((code: number) => void) | undefined;
