@@ -219,7 +219,6 @@ export async function runExtension(options: RunOptions): Promise<number> {
 
 interface Session {
   delivery: Delivery;
-  recorder: Recorder;
   spool: Spool;
   listener: TelemetryListener | undefined;
   telemetry: TelemetryState;
@@ -265,7 +264,7 @@ async function setUp(
       }
     }
   }
-  return { delivery, recorder, spool, listener, telemetry };
+  return { delivery, spool, listener, telemetry };
 }
 
 async function passThrough(api: ExtensionsApi, logger: Logger): Promise<number> {
