@@ -8,6 +8,7 @@
  * requestAnimationFrame intervals and the timeline's own draw time per frame. Baseline: a 10-environment fleet
  * measured the same way in the same run.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -24,6 +25,7 @@ const SMALL = { environments: 10, invokesPerEnvironment: 10 };
 const FIRST_RENDER_TARGET_MS = 1000;
 const FRAME_TARGET_MS = 16;
 const INTERACTION_ROUNDS = 3;
+const SCREENSHOTS = join(import.meta.dirname, '../artifacts/screenshots');
 
 /** The part of the dashboard's test hook (`window.__lifeline.store`) the benchmark reads. */
 interface PageStore {
@@ -58,6 +60,7 @@ async function measure(
   url: string,
   script: string,
   fleet: { environments: number; invokesPerEnvironment: number },
+  screenshotDir?: string,
 ): Promise<Measured> {
   const page = await browser.newPage({
     viewport: { width: 1440, height: 900 },
@@ -125,6 +128,13 @@ async function measure(
       w.__stopRaf = true;
       return { raf: w.__rafIntervals.slice(1), draw: w.__LIFELINE_PERF__.slice() };
     });
+    if (screenshotDir) {
+      mkdirSync(screenshotDir, { recursive: true });
+      await page.screenshot({ path: join(screenshotDir, 'timeline-1000-envs.png') });
+      await page.getByRole('tab', { name: 'Shutdowns' }).click();
+      await page.locator('table[aria-label="Shutdowns"] tbody tr').first().waitFor();
+      await page.screenshot({ path: join(screenshotDir, 'shutdowns-1000-envs.png') });
+    }
     return {
       firstRenderMs: first.drawn - first.gen,
       generateMs: first.gen,
@@ -191,7 +201,7 @@ export const run: BenchArea = async () => {
     // Warm-up: first page load pays for browser start-up caches; not measured.
     await measure(browser, collector.url, script, SMALL);
     const small = await measure(browser, collector.url, script, SMALL);
-    const full = await measure(browser, collector.url, script, FULL);
+    const full = await measure(browser, collector.url, script, FULL, SCREENSHOTS);
     if (
       full.lanes !== FULL.environments ||
       full.invokes !== FULL.environments * FULL.invokesPerEnvironment

@@ -183,12 +183,13 @@ function drawLane(
     const knownEnd = invokeEnd(bar);
     // Without platform records (no Telemetry API), a later INVOKE or the SHUTDOWN still bounds the bar.
     const barEnd = knownEnd ?? next?.startAt ?? lane.shutdown?.receivedAt ?? lane.exitedAt ?? now;
+    // Frozen until the next invoke, else until the lane's end (SHUTDOWN, exit, last sign of life, or now).
     drawFrozen(
       ctx,
       palette,
       toX,
       bar,
-      next ? next.startAt : (lane.shutdown?.receivedAt ?? lane.exitedAt ?? now),
+      next ? next.startAt : (lane.shutdown?.receivedAt ?? end),
       barTop,
       barH,
       width,
