@@ -132,6 +132,12 @@ export function App({ store, live = true }: AppProps) {
   const rangeValue = url.from === null && url.to === null ? 'All time' : 'custom';
   const empty = snapshot.lanes.size === 0;
   const loading = liveState.status === 'open' && !liveState.caughtUp && liveState.head > 0;
+  // Until the first replay is in, "no environments" would be a guess: say so only once the collector has answered.
+  const settled =
+    !live ||
+    liveState.caughtUp ||
+    liveState.status === 'unauthorized' ||
+    liveState.status === 'closed';
 
   return (
     <div className="app">
@@ -276,7 +282,11 @@ export function App({ store, live = true }: AppProps) {
         </label>
       </search>
       <main className="main">
-        {empty && !loading ? (
+        {empty && !settled ? (
+          <div className="empty progress" role="status">
+            Connecting to the collector…
+          </div>
+        ) : empty && !loading ? (
           <EmptyState collectorUrl={apiUrl('').replace(/\/$/, '')} />
         ) : url.view === 'timeline' ? (
           <TimelineView
