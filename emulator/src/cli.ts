@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { delay } from './clock.ts';
 import { Sandbox } from './sandbox.ts';
@@ -234,10 +235,18 @@ export async function main(
   return 0;
 }
 
-const invokedDirectly =
-  process.argv[1] !== undefined &&
-  import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0');
-if (invokedDirectly) {
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    // Resolves npm's bin symlink (lifeline-emulate → dist/cli.js) as well as a direct tsx run of src/cli.ts.
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
