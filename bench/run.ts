@@ -11,6 +11,7 @@ import { formatTable } from './format.ts';
 import type { BenchArea, BenchResult } from './result.ts';
 
 const AREAS: Record<string, () => Promise<{ run: BenchArea }>> = {
+  emulator: () => import('./emulator.ts'),
   extension: () => import('./extension.ts'),
   collector: () => import('./collector.ts'),
   web: () => import('./web.ts'),
