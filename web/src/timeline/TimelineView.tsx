@@ -5,6 +5,7 @@ import {
   type KeyboardEvent,
   type MouseEvent,
   type PointerEvent,
+  startTransition,
   useCallback,
   useEffect,
   useLayoutEffect,
@@ -223,8 +224,11 @@ export function TimelineView(props: TimelineViewProps) {
   const settle = useCallback(() => {
     if (settleTimer.current) clearTimeout(settleTimer.current);
     settleTimer.current = setTimeout(() => {
-      setSettled(windowRef.current);
-      onWindowChange?.(windowRef.current, followRef.current);
+      // A transition: React renders the moved targets in slices, so a settle never blocks a frame.
+      startTransition(() => {
+        setSettled(windowRef.current);
+        onWindowChange?.(windowRef.current, followRef.current);
+      });
     }, SETTLE_MS);
   }, [onWindowChange]);
 
