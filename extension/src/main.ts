@@ -72,7 +72,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
         if (sink) sink(records);
         else if (early.length < MAX_EARLY_RECORDS) early.push(...records);
       },
-      onProblem: (reason) => logger.once(`telemetry-${reason.slice(0, 40)}`, reason),
+      onProblem: (reason) => logger.once(`telemetry-${reason.replace(/\d+/g, 'N')}`, reason),
     }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   };
   const wantsListener = recording && config.telemetry;

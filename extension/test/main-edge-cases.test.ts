@@ -181,6 +181,23 @@ describe('runExtension edge cases', () => {
     expect(receiver.ofType('invoke').map((event) => event.requestId)).toEqual(['r1', 'r2']);
   });
 
+  it('logs one line per kind of bad telemetry body, however often it comes', async () => {
+    const { api, exitCode, lines } = await start();
+    const uri = api.subscription.destination.URI.replace('sandbox.localdomain', '127.0.0.1');
+    const post = async (body: string) => {
+      const res = await fetch(uri, { method: 'POST', body }).catch(() => undefined);
+      await res?.text();
+      return res?.status;
+    };
+    expect(await post('x'.repeat(1024 * 1024 + 10))).toBe(413);
+    expect(await post('x'.repeat(1024 * 1024 + 20))).toBe(413);
+    expect(await post('not json')).toBe(400);
+    expect(await post('{"also":"not an array"}')).toBe(400);
+    api.send({ eventType: 'SHUTDOWN', deadlineMs: Date.now() + 2000, shutdownReason: 'spindown' });
+    expect(await exitCode).toBe(0);
+    expect(lines.filter((line) => line.includes('telemetry body'))).toHaveLength(2);
+  });
+
   it('ignores an unknown event type and keeps polling', async () => {
     const { api, receiver, exitCode, lines } = await start();
     api.send({ eventType: 'RESTORE', deadlineMs: 1 });
