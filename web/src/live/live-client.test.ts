@@ -196,7 +196,17 @@ describe('LiveClient', () => {
     const events = storedLifecycles([{ envId: 'a', startAt: T0, invokes: 1 }]);
     const server = await liveServer([], (conn) => {
       conn.socket.send('not json');
-      conn.socket.send(JSON.stringify({ type: 'events', events: [null, { cursor: 'x' }] }));
+      conn.socket.send(
+        JSON.stringify({
+          type: 'events',
+          events: [
+            null,
+            { cursor: 'x' },
+            { cursor: 1 },
+            { cursor: 2, event: { envId: 'e', type: 'invoke' } },
+          ],
+        }),
+      );
       conn.socket.send(JSON.stringify({ type: 'events', events }));
     });
     cleanups.push(server.close);

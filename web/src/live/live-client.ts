@@ -156,7 +156,7 @@ export class LiveClient {
     if (frame.type === 'events' && Array.isArray(frame.events)) {
       const fresh: StoredEvent[] = [];
       for (const e of frame.events) {
-        if (e && typeof e.cursor === 'number' && e.cursor > this.#cursor) {
+        if (isStoredEvent(e) && e.cursor > this.#cursor) {
           fresh.push(e);
           this.#cursor = e.cursor;
         }
@@ -235,6 +235,31 @@ export class LiveClient {
     this.#status = status;
     if (!this.#stopped || status === 'closed') this.#options.onStatus?.(status);
   }
+}
+
+/**
+ * The envelope checks the timeline relies on. The collector validated each event on ingest; this keeps a corrupt or
+ * foreign frame from crashing the page.
+ */
+export function isStoredEvent(value: unknown): value is StoredEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const { cursor, event } = value as { cursor?: unknown; event?: unknown };
+  if (
+    typeof cursor !== 'number' ||
+    !Number.isFinite(cursor) ||
+    typeof event !== 'object' ||
+    event === null
+  ) {
+    return false;
+  }
+  const { envId, type, time, seq } = event as Record<string, unknown>;
+  return (
+    typeof envId === 'string' &&
+    typeof type === 'string' &&
+    typeof time === 'number' &&
+    Number.isFinite(time) &&
+    typeof seq === 'number'
+  );
 }
 
 function detach(socket: SocketLike): void {
