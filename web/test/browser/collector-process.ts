@@ -72,10 +72,10 @@ export async function startCollectorProcess(
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`collector did not start in 60 s: ${stderr}`)),
-      60_000,
-    );
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`collector did not start in 60 s: ${stderr}`));
+    }, 60_000);
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       try {
