@@ -95,14 +95,6 @@ export const run: BenchArea = async () => {
         median(cold.bare.next),
         1.25,
       ),
-      {
-        figure: 'extension cold start: process start → first /event/next (best of the samples)',
-        value: Math.min(...cold.lifeline.next),
-        unit: 'ms',
-        baselineName: 'bare node:http extension',
-        baseline: Math.min(...cold.bare.next),
-        ratio: Math.min(...cold.lifeline.next) / Math.min(...cold.bare.next),
-      },
       ratioRow(
         `extension RSS after ${INVOKES} invokes (VmRSS)`,
         'MB',
