@@ -159,7 +159,7 @@ export function TimelineView(props: TimelineViewProps) {
       if (!row) continue;
       const y = item.start - scrollTop;
       if (y + item.size < 0 || y > height) continue;
-      placed.push({ row, y, height: item.size });
+      placed.push({ row, y, height: item.size, index: item.index });
     }
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const { selectedEnv: env, selectedReq: req } = propsRef.current;
@@ -571,6 +571,7 @@ export function TimelineView(props: TimelineViewProps) {
                     key={item.key}
                     className={row.kind === 'group' ? 'row row-group' : 'row'}
                     data-selected={row.kind === 'lane' && row.lane.envId === selectedEnv}
+                    data-odd={item.index % 2 === 1}
                     style={{ top: item.start, height: item.size }}
                   >
                     {row.kind === 'group' ? (

@@ -9,6 +9,8 @@ import { axisTicks, lowerBound, type TimeScale } from './time-scale.ts';
 /** A row placed on the canvas (y relative to the canvas top). */
 export interface PlacedRow {
   readonly row: Row;
+  /** Position in the whole row list (for zebra striping that does not move while scrolling). */
+  readonly index: number;
   readonly y: number;
   readonly height: number;
 }
@@ -32,6 +34,14 @@ export interface DrawLanesInput {
 export function drawLanes(input: DrawLanesInput): { animating: boolean } {
   const { ctx, width, height, scale, rows, palette, now } = input;
   ctx.clearRect(0, 0, width, height);
+  // Zebra stripes under the grid, keyed to the row index so they do not move while scrolling.
+  ctx.fillStyle = palette.grid;
+  ctx.globalAlpha = 0.4;
+  for (const placed of rows) {
+    if (placed.row.kind === 'lane' && placed.index % 2 === 1)
+      ctx.fillRect(0, placed.y, width, placed.height);
+  }
+  ctx.globalAlpha = 1;
   drawGrid(ctx, scale, height, palette);
   const nowX = scale.toX(now);
   let animating = false;
@@ -370,11 +380,13 @@ export function drawAxis(
   ctx.fillStyle = palette.muted;
   ctx.strokeStyle = palette.faint;
   ctx.beginPath();
+  const reserved = ctx.measureText('UTC').width + 12;
   for (const t of ticks) {
     const x = Math.round(scale.toX(t.time)) + 0.5;
     ctx.moveTo(x, height - 6);
     ctx.lineTo(x, height);
-    ctx.fillText(t.label, x + 4, height / 2 - 1);
+    if (x + 4 + ctx.measureText(t.label).width < width - reserved)
+      ctx.fillText(t.label, x + 4, height / 2 - 1);
   }
   ctx.stroke();
   ctx.fillStyle = palette.faint;
