@@ -1,14 +1,10 @@
 import http from 'node:http';
 import net from 'node:net';
+import type { TelemetryApiEvent } from '@lifeline/protocol';
 import { isoTime } from './clock.ts';
 import type { LogInput } from './event-log.ts';
 
-/** One Telemetry API event as POSTed (the same shape as `TelemetryApiEvent` in @lifeline/protocol). */
-export interface TelemetryApiEvent {
-  time: string;
-  type: string;
-  record: Record<string, unknown> | string;
-}
+export type { TelemetryApiEvent };
 
 /** Telemetry categories an extension can subscribe to. */
 export type TelemetryCategory = 'platform' | 'function' | 'extension';
