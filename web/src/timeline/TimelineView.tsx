@@ -599,7 +599,7 @@ export function TimelineView(props: TimelineViewProps) {
 }
 
 function TimelineLegend() {
-  const item = (label: string, style: React.CSSProperties, className = '') => (
+  const item = (label: string, style: CSSProperties, className = '') => (
     <span className="legend-item">
       <span className={`swatch ${className}`} style={style} aria-hidden="true" />
       {label}
