@@ -3,7 +3,7 @@ import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { storedLifecycles } from '../test-support/stored-events.ts';
 import { TimelineBuilder } from '../timeline/timeline-builder.ts';
-import { DetailsPanel } from './DetailsPanel.tsx';
+import { DetailsPanel, eventsSummary } from './DetailsPanel.tsx';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const lane = new TimelineBuilder()
@@ -61,5 +61,34 @@ describe('DetailsPanel', () => {
     expect(json).toHaveLength(lane.eventCount);
     fireEvent.click(screen.getByRole('button', { name: 'Close details' }));
     expect(closed).toEqual([true]);
+  });
+
+  it('lists the invokes newest first and opens one when clicked', () => {
+    const picked: (string | null)[] = [];
+    render(
+      <DetailsPanel
+        lane={lane}
+        requestId={null}
+        now={T0}
+        onClose={() => {}}
+        onSelectInvoke={(r) => picked.push(r)}
+      />,
+    );
+    const buttons = screen.getAllByRole('button', { name: /env-deta-req-/ });
+    expect(buttons.map((b) => b.textContent)).toEqual([
+      'env-deta-req-1success122 ms',
+      'env-deta-req-0success122 ms',
+    ]);
+    fireEvent.click(buttons[0]!);
+    expect(picked).toEqual(['env-deta-req-1']);
+  });
+});
+
+describe('eventsSummary', () => {
+  it('counts seq gaps that no dropped record explains as missing', () => {
+    expect(eventsSummary(lane)).toBe(`${lane.eventCount} received`);
+    expect(eventsSummary({ ...lane, lastSeq: lane.lastSeq + 5, droppedEvents: 2 })).toBe(
+      `${lane.eventCount} received · 2 dropped · 3 missing`,
+    );
   });
 });

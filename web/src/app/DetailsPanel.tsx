@@ -69,7 +69,14 @@ export function DetailsPanel({ lane, requestId, now, onClose, onSelectInvoke }: 
         </button>
       </header>
       <div className="body">
-        {bar ? <InvokeFacts bar={bar} /> : <LaneFacts lane={lane} now={now} />}
+        {bar ? (
+          <InvokeFacts bar={bar} />
+        ) : (
+          <>
+            <LaneFacts lane={lane} now={now} />
+            <InvokeList lane={lane} onSelect={onSelectInvoke} />
+          </>
+        )}
         <h3>
           Raw events ({events.length})
           <button
@@ -145,6 +152,44 @@ function InvokeFacts({ bar }: { bar: InvokeBar }) {
   );
 }
 
+/** Received, dropped (reported by the extension) and missing (seq gaps nothing explains). */
+export function eventsSummary(lane: EnvLane): string {
+  const missing = Math.max(0, lane.lastSeq + 1 - lane.eventCount - lane.droppedEvents);
+  const parts = [`${lane.eventCount} received`];
+  if (lane.droppedEvents) parts.push(`${lane.droppedEvents} dropped`);
+  if (missing) parts.push(`${missing} missing`);
+  return parts.join(' · ');
+}
+
+const INVOKE_LIST_LIMIT = 50;
+
+/** The newest invokes of the environment, each a button that opens it (the keyboard path to any invoke). */
+function InvokeList({ lane, onSelect }: { lane: EnvLane; onSelect: (requestId: string) => void }) {
+  const recent = lane.invokes.slice(-INVOKE_LIST_LIMIT).reverse();
+  if (recent.length === 0) return null;
+  return (
+    <>
+      <h3>
+        Invokes ({lane.invokes.length}
+        {lane.invokes.length > INVOKE_LIST_LIMIT ? `, newest ${INVOKE_LIST_LIMIT}` : ''})
+      </h3>
+      <ul className="invoke-list">
+        {recent.map((b) => (
+          <li key={b.requestId}>
+            <button type="button" className="btn" onClick={() => onSelect(b.requestId)}>
+              <span className="mono ellipsis">{b.requestId}</span>
+              <span className="status-pill" data-status={b.status}>
+                {b.status}
+              </span>
+              <span>{formatDuration(b.durationMs ?? (invokeEnd(b) ?? b.startAt) - b.startAt)}</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
 function LaneFacts({ lane, now }: { lane: EnvLane; now: number }) {
   const init = lane.inits[0];
   const sd = lane.shutdown;
@@ -178,10 +223,7 @@ function LaneFacts({ lane, now }: { lane: EnvLane; now: number }) {
             ? `${formatDuration(sd.shutdownMs)} of ${formatDuration(sd.deadlineMs - sd.receivedAt)} budget`
             : '—',
         ],
-        [
-          'Events',
-          `${lane.eventCount} (last seq ${lane.lastSeq}${lane.droppedEvents ? `, ${lane.droppedEvents} dropped` : ''})`,
-        ],
+        ['Events', eventsSummary(lane)],
       ]}
     />
   );
