@@ -127,6 +127,10 @@ describe('timeline', () => {
         );
         expect(page.url()).toContain('req=');
         await page.screenshot({ path: join(SCREENSHOTS, 'timeline-details-dark.png') });
+        await panel.getByRole('button', { name: 'Environment', exact: true }).click();
+        await panel.getByText(/^Invokes \(7\)/).waitFor();
+        expect(page.url()).not.toContain('req=');
+        await page.screenshot({ path: join(SCREENSHOTS, 'timeline-env-details-dark.png') });
       }
       await page.close();
     }
