@@ -4,6 +4,10 @@ import { type EnvLane, type InvokeBar, invokeEnd } from '../timeline/lane-model.
 import { laneState } from '../timeline/lane-state.ts';
 import { formatDuration } from '../timeline/time-scale.ts';
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function iso(t: number | null | undefined): string {
   return t === null || t === undefined
     ? '—'
@@ -214,7 +218,7 @@ function LaneFacts({ lane, now }: { lane: EnvLane; now: number }) {
         ['Init', init ? `${formatDuration(init.durationMs)} · ${init.status ?? 'running'}` : '—'],
         [
           'Invokes',
-          `${lane.invokes.length} · ${lane.errorCount} errors · ${lane.timeoutCount} timeouts`,
+          `${lane.invokes.length} · ${plural(lane.errorCount, 'error')} · ${plural(lane.timeoutCount, 'timeout')}`,
         ],
         ['Shutdown', sd ? `${sd.reason} at ${iso(sd.receivedAt)}` : '—'],
         [
