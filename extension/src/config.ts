@@ -38,7 +38,10 @@ export interface ParsedConfig {
 /** Defaults for every tunable; documented in the README. */
 export const DEFAULTS = {
   logLevel: 'warn',
-  telemetryPort: 4243,
+  // Ephemeral by default: a fixed port clashes with another extension that picked the same one (AWS's sample
+  // telemetry extension uses 4243) and with other sandboxes sharing a host under the emulator. The subscription
+  // carries the port actually bound.
+  telemetryPort: 0,
   telemetryHost: '0.0.0.0',
   invokeWaitMs: 50,
   batchMaxEvents: 500,

@@ -70,7 +70,7 @@ describe('parseConfig', () => {
       LIFELINE_TELEMETRY: 'maybe',
     });
     expect(config.invokeWaitMs).toBe(50);
-    expect(config.telemetryPort).toBe(4243);
+    expect(config.telemetryPort).toBe(0);
     expect(config.batchMaxEvents).toBe(500);
     expect(config.logLevel).toBe('warn');
     expect(config.telemetry).toBe(true);
