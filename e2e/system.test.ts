@@ -159,29 +159,32 @@ describe('Lifeline end to end', () => {
 
   it('draws one lane per environment with its invokes and shutdown reason', async () => {
     await page.goto(`${collector.url}/`);
-    const lanes = page.locator('[aria-label^="Environment "]');
-    await expect.poll(() => lanes.count(), { timeout: 30_000 }).toBe(truth.length);
-    const laneLabels = await lanes.evaluateAll((nodes) =>
-      nodes.map((n) => n.getAttribute('aria-label') ?? ''),
-    );
-    for (const env of truth) {
-      const n = env.requestIds.length;
-      expect(laneLabels).toContain(
-        `Environment ${short(env.envId)} ${env.functionName} ended, ${n} invoke${n === 1 ? '' : 's'}, shutdown ${env.shutdownReason}`,
-      );
-    }
-    const invokeLabels = await page
-      .locator('[aria-label^="Invoke "]')
-      .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('aria-label') ?? ''));
+    // The dashboard is live: history streams in over the socket, so poll until it has settled on the truth.
+    const labels = (selector: string) =>
+      page
+        .locator(selector)
+        .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('aria-label') ?? '').sort());
+    const expectedLanes = truth
+      .map((env) => {
+        const n = env.requestIds.length;
+        return `Environment ${short(env.envId)} ${env.functionName} ended, ${n} invoke${n === 1 ? '' : 's'}, shutdown ${env.shutdownReason}`;
+      })
+      .sort();
+    await expect
+      .poll(() => labels('[aria-label^="Environment "]'), { timeout: 30_000 })
+      .toEqual(expectedLanes);
     // Every invoke is drawn once, with the outcome the emulator produced (no invoke is left "running").
-    const drawn = invokeLabels.map((label) => {
-      const [, id, ...rest] = label.replace(/ near timeout$/, '').split(' ');
-      return `${id} ${rest.at(-1)}`;
-    });
-    const expected = truth.flatMap((env) =>
-      env.requestIds.map((id) => `${short(id)} ${statusOf.get(id)}`),
-    );
-    expect(drawn.sort()).toEqual(expected.sort());
+    const expectedInvokes = truth
+      .flatMap((env) => env.requestIds.map((id) => `${short(id)} ${statusOf.get(id)}`))
+      .sort();
+    const drawnInvokes = async () =>
+      (await labels('[aria-label^="Invoke "]'))
+        .map((label) => {
+          const [, id, ...rest] = label.replace(/ near timeout$/, '').split(' ');
+          return `${id} ${rest.at(-1)}`;
+        })
+        .sort();
+    await expect.poll(drawnInvokes, { timeout: 30_000 }).toEqual(expectedInvokes);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: resolve(ARTIFACTS, 'e2e-timeline.png') });
   });
