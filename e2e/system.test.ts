@@ -32,7 +32,8 @@ const SCENARIOS: Array<{
     functionName: 'e2e-steady',
     timeoutMs: 3000,
     run: async (sandbox, invoke) => {
-      for (const durationMs of [40, 120, 15]) await invoke({ durationMs });
+      for (const durationMs of [40, 120, 15, 260, 60, 90, 25, 180, 45, 70])
+        await invoke({ durationMs });
       await sandbox.shutdown('spindown');
     },
   },
@@ -186,6 +187,7 @@ describe('Lifeline end to end', () => {
         .sort();
     await expect.poll(drawnInvokes, { timeout: 30_000 }).toEqual(expectedInvokes);
     mkdirSync(ARTIFACTS, { recursive: true });
+    await page.getByRole('button', { name: 'Fit' }).click();
     await page.screenshot({ path: resolve(ARTIFACTS, 'e2e-timeline.png') });
   });
 
