@@ -121,10 +121,9 @@ export function buildApp(config: CollectorConfig, options: BuildAppOptions = {})
   app.register(async (scope) => {
     if (config.readToken === undefined) return;
     const readToken = config.readToken;
+    // Scoped to the read routes only, whatever URL spelling the router matched (percent-escapes are decoded
+    // before routing, so a check on the raw URL could be bypassed). /v1/live checks its token itself.
     scope.addHook('onRequest', async (request) => {
-      const path = request.url.split('?')[0] ?? '';
-      const isRead = request.method === 'GET' || request.method === 'HEAD';
-      if (!isRead || !path.startsWith('/v1/') || path === '/v1/live') return;
       if (!secretMatches(bearerToken(request.headers.authorization), readToken)) {
         throw new UnauthorizedError('read token missing or wrong (Authorization: Bearer <token>)');
       }
