@@ -28,9 +28,35 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
-/** The URL of a request with the `token` query parameter's value removed (it is a secret). */
+/**
+ * The URL of a request with the value of every `token` query parameter replaced by `[redacted]` (it is a secret).
+ * Keys are compared decoded, as the query parser reads them (`?%74oken=` is `token`); a key that does not decode is
+ * redacted too.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+  const hash = url.indexOf('#');
+  const bare = hash === -1 ? url : url.slice(0, hash);
+  const start = bare.indexOf('?');
+  if (start === -1) return bare;
+  const query = bare
+    .slice(start + 1)
+    .split('&')
+    .map((part) => {
+      const equals = part.indexOf('=');
+      const rawKey = equals === -1 ? part : part.slice(0, equals);
+      return isSecretKey(rawKey) ? `${rawKey}=[redacted]` : part;
+    });
+  return `${bare.slice(0, start)}?${query.join('&')}`;
+}
+
+function isSecretKey(rawKey: string): boolean {
+  let key: string;
+  try {
+    key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
+  } catch {
+    return true;
+  }
+  return key.trim().toLowerCase() === 'token';
 }
 
 /** pino options the collector logs with: JSON, never pretty, secrets redacted. */

@@ -1,6 +1,9 @@
+import { Writable } from 'node:stream';
 import { LIVE_CLOSE } from '@lifeline/protocol';
-import { describe, expect, it } from 'vitest';
-import { lifecycle, listen } from './helper.ts';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { loggerOptions, redactUrl } from '../src/app.ts';
+import { startCollector } from '../src/start.ts';
+import { lifecycle, listen, testConfig } from './helper.ts';
 import { LiveTestClient, liveUrl } from './live-client.ts';
 
 const READ_TOKEN = 'read-secret-app-1';
@@ -89,5 +92,60 @@ describe('read token', () => {
     expect(good.events.length).toBeGreaterThan(0);
     const plain = new LiveTestClient(liveUrl(collector.url, 'after=0'));
     expect(await plain.closed).toBe(LIVE_CLOSE.UNAUTHORIZED);
+  });
+});
+
+describe('redactUrl', () => {
+  it('redacts the token value when the key is spelled plainly, encoded or in another case', () => {
+    expect(redactUrl('/v1/live?after=3&token=abc&function=f')).toBe(
+      '/v1/live?after=3&token=[redacted]&function=f',
+    );
+    expect(redactUrl('/v1/live?%74oken=abc')).toBe('/v1/live?%74oken=[redacted]');
+    expect(redactUrl('/v1/live?%54%4F%4B%45%4E=abc&x=1')).toBe(
+      '/v1/live?%54%4F%4B%45%4E=[redacted]&x=1',
+    );
+    expect(redactUrl('/v1/live?tok%65n=abc&token=def')).toBe(
+      '/v1/live?tok%65n=[redacted]&token=[redacted]',
+    );
+    expect(redactUrl('/v1/live?%zztoken=abc')).toBe('/v1/live?%zztoken=[redacted]');
+    expect(redactUrl('/v1/live?after=3#token=abc')).toBe('/v1/live?after=3');
+  });
+
+  it('leaves URLs without a token unchanged', () => {
+    expect(redactUrl('/v1/functions')).toBe('/v1/functions');
+    expect(redactUrl('/v1/live?after=3&function=tokenizer&tokens=2')).toBe(
+      '/v1/live?after=3&function=tokenizer&tokens=2',
+    );
+  });
+});
+
+describe('request logs', () => {
+  it('never contain the read token, however the token parameter is spelled', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        lines.push(String(chunk));
+        callback();
+      },
+    });
+    const secret = 'read-secret-logged-7';
+    const collector = await startCollector(testConfig({ readToken: secret, logLevel: 'info' }), {
+      logger: { ...(loggerOptions('info') as object), stream },
+    });
+    onTestFinished(() => collector.close());
+    const base = collector.url.replace(/^http/, 'ws');
+    for (const query of [`%74oken=${secret}`, `tok%65n=${secret}`, `token=${secret}`]) {
+      const client = new LiveTestClient(`${base}/v1/live?after=0&${query}`);
+      await client.caughtUp();
+      await client.close();
+      const read = await fetch(`${collector.url}/v1/functions?${query}`);
+      expect(read.status).toBe(401);
+    }
+    const bad = await fetch(`${collector.url}/v1/nowhere?%74oken=${secret}`);
+    expect(bad.status).toBe(404);
+    await collector.close();
+    const logs = lines.join('');
+    expect(logs).toContain('%74oken=[redacted]');
+    expect(logs).not.toContain(secret);
   });
 });
