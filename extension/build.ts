@@ -58,8 +58,12 @@ export async function buildLayer(outDir: string = join(PACKAGE_DIR, 'dist')): Pr
     JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }
   ).version;
   const result = await build({
-    entryPoints: [join(PACKAGE_DIR, 'src', 'bin.ts')],
-    outfile: bundle,
+    entryPoints: { index: join(PACKAGE_DIR, 'src', 'bin.ts') },
+    outdir: dirname(bundle),
+    outExtension: { '.js': '.mjs' },
+    // Dynamic imports (the AWS token code) become chunks loaded only when needed, not on the cold-start path.
+    splitting: true,
+    chunkNames: '[name]-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -1,21 +1,35 @@
 import { Agent, request } from 'node:http';
 import { describeError } from './errors.ts';
 import { httpRequest } from './http-request.ts';
+import type { TokenProvider } from './token-provider.ts';
 
 /** The outcome of sending one batch. */
 export type SendResult =
   /** 2xx: committed by the collector. */
   | { kind: 'ack'; accepted: number; duplicates: number }
-  /** 4xx other than 408/429: never retry this batch. `badIndexes` when a 400 named the bad events. */
+  /** 4xx other than 401/403/408/429: never retry this batch. `badIndexes` when a 400 named the bad events. */
   | { kind: 'rejected'; status: number; badIndexes: number[] | undefined; detail: string }
-  /** 5xx, 408, 429, network errors, timeouts: try again later. */
-  | { kind: 'retry'; status: number | undefined; detail: string; aborted?: boolean };
+  /**
+   * 5xx, 408, 429, 401/403 (`problem: 'auth'`), network errors, timeouts, no token yet (`problem: 'token'`): try
+   * again later.
+   */
+  | {
+      kind: 'retry';
+      status: number | undefined;
+      detail: string;
+      aborted?: boolean;
+      problem?: RetryProblem;
+    };
+
+/** Why a retryable send failed, when it is not the collector being unavailable. */
+export type RetryProblem = 'auth' | 'token';
 
 /** Options of {@link CollectorClient}. */
 export interface CollectorClientOptions {
   /** Base URL (http or https), without trailing slash. */
   url: string;
-  token: string | undefined;
+  /** A fixed token, or a provider asked before every send (a runtime token, fetched and cached by it). */
+  token: string | TokenProvider | undefined;
 }
 
 type RequestFn = typeof request;
@@ -35,6 +49,9 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 export class CollectorClient {
   readonly #url: URL;
   readonly #headers: Record<string, string>;
+  readonly #tokens: TokenProvider | undefined;
+  /** Ends the wait for a token when the send is aborted. */
+  #abortWait: (() => void) | undefined;
   #agent: Agent | undefined;
   #request: RequestFn | undefined;
   #aborted = false;
@@ -42,15 +59,53 @@ export class CollectorClient {
   constructor(options: CollectorClientOptions) {
     this.#url = new URL(`${options.url}/v1/events`);
     this.#headers = { 'content-type': 'application/json' };
-    if (options.token !== undefined) this.#headers.authorization = `Bearer ${options.token}`;
+    if (typeof options.token === 'string')
+      this.#headers.authorization = `Bearer ${options.token}`;
+    else this.#tokens = options.token;
   }
 
-  /** Sends one serialised `{"events":[…]}` body within `timeoutMs`. */
+  /**
+   * Sends one serialised `{"events":[…]}` body within `timeoutMs` (waiting for a runtime token included). A 401/403
+   * makes a runtime token be re-read before the next send.
+   */
   async send(body: string, timeoutMs: number): Promise<SendResult> {
     const started = Date.now();
     this.#aborted = false;
+    let headers = this.#headers;
+    if (this.#tokens !== undefined) {
+      const token = await this.#awaitToken(this.#tokens, timeoutMs);
+      if (typeof token !== 'string') return token;
+      headers = { ...headers, authorization: `Bearer ${token}` };
+    }
+    const result = await this.#sendWith(body, headers, timeoutMs - (Date.now() - started));
+    if (result.kind === 'retry' && result.problem === 'auth') this.#tokens?.invalidate();
+    return result;
+  }
+
+  /**
+   * Gives up the request in flight (its answer is no longer awaited) and its connection; the caller re-sends the
+   * batch on a fresh one.
+   */
+  abort(): void {
+    this.#aborted = true;
+    this.#abortWait?.();
+    this.#resetConnection();
+  }
+
+  /** Drops the connection. */
+  close(): void {
+    this.#resetConnection();
+  }
+
+  async #sendWith(
+    body: string,
+    headers: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<SendResult> {
+    if (timeoutMs <= 0) return { kind: 'retry', status: undefined, detail: 'no time left to send' };
+    const started = Date.now();
     try {
-      return await this.#attempt(body, timeoutMs);
+      return await this.#attempt(body, headers, timeoutMs);
     } catch (error) {
       if (this.#aborted) {
         return { kind: 'retry', status: undefined, detail: 'aborted', aborted: true };
@@ -59,7 +114,7 @@ export class CollectorClient {
       if (isStaleSocket(error) && remaining > 0) {
         this.#resetConnection();
         try {
-          return await this.#attempt(body, remaining);
+          return await this.#attempt(body, headers, remaining);
         } catch (retryError) {
           return { kind: 'retry', status: undefined, detail: describeError(retryError) };
         }
@@ -69,28 +124,52 @@ export class CollectorClient {
     }
   }
 
-  /**
-   * Gives up the request in flight (its answer is no longer awaited) and its connection; the caller re-sends the
-   * batch on a fresh one.
-   */
-  abort(): void {
-    this.#aborted = true;
-    this.#resetConnection();
+  /** The token, or the retry to report when it is not available within `timeoutMs` (or the send was aborted). */
+  async #awaitToken(tokens: TokenProvider, timeoutMs: number): Promise<string | SendResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<SendResult>((resolve) => {
+      timer = setTimeout(
+        () =>
+          resolve({
+            kind: 'retry',
+            status: undefined,
+            detail: `no token within ${timeoutMs} ms`,
+            problem: 'token',
+          }),
+        Math.max(0, timeoutMs),
+      );
+      this.#abortWait = () =>
+        resolve({ kind: 'retry', status: undefined, detail: 'aborted', aborted: true });
+    });
+    const fetched = tokens.get().then(
+      (token): string | SendResult => token,
+      (error: unknown): SendResult => ({
+        kind: 'retry',
+        status: undefined,
+        detail: describeError(error),
+        problem: 'token',
+      }),
+    );
+    try {
+      return await Promise.race([fetched, gaveUp]);
+    } finally {
+      clearTimeout(timer);
+      this.#abortWait = undefined;
+    }
   }
 
-  /** Drops the connection. */
-  close(): void {
-    this.#resetConnection();
-  }
-
-  async #attempt(body: string, timeoutMs: number): Promise<SendResult> {
+  async #attempt(
+    body: string,
+    headers: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<SendResult> {
     const { agent, requestFn } = await this.#connection();
     const res = await httpRequest({
       request: requestFn,
       agent,
       url: this.#url,
       method: 'POST',
-      headers: this.#headers,
+      headers,
       body,
       timeoutMs: Math.max(1, timeoutMs),
       maxBodyBytes: MAX_RESPONSE_BYTES,
@@ -129,6 +208,8 @@ export function interpret(status: number, body: string): SendResult {
     };
   }
   const detail = `collector answered ${status}`;
+  // A wrong or rotating token is not a bad payload: keep the events until the collector takes them.
+  if (status === 401 || status === 403) return { kind: 'retry', status, detail, problem: 'auth' };
   if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
     return {
       kind: 'rejected',

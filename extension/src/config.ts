@@ -8,7 +8,12 @@ export interface Config {
   readonly runtimeApi: string | undefined;
   /** Collector base URL without a trailing slash; undefined means pass-through mode. */
   readonly collectorUrl: string | undefined;
+  /** `LIFELINE_TOKEN`; takes precedence over {@link Config.tokenSource}. */
   readonly token: string | undefined;
+  /** Where the token is read at run time when `LIFELINE_TOKEN` is not set (Secrets Manager or SSM). */
+  readonly tokenSource: RuntimeTokenSource | undefined;
+  /** Region, credentials and endpoint for {@link Config.tokenSource}; undefined without one. */
+  readonly aws: AwsEnvironment | undefined;
   readonly logLevel: LogLevel;
   readonly telemetry: boolean;
   readonly telemetryPort: number;
@@ -27,6 +32,23 @@ export interface Config {
   readonly memorySizeMb: number;
   readonly executionEnv: string | undefined;
   readonly initializationType: string;
+}
+
+/** A token kept in AWS, read by the extension itself (`LIFELINE_TOKEN_SECRET_ARN`, `LIFELINE_TOKEN_SSM_PARAMETER`). */
+export type RuntimeTokenSource =
+  /** Secrets Manager `GetSecretValue`: the SecretString, or its JSON `field`. */
+  | { readonly kind: 'secret'; readonly secretId: string; readonly field: string | undefined }
+  /** SSM `GetParameter` with decryption (a SecureString). */
+  | { readonly kind: 'ssm'; readonly name: string };
+
+/** What signing and addressing an AWS request needs; checked when the token is fetched. */
+export interface AwsEnvironment {
+  readonly region: string | undefined;
+  readonly accessKeyId: string | undefined;
+  readonly secretAccessKey: string | undefined;
+  readonly sessionToken: string | undefined;
+  /** `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_SSM`, else `AWS_ENDPOINT_URL`. */
+  readonly endpointUrl: string | undefined;
 }
 
 /** The parsed configuration plus one human-readable warning per ignored value. */
@@ -111,11 +133,50 @@ export function parseConfig(env: Env): ParsedConfig {
     }
   }
 
+  const token = text('LIFELINE_TOKEN');
+  const secretId = text('LIFELINE_TOKEN_SECRET_ARN');
+  const parameter = text('LIFELINE_TOKEN_SSM_PARAMETER');
+  let tokenSource: RuntimeTokenSource | undefined;
+  if (token !== undefined) {
+    const ignored = [
+      secretId && 'LIFELINE_TOKEN_SECRET_ARN',
+      parameter && 'LIFELINE_TOKEN_SSM_PARAMETER',
+    ].filter(Boolean);
+    if (ignored.length > 0)
+      warnings.push(`LIFELINE_TOKEN is set and takes precedence; ignoring ${ignored.join(' and ')}`);
+  } else if (secretId !== undefined) {
+    tokenSource = { kind: 'secret', secretId, field: text('LIFELINE_TOKEN_SECRET_FIELD') };
+    if (parameter !== undefined)
+      warnings.push(
+        'LIFELINE_TOKEN_SECRET_ARN and LIFELINE_TOKEN_SSM_PARAMETER are both set; using the secret',
+      );
+  } else if (parameter !== undefined) {
+    tokenSource = { kind: 'ssm', name: parameter };
+  }
+  const region = text('AWS_REGION') ?? text('AWS_DEFAULT_REGION');
+  const aws: AwsEnvironment | undefined =
+    tokenSource === undefined
+      ? undefined
+      : {
+          region,
+          accessKeyId: text('AWS_ACCESS_KEY_ID'),
+          secretAccessKey: text('AWS_SECRET_ACCESS_KEY'),
+          sessionToken: text('AWS_SESSION_TOKEN'),
+          endpointUrl:
+            text(
+              tokenSource.kind === 'secret'
+                ? 'AWS_ENDPOINT_URL_SECRETS_MANAGER'
+                : 'AWS_ENDPOINT_URL_SSM',
+            ) ?? text('AWS_ENDPOINT_URL'),
+        };
+
   const memory = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
   const config: Config = {
     runtimeApi: text('AWS_LAMBDA_RUNTIME_API'),
     collectorUrl,
-    token: text('LIFELINE_TOKEN'),
+    token,
+    tokenSource,
+    aws,
     logLevel,
     telemetry,
     telemetryPort: int('LIFELINE_TELEMETRY_PORT', DEFAULTS.telemetryPort, 0, 65_535),
@@ -134,7 +195,7 @@ export function parseConfig(env: Env): ParsedConfig {
     shutdownMarginMs: int('LIFELINE_SHUTDOWN_MARGIN_MS', DEFAULTS.shutdownMarginMs, 0, 10_000),
     requestTimeoutMs: int('LIFELINE_REQUEST_TIMEOUT_MS', DEFAULTS.requestTimeoutMs, 1, 600_000),
     functionName: text('AWS_LAMBDA_FUNCTION_NAME'),
-    region: text('AWS_REGION') ?? text('AWS_DEFAULT_REGION'),
+    region,
     memorySizeMb: Number.isInteger(memory) && memory >= 0 && memory <= 1_000_000 ? memory : 0,
     executionEnv: text('AWS_EXECUTION_ENV'),
     initializationType: text('AWS_LAMBDA_INITIALIZATION_TYPE') ?? 'on-demand',

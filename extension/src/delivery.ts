@@ -1,5 +1,5 @@
 import type { DroppedEvent, DropReason } from '@lifeline/protocol';
-import type { SendResult } from './collector-client.ts';
+import type { RetryProblem, SendResult } from './collector-client.ts';
 import { describeError } from './errors.ts';
 import {
   type BufferEntry,
@@ -45,7 +45,24 @@ export interface DeliveryStats {
 const BATCH_MAX_BYTES = 512 * 1024;
 /** A pause between events this long makes a delivery still in flight from before it suspect. */
 export const STALE_AFTER_PAUSE_MS = 1_000;
-const PROBLEM_KEY = 'collector';
+/** One log line per kind of retryable problem (logger keys), and what is said when it ends. */
+const PROBLEMS = {
+  collector: {
+    key: 'collector',
+    failing: 'collector unavailable; keeping events for later',
+    resolved: 'collector reachable again',
+  },
+  auth: {
+    key: 'collector-auth',
+    failing: 'collector rejected the token; keeping events for later',
+    resolved: 'collector accepts the token again',
+  },
+  token: {
+    key: 'token',
+    failing: 'could not read the ingest token; keeping events for later',
+    resolved: 'ingest token read',
+  },
+} as const satisfies Record<RetryProblem | 'collector', unknown>;
 
 /**
  * Record → bounded buffer → collector, one batch at a time and in order. An event leaves the buffer only when its
@@ -73,6 +90,8 @@ export class Delivery {
   #deadline: number | undefined;
   #dirty = false;
   #waiters = new Set<() => void>();
+  /** Entries whose batch failed at least once: waiting for their acknowledgement is pointless until a retry. */
+  #failedOnce = new WeakSet<BufferEntry>();
   #openDrop: { entry: BufferEntry; reason: DropReason } | undefined;
   readonly stats = { delivered: 0, dropped: 0 };
 
@@ -161,9 +180,15 @@ export class Delivery {
     this.#flight = flight;
   }
 
-  /** Resolves when `entry` left the buffer or after `ms`, whichever is first. */
+  /**
+   * Resolves when `entry` left the buffer, when an attempt to send it failed (the next one follows the backoff, and
+   * must not hold the function), or after `ms`, whichever is first.
+   */
   waitFor(entry: BufferEntry, ms: number): Promise<void> {
-    return this.#waitUntil(() => !this.#o.buffer.has(entry), ms);
+    return this.#waitUntil(
+      () => !this.#o.buffer.has(entry) || this.#failedOnce.has(entry),
+      ms,
+    );
   }
 
   /** Sends until nothing is pending or `deadline` (epoch ms) is reached. */
@@ -277,18 +302,20 @@ export class Delivery {
     if (result.kind === 'ack') {
       this.#o.buffer.remove(batch);
       this.stats.delivered += this.#countOwn(batch);
-      if (this.#failures > 0) this.#o.logger.resolve(PROBLEM_KEY, 'collector reachable again');
+      if (this.#failures > 0)
+        for (const problem of Object.values(PROBLEMS))
+          this.#o.logger.resolve(problem.key, problem.resolved);
       this.#failures = 0;
       return;
     }
     if (result.kind === 'retry') {
       this.#o.buffer.release(batch);
       if (result.aborted) return;
+      for (const entry of batch) this.#failedOnce.add(entry);
       this.#failures++;
       this.#lastFailureAt = this.#now();
-      this.#o.logger.once(PROBLEM_KEY, 'collector unavailable; keeping events for later', {
-        detail: result.detail,
-      });
+      const problem = PROBLEMS[result.problem ?? 'collector'];
+      this.#o.logger.once(problem.key, problem.failing, { detail: result.detail });
       return;
     }
     this.#failures = 0;

@@ -5,6 +5,7 @@ export const ERROR_CODES = {
   next: 'EXT_ERR_NEXT',
   bodyTooLarge: 'EXT_ERR_BODY_TOO_LARGE',
   timeout: 'EXT_ERR_TIMEOUT',
+  token: 'EXT_ERR_TOKEN',
 } as const;
 
 /** One of {@link ERROR_CODES}. */

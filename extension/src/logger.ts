@@ -13,6 +13,8 @@ export interface Logger {
   once(key: string, msg: string, fields?: Record<string, unknown>): void;
   /** Ends a problem started with {@link Logger.once}; logs at info how often it was suppressed. */
   resolve(key: string, msg: string): void;
+  /** Masks `secret` in every line from now on (a token known only at run time). */
+  mask(secret: string): void;
 }
 
 /** Whether `value` names a log level. */
@@ -29,6 +31,9 @@ export function createLogger(
 ): Logger {
   const min = LEVELS[level];
   const secrets = (options.secrets ?? []).filter((secret) => secret.length > 0);
+  // Longest first, so a secret containing another is masked whole.
+  const sortSecrets = () => secrets.sort((a, b) => b.length - a.length);
+  sortSecrets();
   const write = options.write ?? ((line: string) => process.stdout.write(line));
   const open = new Map<string, number>();
   const log = (
@@ -56,6 +61,11 @@ export function createLogger(
       if (seen === undefined) return;
       open.delete(key);
       log('info', msg, { occurrences: seen });
+    },
+    mask(secret) {
+      if (secret.length === 0 || secrets.includes(secret)) return;
+      secrets.push(secret);
+      sortSecrets();
     },
   };
 }

@@ -9,6 +9,7 @@ import { Recorder } from './recorder.ts';
 import { ExtensionsApi, type NextEvent, type Registration } from './runtime-api/extensions-api.ts';
 import { subscribeTelemetry } from './runtime-api/telemetry-api.ts';
 import { claimSandboxIdentity } from './sandbox-identity.ts';
+import { runtimeTokenProvider, type TokenProvider } from './token-provider.ts';
 import { shutdown } from './shutdown.ts';
 import { Spool } from './spool.ts';
 import {
@@ -46,8 +47,9 @@ const MAX_EARLY_RECORDS = 10_000;
 export async function runExtension(options: RunOptions): Promise<number> {
   const startedAt = options.startedAt ?? performance.timeOrigin;
   const { config, warnings } = parseConfig(options.env);
+  const secrets = [config.token, config.aws?.secretAccessKey, config.aws?.sessionToken];
   const logger = createLogger(config.logLevel, {
-    secrets: config.token === undefined ? [] : [config.token],
+    secrets: secrets.filter((secret) => secret !== undefined),
     write: options.write,
   });
   for (const warning of warnings) logger.warn(warning);
@@ -237,7 +239,7 @@ async function setUp(
   const delivery = new Delivery({
     recorder,
     buffer: new EventBuffer({ maxEvents: config.bufferMaxEvents, maxBytes: config.bufferMaxBytes }),
-    sender: new CollectorClient({ url: config.collectorUrl!, token: config.token }),
+    sender: new CollectorClient({ url: config.collectorUrl!, token: tokenOf(config, logger) }),
     spool,
     logger,
     batchMaxEvents: config.batchMaxEvents,
@@ -265,6 +267,18 @@ async function setUp(
     }
   }
   return { delivery, spool, listener, telemetry };
+}
+
+/** `LIFELINE_TOKEN`, else a provider fetching the token lazily (first delivery, after the first `/event/next`). */
+function tokenOf(config: Config, logger: Logger): string | TokenProvider | undefined {
+  if (config.token !== undefined || config.tokenSource === undefined || config.aws === undefined)
+    return config.token;
+  return runtimeTokenProvider({
+    source: config.tokenSource,
+    aws: config.aws,
+    timeoutMs: config.requestTimeoutMs,
+    onToken: (token) => logger.mask(token),
+  });
 }
 
 async function passThrough(api: ExtensionsApi, logger: Logger): Promise<number> {

@@ -7,7 +7,7 @@ import { buildLayer, LAUNCHER } from '../build.ts';
 import { readZip } from './helpers/zip-reader.ts';
 
 describe('buildLayer', () => {
-  it('produces a layer zip with the launcher (executable) and one bundle, reproducibly', async () => {
+  it('produces a layer zip with the launcher (executable), the bundle and the lazy AWS chunk, reproducibly', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lifeline-build-'));
     onTestFinished(() => rmSync(out, { recursive: true, force: true }));
     const first = await buildLayer(out);
@@ -18,6 +18,7 @@ describe('buildLayer', () => {
       ['extensions/lifeline', '755'],
       ['lifeline/', '755'],
       ['lifeline/index.mjs', '644'],
+      [expect.stringMatching(/^lifeline\/token-source-\w+\.mjs$/), '644'],
     ]);
     expect(entries[1]?.data.toString('utf8')).toBe(LAUNCHER);
     expect(entries[3]?.data.equals(readFileSync(first.bundle))).toBe(true);
@@ -25,6 +26,10 @@ describe('buildLayer', () => {
     const bundle = readFileSync(first.bundle, 'utf8');
     expect(bundle).not.toContain('typebox');
     expect(bundle).not.toMatch(/require\(["']undici/);
+    // The AWS code and node:crypto stay off the cold-start path: only a dynamic import names them.
+    expect(bundle).not.toContain('node:crypto');
+    expect(bundle).toMatch(/import\("\.\/token-source-\w+\.mjs"\)/);
+    expect(entries[4]?.data.toString('utf8')).toContain('node:crypto');
 
     const second = await buildLayer(out);
     expect(readFileSync(second.zip).equals(firstZip)).toBe(true);

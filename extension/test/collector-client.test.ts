@@ -119,14 +119,26 @@ describe('interpret', () => {
       duplicates: 1,
     });
     expect(interpret(202, 'not json')).toEqual({ kind: 'ack', accepted: 0, duplicates: 0 });
-    expect(interpret(401, '')).toMatchObject({
-      kind: 'rejected',
-      status: 401,
-      badIndexes: undefined,
-    });
+    for (const status of [400, 413, 415, 422, 404]) {
+      expect(interpret(status, '')).toMatchObject({
+        kind: 'rejected',
+        status,
+        badIndexes: undefined,
+      });
+    }
     expect(interpret(408, '')).toMatchObject({ kind: 'retry' });
     expect(interpret(429, '')).toMatchObject({ kind: 'retry' });
     expect(interpret(500, '')).toMatchObject({ kind: 'retry' });
+  });
+
+  it('keeps the events for a retry as an auth problem when the collector refuses the token', () => {
+    expect(interpret(401, '{"error":"unauthorized"}')).toEqual({
+      kind: 'retry',
+      status: 401,
+      detail: 'collector answered 401',
+      problem: 'auth',
+    });
+    expect(interpret(403, '')).toMatchObject({ kind: 'retry', status: 403, problem: 'auth' });
   });
 
   it('names the bad events when a 400 lists indexes, and none when any detail lacks one', () => {
