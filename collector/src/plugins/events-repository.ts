@@ -591,8 +591,18 @@ function encodeTextCursor(text: string): string {
 }
 
 function decodeTextCursor(cursor: string): string {
-  if (!/^[A-Za-z0-9_-]{1,2000}$/.test(cursor)) throw new BadQueryError(BAD_CURSOR);
-  return Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^[A-Za-z0-9_-]{2,2000}$/.test(cursor)) throw new BadQueryError(BAD_CURSOR);
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  // Only the exact encoding of a valid UTF-8 name is one this collector issued (`abc` or `42` decode to garbage).
+  if (
+    text.length === 0 ||
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused here
+    /[\uFFFD\u0000-\u001F\u007F]/.test(text) ||
+    encodeTextCursor(text) !== cursor
+  ) {
+    throw new BadQueryError(BAD_CURSOR);
+  }
+  return text;
 }
 
 /** Options of the {@link eventsRepositoryPlugin}. */

@@ -50,9 +50,36 @@ const EventsQuery = Type.Object({
 
 const EnvironmentParams = Type.Object({ envId: Type.String({ minLength: 1, maxLength: 200 }) });
 
+/**
+ * Spellings the numeric query parameters accept, checked on the raw strings before schema coercion: the coercion
+ * turns `Infinity`, `1e400` or `0x10` into numbers the range checks do not all catch.
+ */
+const NUMERIC_PARAMS: Readonly<Record<string, { pattern: RegExp; expected: string }>> = {
+  limit: { pattern: /^\d{1,16}$/, expected: 'a positive integer' },
+  after: { pattern: /^\d{1,16}$/, expected: 'a non-negative integer cursor' },
+  from: { pattern: /^\d{1,16}(?:\.\d{1,6})?$/, expected: 'epoch milliseconds (decimal digits)' },
+  to: { pattern: /^\d{1,16}(?:\.\d{1,6})?$/, expected: 'epoch milliseconds (decimal digits)' },
+};
+
+/** Throws a 400 naming the first numeric query parameter that is not plain decimal digits. */
+export function checkNumericQuery(query: unknown): void {
+  if (typeof query !== 'object' || query === null) return;
+  for (const [name, rule] of Object.entries(NUMERIC_PARAMS)) {
+    const value = (query as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw new BadQueryError(`${name} must be given once`);
+    if (!rule.pattern.test(value)) {
+      throw new BadQueryError(
+        `${name} must be ${rule.expected}, got ${JSON.stringify(value.slice(0, 40))}`,
+      );
+    }
+  }
+}
+
 /** The read API: `GET /v1/functions|environments|environments/:envId|invocations|shutdowns|events`. */
 export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async (app, options) => {
   const { lostAfterMs } = options.config;
+  app.addHook('preValidation', async (request) => checkNumericQuery(request.query));
   const range = (from: number | undefined, to: number | undefined) => {
     if (from !== undefined && to !== undefined && from > to) {
       throw new BadQueryError('from must not be later than to');

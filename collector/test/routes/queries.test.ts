@@ -176,6 +176,61 @@ describe('query API', () => {
     }
   });
 
+  it('rejects non-finite and non-decimal numbers with 400 on every list endpoint and numeric parameter', async () => {
+    const app = await seeded();
+    const lists = [
+      '/v1/functions',
+      '/v1/environments',
+      '/v1/invocations',
+      '/v1/shutdowns',
+      '/v1/events',
+    ];
+    const params: Record<string, string[]> = {
+      '/v1/functions': ['limit', 'cursor'],
+      '/v1/environments': ['limit', 'from', 'to', 'cursor'],
+      '/v1/invocations': ['limit', 'from', 'to', 'cursor'],
+      '/v1/shutdowns': ['limit', 'from', 'to', 'cursor'],
+      '/v1/events': ['limit', 'after'],
+    };
+    const values = [
+      'Infinity',
+      '-Infinity',
+      '1e400',
+      `1${'0'.repeat(400)}`,
+      'NaN',
+      '1e3',
+      '0x10',
+      ' 5',
+      '-1',
+      '',
+    ];
+    for (const list of lists) {
+      for (const param of params[list] ?? []) {
+        for (const value of values) {
+          const url = `${list}?${param}=${encodeURIComponent(value)}`;
+          const response = await get(app, url);
+          expect(response.statusCode, url).toBe(400);
+          expect(response.json().message, url).toMatch(new RegExp(param));
+        }
+      }
+    }
+    expect((await get(app, '/v1/environments?from=1700000000000.5&limit=5')).statusCode).toBe(200);
+    expect((await get(app, '/v1/events?after=0&limit=5')).statusCode).toBe(200);
+  });
+
+  it('rejects a functions cursor it did not issue with 400', async () => {
+    const app = await seeded();
+    for (const cursor of ['abc', '42', 'AAAA', '_w', 'YWJj=']) {
+      const response = await get(app, `/v1/functions?cursor=${cursor}`);
+      expect(response.statusCode, cursor).toBe(400);
+      expect(response.json().message, cursor).toMatch(/cursor/);
+    }
+    const first = (await get(app, '/v1/functions?limit=1')).json();
+    const next = await get(app, `/v1/functions?limit=1&cursor=${first.nextCursor}`);
+    expect(next.statusCode).toBe(200);
+    expect(next.json().items[0].functionName).toBe('beta');
+  });
+
   it('requires the read token on every /v1 read when one is set', async () => {
     const app = await seeded({ readToken: 'read-secret-2', token: 'ingest-secret-2' });
     for (const url of ['/v1/functions', '/v1/environments', '/v1/events', '/v1/shutdowns']) {
