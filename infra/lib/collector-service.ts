@@ -54,7 +54,12 @@ export interface CollectorServiceProps {
   readonly dataVolumeSize?: Size;
   /** What happens to the data volume when the stack is deleted. @default RemovalPolicy.SNAPSHOT */
   readonly dataRemovalPolicy?: RemovalPolicy;
-  /** Also protect the dashboard and query API with a generated read token (`LIFELINE_READ_TOKEN`). @default false */
+  /**
+   * Protect the dashboard's data (query API and live stream) with a read token generated in Secrets Manager and
+   * handed to the collector as `LIFELINE_READ_TOKEN`; the dashboard asks for it. Pass `false` to leave the telemetry
+   * readable by anyone who can reach the collector (only sensible behind a private network).
+   * @default true
+   */
   readonly readToken?: boolean;
   /**
    * The built repository to ship to the instance (`collector/dist`, `protocol/dist`, `web/dist` and the lockfile).
@@ -105,7 +110,7 @@ export class CollectorService extends Construct {
   readonly ingestUrl: string;
   /** The generated ingest token (`LIFELINE_TOKEN`). */
   readonly tokenSecret: Secret;
-  /** The generated read token, when `readToken` is set. */
+  /** The generated read token (`LIFELINE_READ_TOKEN`), unless `readToken` is false. */
   readonly readTokenSecret?: Secret;
   /** The instance running the collector (shell access through SSM Session Manager). */
   readonly instance: ec2.Instance;
@@ -148,7 +153,7 @@ export class CollectorService extends Construct {
       description: 'Lifeline collector ingest token (LIFELINE_TOKEN)',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
     });
-    if (props.readToken === true) {
+    if (props.readToken !== false) {
       this.readTokenSecret = new Secret(this, 'ReadToken', {
         description: 'Lifeline collector read token (LIFELINE_READ_TOKEN)',
         generateSecretString: { passwordLength: 48, excludePunctuation: true },
@@ -262,6 +267,13 @@ export class CollectorService extends Construct {
 
     let host: string;
     if (props.certificate === undefined) {
+      const open = allowedCidrs.filter((cidr) => cidr === '0.0.0.0/0' || cidr === '::/0');
+      if (open.length > 0) {
+        Annotations.of(this).addWarningV2(
+          'lifeline:plainHttpOpen',
+          `The collector is reachable from ${open.join(' and ')} over plain HTTP, so its tokens cross the internet in clear text: pass a certificate (HTTPS load balancer) or narrow allowedCidrs.`,
+        );
+      }
       for (const cidr of allowedCidrs) {
         this.securityGroup.addIngressRule(peerOf(cidr), ec2.Port.tcp(port), 'Lifeline collector');
       }

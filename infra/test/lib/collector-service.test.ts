@@ -27,6 +27,13 @@ function ingressRules(template: Template): Record<string, unknown>[] {
   return rules;
 }
 
+/** The logical id of the only resource of `type` whose id starts with `prefix`. */
+function logicalIdByPrefix(template: Template, type: string, prefix: string): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+  if (ids.length !== 1) throw new Error(`expected one ${type} ${prefix}*, found ${ids.length}`);
+  return ids[0] as string;
+}
+
 function userDataText(template: Template): string {
   const instance = Object.values(template.findResources('AWS::EC2::Instance'))[0];
   return JSON.stringify(instance?.Properties?.UserData);
@@ -127,7 +134,11 @@ describe('CollectorService', () => {
       template.hasResourceProperties('AWS::SecretsManager::Secret', {
         GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
       });
-      const secretId = onlyLogicalId(template, 'AWS::SecretsManager::Secret');
+      const secretId = logicalIdByPrefix(
+        template,
+        'AWS::SecretsManager::Secret',
+        'CollectorIngestToken',
+      );
       template.hasResourceProperties('AWS::IAM::Policy', {
         PolicyDocument: {
           Statement: Match.arrayWith([
@@ -155,7 +166,32 @@ describe('CollectorService', () => {
       ]) {
         expect(text).toContain(expected);
       }
-      expect(text).not.toContain('LIFELINE_READ_TOKEN');
+    });
+
+    it('generates a read token by default, hands it to the collector and outputs its ARN', () => {
+      const readId = logicalIdByPrefix(
+        template,
+        'AWS::SecretsManager::Secret',
+        'CollectorReadToken',
+      );
+      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        Description: Match.stringLikeRegexp('LIFELINE_READ_TOKEN'),
+        GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
+      });
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: Match.arrayWith(['secretsmanager:GetSecretValue']),
+              Resource: { Ref: readId },
+            }),
+          ]),
+        },
+      });
+      template.hasOutput('ReadTokenSecretArn', { Value: { Ref: readId } });
+      const text = userDataText(template);
+      expect(text).toContain('export LIFELINE_READ_TOKEN');
+      expect(text).toContain(`{"Ref":"${readId}"}`);
     });
 
     it('stops at the first failing setup step, the app download included', () => {
@@ -220,7 +256,6 @@ describe('CollectorService', () => {
           appDir: fixtureAppDir(),
           allowedCidrs: ['198.51.100.0/24'],
           domainName: 'lifeline.example.com',
-          readToken: true,
           port: 8080,
           healthCheckPath: '/healthz',
           instanceType: InstanceType.of(InstanceClass.T3, InstanceSize.SMALL),
@@ -293,6 +328,56 @@ describe('CollectorService', () => {
       template.hasOutput('ReadTokenSecretArn', {});
       expect(userDataText(template)).toContain('export LIFELINE_READ_TOKEN');
       expect(userDataText(template)).toContain('Environment=LIFELINE_PORT=8080');
+    });
+  });
+
+  describe('secure defaults', () => {
+    const synth = (props: CollectorServiceProps, id = 'Defaults') => {
+      const app = testApp();
+      const stack = new CollectorStack(app, id, {
+        collector: { appDir: fixtureAppDir(), ...props },
+      });
+      return { stack, template: Template.fromStack(stack) };
+    };
+
+    it('leaves the telemetry readable without a token only when readToken is false', () => {
+      const { template } = synth({ readToken: false, allowedCidrs: ['10.0.0.0/8'] });
+      template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+      expect(Object.keys(template.findOutputs('*'))).not.toContain('ReadTokenSecretArn');
+      expect(userDataText(template)).not.toContain('LIFELINE_READ_TOKEN');
+    });
+
+    it.each([
+      ['the default CIDRs', {}, '0.0.0.0/0'],
+      ['::/0', { allowedCidrs: ['203.0.113.0/24', '::/0'] }, '::/0'],
+    ])(
+      'warns about clear-text tokens when open to the internet over HTTP with %s',
+      (_name, props, open) => {
+        const { stack } = synth(props);
+        Annotations.fromStack(stack).hasWarning(
+          '/Defaults/Collector',
+          Match.stringLikeRegexp(
+            `reachable from ${open.replace('.', '\\.')}.*plain HTTP.*\\[ack: lifeline:plainHttpOpen\\]`,
+          ),
+        );
+      },
+    );
+
+    it('does not warn about clear-text tokens when the allowed CIDRs are narrow', () => {
+      const { stack } = synth({ allowedCidrs: ['203.0.113.0/24'] });
+      Annotations.fromStack(stack).hasNoWarning(
+        '/Defaults/Collector',
+        Match.stringLikeRegexp('plain HTTP'),
+      );
+    });
+
+    it('does not warn about clear-text tokens behind the HTTPS load balancer', () => {
+      const app = testApp();
+      const stack = new CollectorStack(app, 'Tls', {
+        certificateArn: CERT_ARN,
+        collector: { appDir: fixtureAppDir(), allowedCidrs: ['0.0.0.0/0'] },
+      });
+      Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('plain HTTP'));
     });
   });
 
