@@ -59,8 +59,7 @@ export class CollectorClient {
   constructor(options: CollectorClientOptions) {
     this.#url = new URL(`${options.url}/v1/events`);
     this.#headers = { 'content-type': 'application/json' };
-    if (typeof options.token === 'string')
-      this.#headers.authorization = `Bearer ${options.token}`;
+    if (typeof options.token === 'string') this.#headers.authorization = `Bearer ${options.token}`;
     else this.#tokens = options.token;
   }
 

@@ -143,7 +143,9 @@ export function parseConfig(env: Env): ParsedConfig {
       parameter && 'LIFELINE_TOKEN_SSM_PARAMETER',
     ].filter(Boolean);
     if (ignored.length > 0)
-      warnings.push(`LIFELINE_TOKEN is set and takes precedence; ignoring ${ignored.join(' and ')}`);
+      warnings.push(
+        `LIFELINE_TOKEN is set and takes precedence; ignoring ${ignored.join(' and ')}`,
+      );
   } else if (secretId !== undefined) {
     tokenSource = { kind: 'secret', secretId, field: text('LIFELINE_TOKEN_SECRET_FIELD') };
     if (parameter !== undefined)

@@ -185,10 +185,7 @@ export class Delivery {
    * must not hold the function), or after `ms`, whichever is first.
    */
   waitFor(entry: BufferEntry, ms: number): Promise<void> {
-    return this.#waitUntil(
-      () => !this.#o.buffer.has(entry) || this.#failedOnce.has(entry),
-      ms,
-    );
+    return this.#waitUntil(() => !this.#o.buffer.has(entry) || this.#failedOnce.has(entry), ms);
   }
 
   /** Sends until nothing is pending or `deadline` (epoch ms) is reached. */

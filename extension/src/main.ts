@@ -9,7 +9,6 @@ import { Recorder } from './recorder.ts';
 import { ExtensionsApi, type NextEvent, type Registration } from './runtime-api/extensions-api.ts';
 import { subscribeTelemetry } from './runtime-api/telemetry-api.ts';
 import { claimSandboxIdentity } from './sandbox-identity.ts';
-import { runtimeTokenProvider, type TokenProvider } from './token-provider.ts';
 import { shutdown } from './shutdown.ts';
 import { Spool } from './spool.ts';
 import {
@@ -17,6 +16,7 @@ import {
   startTelemetryListener,
   type TelemetryListener,
 } from './telemetry-listener.ts';
+import { runtimeTokenProvider, type TokenProvider } from './token-provider.ts';
 
 declare const __LIFELINE_VERSION__: string | undefined;
 

@@ -78,8 +78,9 @@ async function fetchToken(options: RuntimeTokenOptions): Promise<string> {
       ? ((await import('node:https')) as unknown as typeof import('node:http'))
       : await import('node:http');
   const agent = new http.Agent({ keepAlive: false });
+  let answer: { status: number; body: string };
   try {
-    const answer = await httpRequest({
+    answer = await httpRequest({
       request: http.request,
       agent,
       url: request.url,
@@ -89,14 +90,10 @@ async function fetchToken(options: RuntimeTokenOptions): Promise<string> {
       timeoutMs: Math.max(1, options.timeoutMs),
       maxBodyBytes: MAX_ANSWER_BYTES,
     });
-    return tokenFromAnswer(options.source, request.action, answer.status, answer.body);
   } catch (error) {
-    throw new LifelineError(
-      ERROR_CODES.token,
-      `${request.action}: ${describeError(error)}`,
-      error instanceof LifelineError ? { status: error.status } : {},
-    );
+    throw new LifelineError(ERROR_CODES.token, `${request.action} failed: ${describeError(error)}`);
   } finally {
     agent.destroy();
   }
+  return tokenFromAnswer(options.source, request.action, answer.status, answer.body);
 }

@@ -2,6 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CollectorClient, interpret } from '../src/collector-client.ts';
+import { LifelineError } from '../src/errors.ts';
+import type { TokenProvider } from '../src/token-provider.ts';
 import { startReceiver } from './helpers/receiver.ts';
 
 const body = (...ids: string[]) =>
@@ -81,6 +83,78 @@ describe('CollectorClient', () => {
     expect(await client.send(body('e:0'), 2000)).toMatchObject({ kind: 'ack' });
     expect(await client.send(body('e:1'), 2000)).toMatchObject({ kind: 'ack' });
     expect(requests).toBe(3);
+  });
+});
+
+/** A provider answering from a script of tokens or errors; counts calls and invalidations. */
+function scriptedTokens(answers: (string | Error | 'never')[]) {
+  const provider = {
+    gets: 0,
+    invalidations: 0,
+    get(): Promise<string> {
+      provider.gets++;
+      const answer = answers.length > 1 ? answers.shift()! : answers[0]!;
+      if (answer === 'never') return new Promise<string>(() => {});
+      return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+    },
+    invalidate() {
+      provider.invalidations++;
+    },
+  } satisfies TokenProvider & Record<string, unknown>;
+  return provider;
+}
+
+describe('CollectorClient with a runtime token', () => {
+  it('sends the provided token and asks for it again after a 401 when the token was refused', async () => {
+    const receiver = await startReceiver(onTestFinished);
+    const tokens = scriptedTokens(['first', 'second']);
+    const client = new CollectorClient({ url: receiver.url, token: tokens });
+    onTestFinished(() => client.close());
+    receiver.mode = { kind: 'status', status: 401 };
+    expect(await client.send(body('e:0'), 2000)).toMatchObject({
+      kind: 'retry',
+      status: 401,
+      problem: 'auth',
+    });
+    expect(tokens.invalidations).toBe(1);
+    receiver.mode = { kind: 'ok' };
+    expect(await client.send(body('e:0'), 2000)).toMatchObject({ kind: 'ack', accepted: 1 });
+    expect(receiver.batches.map((batch) => batch.authorization)).toEqual([
+      'Bearer first',
+      'Bearer second',
+    ]);
+    expect(tokens.invalidations).toBe(1);
+  });
+
+  it('asks for a retry as a token problem without contacting the collector when no token can be read', async () => {
+    const receiver = await startReceiver(onTestFinished);
+    const tokens = scriptedTokens([
+      new LifelineError('EXT_ERR_TOKEN', 'GetParameter answered 400'),
+    ]);
+    const client = new CollectorClient({ url: receiver.url, token: tokens });
+    onTestFinished(() => client.close());
+    expect(await client.send(body('e:0'), 2000)).toEqual({
+      kind: 'retry',
+      status: undefined,
+      detail: 'EXT_ERR_TOKEN: GetParameter answered 400',
+      problem: 'token',
+    });
+    expect(receiver.batches).toEqual([]);
+  });
+
+  it('stops waiting for the token when the time is up or the send is aborted', async () => {
+    const receiver = await startReceiver(onTestFinished);
+    const client = new CollectorClient({ url: receiver.url, token: scriptedTokens(['never']) });
+    onTestFinished(() => client.close());
+    expect(await client.send(body('e:0'), 50)).toMatchObject({
+      kind: 'retry',
+      problem: 'token',
+      detail: 'no token within 50 ms',
+    });
+    const sending = client.send(body('e:0'), 60_000);
+    client.abort();
+    expect(await sending).toMatchObject({ kind: 'retry', aborted: true });
+    expect(receiver.batches).toEqual([]);
   });
 });
 

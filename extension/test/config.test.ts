@@ -86,4 +86,67 @@ describe('parseConfig', () => {
       expect(warnings[0]).not.toContain('pw');
     }
   });
+
+  it('reads the token from Secrets Manager with its field and AWS settings when only the ARN is set', () => {
+    const { config, warnings } = parseConfig({
+      LIFELINE_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:t',
+      LIFELINE_TOKEN_SECRET_FIELD: 'token',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'AKID',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_SESSION_TOKEN: 'session',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:2',
+      AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:3',
+    });
+    expect(warnings).toEqual([]);
+    expect(config.token).toBeUndefined();
+    expect(config.tokenSource).toEqual({
+      kind: 'secret',
+      secretId: 'arn:aws:secretsmanager:eu-west-1:1:secret:t',
+      field: 'token',
+    });
+    expect(config.aws).toEqual({
+      region: 'eu-west-1',
+      accessKeyId: 'AKID',
+      secretAccessKey: 'secret',
+      sessionToken: 'session',
+      endpointUrl: 'http://127.0.0.1:2',
+    });
+  });
+
+  it('reads the token from SSM, falling back to AWS_ENDPOINT_URL, when only the parameter is set', () => {
+    const { config, warnings } = parseConfig({
+      LIFELINE_TOKEN_SSM_PARAMETER: '/lifeline/token',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:2',
+    });
+    expect(warnings).toEqual([]);
+    expect(config.tokenSource).toEqual({ kind: 'ssm', name: '/lifeline/token' });
+    expect(config.aws?.endpointUrl).toBe('http://127.0.0.1:1');
+  });
+
+  it('prefers LIFELINE_TOKEN and says so once when a runtime source is set too', () => {
+    const { config, warnings } = parseConfig({
+      LIFELINE_TOKEN: 't',
+      LIFELINE_TOKEN_SECRET_ARN: 'arn',
+      LIFELINE_TOKEN_SSM_PARAMETER: 'p',
+    });
+    expect(config.token).toBe('t');
+    expect(config.tokenSource).toBeUndefined();
+    expect(config.aws).toBeUndefined();
+    expect(warnings).toEqual([
+      'LIFELINE_TOKEN is set and takes precedence; ignoring LIFELINE_TOKEN_SECRET_ARN and LIFELINE_TOKEN_SSM_PARAMETER',
+    ]);
+  });
+
+  it('uses the secret and warns when both runtime sources are set', () => {
+    const { config, warnings } = parseConfig({
+      LIFELINE_TOKEN_SECRET_ARN: 'arn',
+      LIFELINE_TOKEN_SSM_PARAMETER: 'p',
+    });
+    expect(config.tokenSource).toEqual({ kind: 'secret', secretId: 'arn', field: undefined });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('using the secret');
+  });
 });

@@ -89,6 +89,66 @@ describe('Delivery', () => {
     expect(lines).toHaveLength(1);
   });
 
+  it('keeps the events and says once that the token was rejected when the collector answers 401/403', async () => {
+    const refused: SendResult = {
+      kind: 'retry',
+      status: 401,
+      detail: 'collector answered 401',
+      problem: 'auth',
+    };
+    const { delivery, sender, invoke, lines } = setUp({
+      script: [refused, { ...refused, status: 403 }, refused],
+    });
+    invoke(0);
+    await delivery.drain(Date.now() + 5000);
+    expect(delivery.snapshot()).toEqual({ delivered: 1, dropped: 0, pending: 0 });
+    expect(sender.bodies.map((body) => body.ids)).toEqual([
+      ['env:0'],
+      ['env:0'],
+      ['env:0'],
+      ['env:0'],
+    ]);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 'warn',
+      msg: 'collector rejected the token; keeping events for later',
+      detail: 'collector answered 401',
+    });
+  });
+
+  it('logs a token problem under its own message once when no token can be read', async () => {
+    const noToken: SendResult = {
+      kind: 'retry',
+      status: undefined,
+      detail: 'EXT_ERR_TOKEN: GetSecretValue answered 400 AccessDeniedException',
+      problem: 'token',
+    };
+    const { delivery, invoke, lines } = setUp({ script: [noToken, noToken] });
+    invoke(0);
+    await delivery.drain(Date.now() + 5000);
+    expect(delivery.pending).toBe(0);
+    expect(lines.map((line) => JSON.parse(line).msg)).toEqual([
+      'could not read the ingest token; keeping events for later',
+    ]);
+  });
+
+  it('stops holding the invoke when the attempt to send it failed', async () => {
+    const retry: SendResult = { kind: 'retry', status: 503, detail: 'collector answered 503' };
+    const { delivery, invoke } = setUp({ script: [retry] });
+    const entry = invoke(0);
+    delivery.kick('invoke');
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      delivery.waitFor(entry, 30_000).then(() => 'done' as const),
+      new Promise<'held'>((resolve) => {
+        timer = setTimeout(() => resolve('held'), 10_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    expect(waited).toBe('done');
+    expect(delivery.pending).toBe(1);
+  });
+
   it('drops a rejected batch and records a dropped event for it', async () => {
     const rejected: SendResult = {
       kind: 'rejected',

@@ -25,6 +25,16 @@ describe('createLogger', () => {
     expect(lines[0]).toContain('***');
   });
 
+  it('masks a secret learned later, the longest first, when one contains another', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { secrets: ['abc'], write: (line) => lines.push(line) });
+    logger.mask('abcdef');
+    logger.mask('');
+    logger.info('token abcdef and abc');
+    expect(lines[0]).toContain('token *** and ***');
+    expect(lines[0]).not.toContain('def');
+  });
+
   it('logs a repeated problem once until it is resolved', () => {
     const lines: string[] = [];
     const logger = createLogger('info', { write: (line) => lines.push(line) });

@@ -40,7 +40,10 @@ const ALGORITHM = 'AWS4-HMAC-SHA256';
  *   service: 'ssm', credentials, now: new Date() });
  */
 export function signRequest(input: SignInput): SignedRequest {
-  const amzDate = input.now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = input.now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const date = amzDate.slice(0, 8);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(input.headers)) headers[name.toLowerCase()] = value;

@@ -26,8 +26,7 @@ export function tokenRequest(
   if (aws.accessKeyId === undefined || aws.secretAccessKey === undefined)
     throw new Error('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set');
   const service = source.kind === 'ssm' ? 'ssm' : 'secretsmanager';
-  const target =
-    source.kind === 'ssm' ? 'AmazonSSM.GetParameter' : 'secretsmanager.GetSecretValue';
+  const target = source.kind === 'ssm' ? 'AmazonSSM.GetParameter' : 'secretsmanager.GetSecretValue';
   const url = endpoint(service, aws.region, aws.endpointUrl);
   const body = JSON.stringify(
     source.kind === 'ssm'
