@@ -97,6 +97,7 @@ export function buildApp(config: CollectorConfig, options: BuildAppOptions = {})
     const body = toApiError(error as Error, config.bodyLimit);
     if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.code, statusCode: body.statusCode }, body.message);
+    if (body.statusCode === 503 || body.statusCode === 507) reply.header('retry-after', '5');
     reply.status(body.statusCode).send(body);
   });
 

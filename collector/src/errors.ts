@@ -20,6 +20,38 @@ export const UnsupportedMediaTypeError = createError(
   415,
 );
 
+/** 507: the database is full (SQLITE_FULL); nothing of the batch was stored, retry later. */
+export const StorageFullError = createError('COLLECTOR_ERR_STORAGE_FULL', '%s', 507);
+/** 503: the database failed (I/O error, busy, ...); nothing of the batch was stored, retry later. */
+export const StorageUnavailableError = createError('COLLECTOR_ERR_STORAGE_UNAVAILABLE', '%s', 503);
+
+/** SQLite result codes that are about the storage rather than the statement: the same request may succeed later. */
+const TRANSIENT_SQLITE = /^SQLITE_(?:BUSY|LOCKED|IOERR|CANTOPEN|NOMEM|PROTOCOL|READONLY|INTERRUPT)/;
+
+/**
+ * The retryable ApiError-carrying error for a storage failure `cause`, or undefined when the cause is not one
+ * (a constraint or type error is a bug: it stays a 500). `context` says what happened to the batch.
+ */
+export function storageError(cause: unknown, context: string): Error | undefined {
+  const code = (cause as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return undefined;
+  if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_FULL_')) {
+    return new StorageFullError(`the collector's database is full: ${context}; retry later`, {
+      cause,
+    });
+  }
+  if (TRANSIENT_SQLITE.test(code)) {
+    return new StorageUnavailableError(
+      `the collector's database failed (${code}): ${context}; retry later`,
+      { cause },
+    );
+  }
+  if (code === 'COLLECTOR_ERR_STORAGE_FULL' || code === 'COLLECTOR_ERR_STORAGE_UNAVAILABLE') {
+    return cause as Error;
+  }
+  return undefined;
+}
+
 /** An error carrying ingest validation details for the ApiError body. */
 export interface ErrorWithDetails extends Error {
   details?: ApiError['details'];
@@ -68,6 +100,7 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'Unsupported Media Type',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
 
 /**
@@ -123,7 +156,12 @@ function mapFastifyError(
         message: `bad request: ${error.message}`,
       };
   }
+  const storage = storageError(error, 'the batch was not stored');
+  if (storage !== undefined && storage !== error) return mapFastifyError(storage, bodyLimit);
   const statusCode = error.statusCode ?? 500;
+  if (error.code?.startsWith('COLLECTOR_ERR_STORAGE_')) {
+    return { statusCode, code: error.code, message: error.message };
+  }
   if (statusCode >= 500) {
     return { statusCode: 500, code: 'COLLECTOR_ERR_INTERNAL', message: 'internal error' };
   }

@@ -59,4 +59,57 @@ describe('createBatchWriter', () => {
       db.close();
     }
   });
+
+  it('fails every batch of the group with a retryable storage error when the disk fills mid-group', async () => {
+    const { db, repository } = openRepository();
+    try {
+      repository.insertBatch(encode(lifecycle('env-seed', { invokes: 1 })), Date.now());
+      const seeded = repository.counts();
+      const head = repository.head();
+      // SQLITE_FULL rolls back the whole outer transaction, not only the failing batch's savepoint.
+      db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true })) + 3}`);
+      const published: InsertResult[] = [];
+      const writer = createBatchWriter(repository, (result) => published.push(result));
+      const small = (envId: string) => encode(lifecycle(envId, { invokes: 1 }).slice(0, 1));
+      const big = encode(
+        Array.from({ length: 40 }, (_, seq) => {
+          const [first] = lifecycle('env-big', { invokes: 1 }) as [LifelineEvent];
+          return {
+            ...first,
+            id: `big-${seq}`,
+            seq,
+            functionName: 'y'.repeat(250),
+          } as LifelineEvent;
+        }),
+      );
+      const outcomes = await Promise.allSettled([
+        writer.write(small('env-s1')),
+        writer.write(big),
+        writer.write(small('env-s2')),
+        writer.write(small('env-s3')),
+      ]);
+      for (const outcome of outcomes) {
+        expect(outcome.status).toBe('rejected');
+        const error = (outcome as PromiseRejectedResult).reason as {
+          code?: string;
+          statusCode?: number;
+        };
+        expect(error.code).toBe('COLLECTOR_ERR_STORAGE_FULL');
+        expect(error.statusCode).toBe(507);
+      }
+      expect(published).toEqual([]);
+      expect(db.inTransaction).toBe(false);
+      expect(repository.counts()).toEqual(seeded);
+      expect(repository.head()).toBe(head);
+      // Once there is room again, the retried batches are stored and published.
+      db.pragma('max_page_count = 1073741823');
+      await Promise.all([writer.write(small('env-s1')), writer.write(small('env-s2'))]);
+      expect(published.flatMap((result) => result.stored.map((row) => row.cursor))).toEqual([
+        head + 1,
+        head + 2,
+      ]);
+    } finally {
+      db.close();
+    }
+  });
 });

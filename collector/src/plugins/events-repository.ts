@@ -14,7 +14,7 @@ import { applyEvents, requestIdsOf } from '../derive/apply-events.ts';
 import type { EnvironmentFacts, EnvironmentModel, InvocationFacts } from '../derive/facts.ts';
 import { percentile } from '../derive/percentile.ts';
 import { toEnvironment, toInvocation, toShutdown } from '../derive/views.ts';
-import { BadQueryError } from '../errors.ts';
+import { BadQueryError, StorageUnavailableError, storageError } from '../errors.ts';
 import type { SqliteDatabase } from './db.ts';
 
 /** An event to store: the validated event and its JSON text (what `/v1/events` and the live socket send back). */
@@ -417,6 +417,18 @@ export function createSqliteRepository(db: SqliteDatabase): EventsRepository {
           // Nested better-sqlite3 transaction = SAVEPOINT: rolled back alone if it throws.
           return insertTransaction(events, receivedAt);
         } catch (error) {
+          // Errors such as SQLITE_FULL roll back the whole outer transaction, not only the savepoint: every
+          // batch of the group is lost, and the rest must not run in autocommit (stored, then never
+          // acknowledged nor broadcast). Throwing fails the whole group with one retryable error.
+          if (!db.inTransaction) {
+            throw (
+              storageError(error, 'the batch was not stored') ??
+              new StorageUnavailableError(
+                'the collector rolled back the batch after a storage error; retry later',
+                { cause: error },
+              )
+            );
+          }
           return error instanceof Error ? error : new Error(String(error));
         }
       }),

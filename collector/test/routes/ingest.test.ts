@@ -1,6 +1,8 @@
+import type { LifelineEvent } from '@lifeline/protocol';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { build, ingest, lifecycle, listen } from '../helper.ts';
+import { LiveTestClient, liveUrl } from '../live-client.ts';
 
 const TOKEN = 'ingest-secret-1';
 
@@ -218,5 +220,64 @@ describe('POST /v1/events', () => {
     expect(acks.reduce((sum, ack) => sum + ack.duplicates, 0)).toBe(7 * events.length);
     const detail = collector.app.repository.environmentDetail('env-race', Date.now(), 60_000);
     expect(detail?.environment).toMatchObject({ eventCount: events.length, invokeCount: 5 });
+  });
+
+  it('answers 507, never 500, and stores nothing unacknowledged when the database is full', async () => {
+    const collector = await listen();
+    const { app } = collector;
+    const seed = await fetch(`${collector.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ events: lifecycle('env-seed', { invokes: 1 }) }),
+    });
+    expect(seed.status).toBe(200);
+    const client = new LiveTestClient(liveUrl(collector.url, 'after=0'));
+    await client.caughtUp();
+    app.db.pragma(`max_page_count = ${Number(app.db.pragma('page_count', { simple: true })) + 3}`);
+    const [first] = lifecycle('env-big', { invokes: 1 }) as [LifelineEvent];
+    const big = Array.from({ length: 40 }, (_, seq) => ({
+      ...first,
+      id: `big-${seq}`,
+      seq,
+      functionName: 'y'.repeat(250),
+    }));
+    const batches = [
+      lifecycle('env-s1', { invokes: 1 }).slice(0, 1),
+      big,
+      lifecycle('env-s2', { invokes: 1 }).slice(0, 1),
+      lifecycle('env-s3', { invokes: 1 }).slice(0, 1),
+    ];
+    const responses = await Promise.all(
+      batches.map(async (events) => {
+        const response = await fetch(`${collector.url}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ events }),
+        });
+        if (response.status === 507) expect(response.headers.get('retry-after')).toBe('5');
+        return {
+          status: response.status,
+          body: (await response.json()) as Record<string, unknown>,
+        };
+      }),
+    );
+    let acknowledged = 0;
+    for (const { status, body } of responses) {
+      expect([200, 507]).toContain(status);
+      if (status === 200) acknowledged += Number(body.accepted);
+      else {
+        expect(body.code).toBe('COLLECTOR_ERR_STORAGE_FULL');
+        expect(body.message).toMatch(/database is full.*retry/);
+      }
+    }
+    expect(responses[1]?.status).toBe(507);
+    const seeded = lifecycle('env-seed', { invokes: 1 }).length;
+    expect(app.repository.counts().events).toBe(seeded + acknowledged);
+    // Every acknowledged row is broadcast; nothing else is stored.
+    const head = app.repository.head();
+    await client.untilCursor(head);
+    expect(client.events.map((event) => event.cursor)).toEqual(
+      Array.from({ length: head }, (_, i) => i + 1),
+    );
   });
 });
