@@ -105,6 +105,11 @@ export class Delivery {
     return this.#o.buffer.size;
   }
 
+  /** Whether the last attempt failed (its problem was already logged). */
+  get failing(): boolean {
+    return this.#failures > 0;
+  }
+
   /** Counts for the `exit` record. */
   snapshot(): DeliveryStats {
     return { ...this.stats, pending: this.#o.buffer.size };

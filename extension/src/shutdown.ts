@@ -80,9 +80,9 @@ export async function shutdown(
     });
     await delivery.drain(deadline);
     if (delivery.pending > 0) {
-      logger.warn('shutdown deadline reached; events left in the spool', {
-        pending: delivery.pending,
-      });
+      // When delivery was failing, that problem was logged already: one line per problem.
+      const log = delivery.failing ? logger.info : logger.warn;
+      log('shutdown deadline reached; events left in the spool', { pending: delivery.pending });
     }
   } catch (error) {
     logger.error('shutdown failed', { detail: describeError(error) });

@@ -59,6 +59,7 @@ describe('runtimeTokenProvider', () => {
     expect(seen).toEqual(['plain-token']);
     expect(aws.calls).toEqual([
       {
+        at: expect.any(Number),
         target: 'secretsmanager.GetSecretValue',
         body: { SecretId: SECRET_ARN },
         status: 200,

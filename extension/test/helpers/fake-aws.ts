@@ -11,6 +11,8 @@ export const FAKE_CREDENTIALS = {
 
 /** One request as the fake saw it. */
 export interface AwsCall {
+  /** When the request was complete (epoch ms). */
+  at: number;
   target: string | undefined;
   body: Record<string, unknown> | undefined;
   status: number;
@@ -65,6 +67,7 @@ export async function startFakeAws(
         body = undefined;
       }
       calls.push({
+        at: Date.now(),
         target: req.headers['x-amz-target'] as string | undefined,
         body,
         status: answer.status,
