@@ -25,7 +25,8 @@ const yieldToIngest = () => new Promise<void>((resolve) => setImmediate(resolve)
 /**
  * One retention pass. Whole environments go, never parts of one: first every environment whose last event was
  * received more than `retentionHours` ago (collector clock), then, while the database uses more than
- * `retentionMaxMb`, the least recently heard-from environments. Each transaction deletes at most `chunkEvents`
+ * `retentionMaxMb`, the least recently heard-from environments (among those not heard from since `now`). An
+ * environment that receives an event while it is being deleted is kept from then on. Each transaction deletes at most `chunkEvents`
  * events, and the loop yields to the event loop between transactions. SQLite reuses the freed pages; the file
  * does not shrink (no VACUUM, which would block ingest).
  */
@@ -37,27 +38,30 @@ export async function runRetention(
   const chunkEvents = options.chunkEvents ?? 5000;
   let chunksLeft = options.maxChunksPerRun ?? 2000;
   const report: RetentionReport = { environments: 0, events: 0 };
-  const deleteWhole = async (envId: string) => {
+  // Each chunk re-checks, in its own transaction, that the environment is still stale: an event acknowledged
+  // while the deletion yields to ingest is never deleted (the environment is kept from then on).
+  const deleteWhole = async (envId: string, receivedBefore: number) => {
     for (;;) {
       if (chunksLeft-- <= 0 || options.signal?.aborted) return false;
-      const deleted = repository.deleteEnvironmentChunk(envId, chunkEvents);
+      const deleted = repository.deleteEnvironmentChunk(envId, chunkEvents, receivedBefore);
       report.events += deleted.events;
       report.environments += deleted.environments;
       await yieldToIngest();
-      if (deleted.environments > 0 || deleted.events < chunkEvents) return true;
+      if (deleted.kept || deleted.environments > 0 || deleted.events < chunkEvents) return true;
     }
   };
   const cutoff = now - options.retentionHours * 3_600_000;
   for (;;) {
     const expired = repository.environmentsReceivedBefore(cutoff, 100);
     if (expired.length === 0) break;
-    for (const envId of expired) if (!(await deleteWhole(envId))) return report;
+    for (const envId of expired) if (!(await deleteWhole(envId, cutoff))) return report;
   }
+  // Only environments not heard from since the run began: one receiving now is kept whole.
   const maxBytes = options.retentionMaxMb * 1024 * 1024;
   while (repository.usedBytes() > maxBytes) {
-    const [oldest] = repository.environmentsReceivedBefore(Number.MAX_SAFE_INTEGER, 1);
+    const [oldest] = repository.environmentsReceivedBefore(now, 1);
     if (oldest === undefined) break;
-    if (!(await deleteWhole(oldest))) return report;
+    if (!(await deleteWhole(oldest, now))) return report;
   }
   return report;
 }

@@ -71,6 +71,59 @@ describe('runRetention', () => {
     }
   });
 
+  it('keeps an environment and the event acknowledged for it while its deletion was under way', async () => {
+    const { db, repository } = setup();
+    try {
+      const now = 1000 * HOUR;
+      const events = lifecycle('env-late', { invokes: 3 }).map(
+        (event): EncodedEvent => ({ event, body: JSON.stringify(event) }),
+      );
+      repository.insertBatch(events.slice(0, -2), now - 9 * 24 * HOUR);
+      let late: ReturnType<typeof repository.insertBatch> | undefined;
+      // Arrives between two of retention's transactions, as an ingest would.
+      setImmediate(() => {
+        late = repository.insertBatch(events.slice(-2), now);
+      });
+      await runRetention(
+        repository,
+        { retentionHours: 168, retentionMaxMb: 1024, chunkEvents: 3 },
+        now,
+      );
+      expect(late?.accepted).toBe(2);
+      const detail = repository.environmentDetail('env-late', now, HOUR);
+      expect(detail).not.toBeNull();
+      const kept = detail?.events.map((stored) => stored.cursor) ?? [];
+      for (const row of late?.stored ?? []) expect(kept).toContain(row.cursor);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps, in the size pass, an environment that received an event after the run began', async () => {
+    const { db, repository, store } = setup();
+    try {
+      const now = 10 * HOUR;
+      store('env-busy', now - 2 * HOUR, 40);
+      const used = repository.usedBytes();
+      const late = lifecycle('env-busy', { invokes: 41 })
+        .slice(-2)
+        .map((event): EncodedEvent => ({ event: { ...event, id: `late-${event.id}` }, body: '' }));
+      for (const item of late) item.body = JSON.stringify(item.event);
+      setImmediate(() => repository.insertBatch(late, now + 1));
+      await runRetention(
+        repository,
+        { retentionHours: 1e6, retentionMaxMb: (used * 0.1) / (1024 * 1024), chunkEvents: 5 },
+        now,
+      );
+      const left = repository.environmentDetail('env-busy', now, HOUR)?.events ?? [];
+      expect(left.map((stored) => stored.event.id)).toEqual(
+        expect.arrayContaining(late.map((item) => item.event.id)),
+      );
+    } finally {
+      db.close();
+    }
+  });
+
   it('stops between transactions when aborted', async () => {
     const { db, repository, store } = setup();
     try {

@@ -119,8 +119,16 @@ export interface EventsRepository {
   usedBytes(): number;
   /** Up to `limit` envIds whose last event was received before `before` (collector clock), oldest first. */
   environmentsReceivedBefore(before: number, limit: number): string[];
-  /** Deletes up to `maxEvents` events of the environment, and the environment itself once it has none left. */
-  deleteEnvironmentChunk(envId: string, maxEvents: number): DeletedCounts;
+  /**
+   * Deletes up to `maxEvents` events of the environment, and the environment itself once it has none left, but
+   * only while its last event was received before `receivedBefore` (checked in the same transaction): an
+   * environment that received an event since it was chosen is kept (`kept: true`, nothing deleted).
+   */
+  deleteEnvironmentChunk(
+    envId: string,
+    maxEvents: number,
+    receivedBefore: number,
+  ): DeletedCounts & { kept: boolean };
 }
 
 declare module 'fastify' {
@@ -332,6 +340,9 @@ export function createSqliteRepository(db: SqliteDatabase): EventsRepository {
     .prepare(
       'SELECT envId FROM environments WHERE lastReceivedAt < ? ORDER BY lastReceivedAt LIMIT ?',
     )
+    .pluck();
+  const selectLastReceivedAt = db
+    .prepare('SELECT lastReceivedAt FROM environments WHERE envId = ?')
     .pluck();
   const deleteEventsChunk = db.prepare(
     'DELETE FROM events WHERE cursor IN (SELECT cursor FROM events WHERE envId = ? ORDER BY cursor LIMIT ?)',
@@ -576,13 +587,21 @@ export function createSqliteRepository(db: SqliteDatabase): EventsRepository {
     environmentsReceivedBefore: (before, limit) =>
       selectReceivedBefore.all(before, limit) as string[],
 
-    deleteEnvironmentChunk: db.transaction((envId: string, maxEvents: number): DeletedCounts => {
-      const events = deleteEventsChunk.run(envId, maxEvents).changes;
-      if (Number(countEnvironmentEvents.get(envId)) > 0) return { environments: 0, events };
-      deleteInvocations.run(envId);
-      const environments = deleteEnvironment.run(envId).changes;
-      return { environments, events };
-    }),
+    deleteEnvironmentChunk: db.transaction(
+      (envId: string, maxEvents: number, receivedBefore: number) => {
+        const lastReceivedAt = selectLastReceivedAt.get(envId) as number | undefined;
+        if (lastReceivedAt !== undefined && lastReceivedAt >= receivedBefore) {
+          return { environments: 0, events: 0, kept: true };
+        }
+        const events = deleteEventsChunk.run(envId, maxEvents).changes;
+        if (Number(countEnvironmentEvents.get(envId)) > 0) {
+          return { environments: 0, events, kept: false };
+        }
+        deleteInvocations.run(envId);
+        const environments = deleteEnvironment.run(envId).changes;
+        return { environments, events, kept: false };
+      },
+    ),
   };
 }
 
