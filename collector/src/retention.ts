@@ -23,12 +23,12 @@ export interface RetentionReport {
 const yieldToIngest = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * One retention pass. Whole environments go, never parts of one: first every environment whose last event was
- * received more than `retentionHours` ago (collector clock), then, while the database uses more than
- * `retentionMaxMb`, the least recently heard-from environments (among those not heard from since `now`). An
- * environment that receives an event while it is being deleted is kept from then on. Each transaction deletes at most `chunkEvents`
- * events, and the loop yields to the event loop between transactions. SQLite reuses the freed pages; the file
- * does not shrink (no VACUUM, which would block ingest).
+ * One retention pass. Whole environments go: first every environment whose last event was received more than
+ * `retentionHours` ago (collector clock), then, while the database uses more than `retentionMaxMb`, the least
+ * recently heard-from environments among those not heard from since `now`. Each transaction deletes at most
+ * `chunkEvents` events, and the loop yields to the event loop between transactions. An environment that receives
+ * an event between two of its chunks is kept from then on, with the new event (its older chunks are already gone).
+ * SQLite reuses the freed pages; the file does not shrink (no VACUUM, which would block ingest).
  */
 export async function runRetention(
   repository: EventsRepository,
