@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   Annotations,
   Duration,
@@ -18,6 +16,7 @@ import { InstanceTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { missingAppRequirements } from './app-dir.ts';
 import { collectorSetupScript } from './collector-setup-script.ts';
 import { REPO_ROOT } from './paths.ts';
 
@@ -62,7 +61,8 @@ export interface CollectorServiceProps {
    */
   readonly readToken?: boolean;
   /**
-   * The built repository to ship to the instance (`collector/dist`, `protocol/dist`, `web/dist` and the lockfile).
+   * The built repository to ship to the instance (`protocol/dist`, `collector/dist`, `collector/migrations`,
+   * `web/dist`, the workspace package.json files and the lockfile).
    * @default this repository's root (run `npm run build` first)
    */
   readonly appDir?: string;
@@ -130,10 +130,12 @@ export class CollectorService extends Construct {
     validateProps(props, port, allowedCidrs);
 
     const appDir = props.appDir ?? REPO_ROOT;
-    if (!existsSync(join(appDir, 'collector', 'dist', 'server.js'))) {
+    const missing = missingAppRequirements(appDir);
+    if (missing.length > 0) {
+      const list = missing.map((m) => `${m.path} (${m.what})`).join(', ');
       Annotations.of(this).addWarningV2(
         'lifeline:collectorNotBuilt',
-        `${join(appDir, 'collector/dist/server.js')} does not exist, so the instance would have nothing to run: run \`npm run build\` at the repository root before deploying.`,
+        `${appDir} lacks ${list}, so the instance could not run the collector: run \`npm run build\` at the repository root (or \`npm run synth\`, which builds what is missing) before deploying.`,
       );
     }
 

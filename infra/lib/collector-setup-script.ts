@@ -26,6 +26,30 @@ export interface CollectorSetupOptions {
 }
 
 /**
+ * Shell lines that give `$device` an XFS file system only when it has none, and set `$uuid` to its file system's UUID.
+ * `blkid -p` exits with 2 when it finds no signature on the device (or cannot open it, hence the block-device and read
+ * checks); any other outcome (an I/O error, an ambivalent probe) stops the setup instead of formatting a volume that may hold the database. Expects a `signal` function.
+ */
+export function formatDataVolumeLines(): string[] {
+  const fail = (why: string) => `echo "lifeline: ${why}" >&2; signal 1; exit 1`;
+  return [
+    'probe=0',
+    'blkid -p "$device" >/dev/null 2>&1 || probe=$?',
+    'if [ "$probe" -eq 2 ]; then',
+    `  if [ ! -b "$device" ]; then ${fail('$device is not a block device; not formatting it')}; fi`,
+    // blkid also says 2 when it cannot open the device: make sure it reads before wiping it.
+    `  if ! dd if="$device" of=/dev/null bs=4096 count=1 status=none; then ${fail('cannot read $device; not formatting it')}; fi`,
+    '  echo "lifeline: $device has no file system, formatting it"',
+    '  mkfs -t xfs "$device"',
+    'elif [ "$probe" -ne 0 ]; then',
+    `  ${fail('cannot tell whether $device holds a file system (blkid exit $probe); not formatting it')}`,
+    'fi',
+    'uuid="$(blkid -p -s UUID -o value "$device" || true)"',
+    `if [ -z "$uuid" ]; then ${fail('$device has no file system UUID; not mounting it')}; fi`,
+  ];
+}
+
+/**
  * Shell lines that turn a fresh Amazon Linux 2023 instance into a Lifeline collector, to run after `set -euo pipefail`
  * and the download of the app zip. Idempotent, so it can run on every boot: it formats the data volume only when it
  * has no file system and replaces the app with the downloaded one only once that one installed.
@@ -54,7 +78,9 @@ export function collectorSetupScript(o: CollectorSetupOptions): string[] {
   return [
     ...signal,
     "trap 'signal 1' ERR",
-    `dnf install -y nodejs${o.nodeMajor} nodejs${o.nodeMajor}-npm unzip${o.signal === undefined ? '' : ' aws-cfn-bootstrap'}`,
+    // The compiler, make and python3 let npm build better-sqlite3 from source (node-gyp) when no prebuilt binary
+    // matches this Node.js and architecture.
+    `dnf install -y nodejs${o.nodeMajor} nodejs${o.nodeMajor}-npm unzip gcc-c++ make python3${o.signal === undefined ? '' : ' aws-cfn-bootstrap'}`,
     `id lifeline >/dev/null 2>&1 || useradd --system --home-dir ${DATA_DIR} --shell /sbin/nologin lifeline`,
 
     '# The data volume is attached after the instance starts: wait for it (bounded), then mount it.',
@@ -66,15 +92,14 @@ export function collectorSetupScript(o: CollectorSetupOptions): string[] {
     '  sleep 5',
     'done',
     `if [ -z "$device" ]; then echo "lifeline: data volume ${o.volumeId} never appeared" >&2; signal 1; exit 1; fi`,
-    'blkid "$device" >/dev/null 2>&1 || mkfs -t xfs "$device"',
+    ...formatDataVolumeLines(),
     `mkdir -p ${DATA_DIR}`,
-    'uuid="$(blkid -s UUID -o value "$device")"',
     `grep -q "UUID=$uuid" /etc/fstab || echo "UUID=$uuid ${DATA_DIR} xfs defaults,nofail 0 2" >> /etc/fstab`,
     `mountpoint -q ${DATA_DIR} || mount ${DATA_DIR}`,
     `chown lifeline:lifeline ${DATA_DIR}`,
     `chmod 700 ${DATA_DIR}`,
 
-    '# The built repository (collector/dist, protocol/dist, web/dist, lockfile) from the S3 asset.',
+    '# The built repository (protocol/dist, collector/dist, collector/migrations, web/dist, lockfile) from the S3 asset.',
     `rm -rf ${APP_DIR}.next`,
     `mkdir -p ${APP_DIR}.next`,
     `unzip -q ${o.appZipPath} -d ${APP_DIR}.next`,

@@ -65,6 +65,7 @@ export function fixtureAppDir(options: { built: boolean } = { built: true }): st
     'protocol/package.json': '{"name":"@lifeline/protocol"}\n',
     'protocol/dist/index.js': 'export {};\n',
     'collector/package.json': '{"name":"@lifeline/collector"}\n',
+    'collector/migrations/001-init.sql': 'CREATE TABLE t (x);\n',
     'collector/test/helper.ts': 'export {};\n',
     'node_modules/some-dep/index.js': 'module.exports = 1;\n',
     'infra/cdk.out/manifest.json': '{}\n',

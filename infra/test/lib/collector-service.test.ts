@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
@@ -216,8 +216,16 @@ describe('CollectorService', () => {
         .find((dir) => existsSync(join(dir, 'collector', 'dist', 'server.js')));
       expect(staged).toBeDefined();
       const dir = staged as string;
-      expect(existsSync(join(dir, 'package-lock.json'))).toBe(true);
-      expect(existsSync(join(dir, 'web', 'dist', 'index.html'))).toBe(true);
+      for (const needed of [
+        'package-lock.json',
+        'protocol/dist/index.js',
+        'collector/migrations/001-init.sql',
+        'web/dist/index.html',
+        'protocol/package.json',
+        'collector/package.json',
+      ]) {
+        expect(existsSync(join(dir, needed)), needed).toBe(true);
+      }
       expect(existsSync(join(dir, 'infra', 'package.json'))).toBe(true);
       expect(existsSync(join(dir, 'node_modules'))).toBe(false);
       expect(existsSync(join(dir, 'collector', 'test'))).toBe(false);
@@ -433,8 +441,28 @@ describe('CollectorService', () => {
       new CollectorService(stack, 'Collector', { appDir: fixtureAppDir({ built: false }) });
       Annotations.fromStack(stack).hasWarning(
         '/Unbuilt/Collector',
-        Match.stringLikeRegexp('npm run build'),
+        Match.stringLikeRegexp('collector/dist/server.js.*npm run build'),
       );
+    });
+
+    it('names every missing part of the app in the synth warning', () => {
+      const stack = new Stack(testApp(), 'Partial');
+      const appDir = fixtureAppDir();
+      rmSync(join(appDir, 'web', 'dist'), { recursive: true });
+      rmSync(join(appDir, 'collector', 'migrations'), { recursive: true });
+      new CollectorService(stack, 'Collector', { appDir });
+      Annotations.fromStack(stack).hasWarning(
+        '/Partial/Collector',
+        Match.stringLikeRegexp(
+          'lacks collector/migrations .*, web/dist/index.html .*lifeline:collectorNotBuilt',
+        ),
+      );
+    });
+
+    it('does not warn when the app is complete', () => {
+      const stack = new Stack(testApp(), 'Complete');
+      new CollectorService(stack, 'Collector', { appDir: fixtureAppDir() });
+      Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('npm run build'));
     });
   });
 });
