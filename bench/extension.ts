@@ -5,7 +5,9 @@
  * - cold start: the emulator's spawn (`extension.launch`) → `extension.register`, and → first `extension.next`;
  * - RSS: /proc/<pid>/status VmRSS and VmHWM of each extension process after the invokes;
  * - hold: INVOKE written to the extension (`event.invoke`) → its next `/event/next`, p50/p99, with a loopback
- *   collector in its own process.
+ *   collector in its own process;
+ * - the same cold start and RSS for Lifeline reading its token from Secrets Manager at run time (a loopback fake that
+ *   checks the SigV4 signature): the AWS code is a lazy chunk and must not cost the cold start.
  *
  * Alone: `npx tsx --conditions=source bench/extension.ts`.
  */
@@ -15,6 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type EmulatorLogEntry, Sandbox } from '@lifeline/emulator';
+import { FAKE_CREDENTIALS, startFakeAws } from '../extension/test/helpers/fake-aws.ts';
 import { prepareLayers } from './extension/layers.ts';
 import { runAlone } from './format.ts';
 import type { BenchArea, BenchResult } from './result.ts';
@@ -23,35 +26,57 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const COLD_STARTS = 30;
 const INVOKES = 300;
 
-type Name = 'lifeline' | 'bare';
+/** `secret`: the Lifeline layer with `LIFELINE_TOKEN_SECRET_ARN` instead of `LIFELINE_TOKEN`. */
+type Name = 'lifeline' | 'bare' | 'secret';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-token';
 
 /** Runs the extension benchmark. */
 export const run: BenchArea = async () => {
   const root = mkdtempSync(join(tmpdir(), 'lifeline-bench-ext-'));
   const collector = await startCollector();
+  let closeAws: (() => Promise<void>) | undefined;
   try {
+    const aws = await startFakeAws((close) => {
+      closeAws = close;
+    });
+    aws.state.secrets.set(SECRET_ARN, 'bench');
     const layers = await prepareLayers(root);
-    const env = (name: Name): Record<string, string> =>
-      name === 'lifeline'
-        ? {
-            LIFELINE_COLLECTOR_URL: collector.url,
-            LIFELINE_TELEMETRY_PORT: '0',
-            LIFELINE_TOKEN: 'bench',
-          }
-        : {};
-    const dirs: Record<Name, string> = { lifeline: layers.lifeline, bare: layers.bare };
+    const lifelineEnv = {
+      LIFELINE_COLLECTOR_URL: collector.url,
+      LIFELINE_TELEMETRY_PORT: '0',
+    };
+    const envs: Record<Name, Record<string, string>> = {
+      bare: {},
+      lifeline: { ...lifelineEnv, LIFELINE_TOKEN: 'bench' },
+      secret: {
+        ...lifelineEnv,
+        LIFELINE_TOKEN_SECRET_ARN: SECRET_ARN,
+        AWS_REGION: aws.region,
+        AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+        AWS_SESSION_TOKEN: FAKE_CREDENTIALS.sessionToken,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+      },
+    };
+    const env = (name: Name) => envs[name];
+    const dirs: Record<Name, string> = {
+      lifeline: layers.lifeline,
+      bare: layers.bare,
+      secret: layers.lifeline,
+    };
 
     const cold: Record<Name, { registered: number[]; next: number[] }> = {
       lifeline: { registered: [], next: [] },
       bare: { registered: [], next: [] },
+      secret: { registered: [], next: [] },
     };
+    const names = ['bare', 'lifeline', 'secret'] as const;
     // Warm the file cache and the emulator once per extension; not measured.
-    for (const name of ['bare', 'lifeline'] as const)
-      await coldStart(name, dirs[name], env(name), root);
+    for (const name of names) await coldStart(name, dirs[name], env(name), root);
     for (let i = 0; i < COLD_STARTS; i++) {
-      for (const name of i % 2 === 0
-        ? (['bare', 'lifeline'] as const)
-        : (['lifeline', 'bare'] as const)) {
+      // Rotate the order so no variant always runs right after the same one.
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(i + k) % names.length]!;
         const sample = await coldStart(name, dirs[name], env(name), root);
         cold[name].registered.push(sample.registered);
         cold[name].next.push(sample.next);
@@ -61,7 +86,13 @@ export const run: BenchArea = async () => {
     const steady: Record<Name, { holds: number[]; rss: number; hwm: number }> = {
       bare: await steadyState('bare', dirs.bare, env('bare'), root),
       lifeline: await steadyState('lifeline', dirs.lifeline, env('lifeline'), root),
+      secret: await steadyState('secret', dirs.secret, env('secret'), root),
     };
+    const fetched = aws.calls.filter((call) => call.status === 200).length;
+    if (fetched === 0 || fetched !== aws.calls.length)
+      throw new Error(
+        `runtime token: ${aws.calls.length} GetSecretValue calls, ${fetched} answered 200`,
+      );
 
     const rows: BenchResult[] = [];
     const ratioRow = (
@@ -127,9 +158,30 @@ export const run: BenchArea = async () => {
         met: value <= limit,
       });
     }
+    rows.push(
+      ratioRow(
+        'extension cold start with a runtime token (Secrets Manager): process start → first /event/next (median)',
+        'ms',
+        median(cold.secret.next),
+        median(cold.bare.next),
+        1.25,
+      ),
+      ratioRow(
+        `extension RSS with a runtime token (Secrets Manager) after ${INVOKES} invokes (VmRSS)`,
+        'MB',
+        steady.secret.rss,
+        steady.bare.rss,
+        1.25,
+      ),
+    );
     rows.push({
       figure: 'extension bundle size (lifeline/index.mjs)',
       value: layers.bundleBytes / 1024,
+      unit: 'KiB',
+    });
+    rows.push({
+      figure: 'extension lazy AWS token chunk (loaded only with a runtime token source)',
+      value: layers.lazyChunkBytes / 1024,
       unit: 'KiB',
     });
     // Context for reading the timings: the machine is shared and they move with its load.
@@ -140,6 +192,7 @@ export const run: BenchArea = async () => {
     });
     return rows;
   } finally {
+    await closeAws?.();
     collector.stop();
     rmSync(root, { recursive: true, force: true });
   }
@@ -161,9 +214,9 @@ async function coldStart(
     const init = await sandbox.init();
     if (init.status !== 'success')
       throw new Error(`${name}: init ${init.status} ${init.errorMessage ?? ''}`);
-    const launch = find(sandbox.log, 'extension.launch', name);
-    const registered = find(sandbox.log, 'extension.register', name);
-    const next = find(sandbox.log, 'extension.next', name);
+    const launch = find(sandbox.log, 'extension.launch', extensionName(name));
+    const registered = find(sandbox.log, 'extension.register', extensionName(name));
+    const next = find(sandbox.log, 'extension.next', extensionName(name));
     await sandbox.shutdown('spindown');
     return { registered: registered.mono - launch.mono, next: next.mono - launch.mono };
   } finally {
@@ -188,14 +241,14 @@ async function steadyState(
       const result = await sandbox.invoke({ durationMs: 2 });
       if (result.status !== 'success') throw new Error(`${name}: invoke ${result.status}`);
     }
-    const pid = find(sandbox.log, 'extension.launch', name).pid;
+    const pid = find(sandbox.log, 'extension.launch', extensionName(name)).pid;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (field: string) =>
       Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
     const holds: number[] = [];
     let invokedAt: number | undefined;
     for (const entry of sandbox.log) {
-      if (entry.extension !== name) continue;
+      if (entry.extension !== extensionName(name)) continue;
       if (entry.kind === 'event.invoke') invokedAt = entry.mono;
       else if (entry.kind === 'extension.next' && invokedAt !== undefined) {
         holds.push(entry.mono - invokedAt);
@@ -209,6 +262,11 @@ async function steadyState(
   } finally {
     await sandbox.close();
   }
+}
+
+/** The registered `Lambda-Extension-Name` of a variant. */
+function extensionName(name: Name): string {
+  return name === 'secret' ? 'lifeline' : name;
 }
 
 function find(

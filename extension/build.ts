@@ -21,6 +21,8 @@ export interface LayerBuild {
   /** `<layerDir>/lifeline/index.mjs`, the bundle. */
   bundle: string;
   bundleBytes: number;
+  /** Chunks `import()`ed only when needed (the AWS token code), `<layerDir>/lifeline/<name>-<hash>.mjs`. */
+  lazyChunks: { path: string; bytes: number }[];
   /** Bytes each source contributes to the bundle (esbuild metafile), largest first. */
   contributions: { input: string; bytes: number }[];
   /** `<outDir>/lifeline-layer.zip`. */
@@ -94,6 +96,10 @@ export async function buildLayer(outDir: string = join(PACKAGE_DIR, 'dist')): Pr
     launcher,
     bundle,
     bundleBytes: statSync(bundle).size,
+    lazyChunks: Object.keys(result.metafile.outputs)
+      .map((output) => resolve(output))
+      .filter((path) => path !== resolve(bundle))
+      .map((path) => ({ path, bytes: statSync(path).size })),
     contributions,
     zip,
     zipBytes: zipBuffer.length,

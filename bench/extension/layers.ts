@@ -12,6 +12,8 @@ export interface BenchLayers {
   /** extensions dir holding only `bare`, launched by the same launcher script. */
   bare: string;
   bundleBytes: number;
+  /** Bytes of the chunks Lifeline loads only when needed (the AWS token code). */
+  lazyChunkBytes: number;
 }
 
 /** Builds both layers under `root`. */
@@ -29,5 +31,6 @@ export async function prepareLayers(root: string): Promise<BenchLayers> {
     lifeline: join(built.layerDir, 'extensions'),
     bare: join(bareRoot, 'extensions'),
     bundleBytes: built.bundleBytes,
+    lazyChunkBytes: built.lazyChunks.reduce((sum, chunk) => sum + chunk.bytes, 0),
   };
 }

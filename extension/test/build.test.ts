@@ -30,6 +30,9 @@ describe('buildLayer', () => {
     expect(bundle).not.toContain('node:crypto');
     expect(bundle).toMatch(/import\("\.\/token-source-\w+\.mjs"\)/);
     expect(entries[4]?.data.toString('utf8')).toContain('node:crypto');
+    expect(first.lazyChunks).toEqual([
+      { path: join(first.layerDir, entries[4]!.name), bytes: entries[4]!.data.length },
+    ]);
 
     const second = await buildLayer(out);
     expect(readFileSync(second.zip).equals(firstZip)).toBe(true);
