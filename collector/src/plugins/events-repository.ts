@@ -30,6 +30,11 @@ export interface StoredRow {
   envId: string;
   /** The event's JSON text, as received (re-serialised once at ingest). */
   body: string;
+  /**
+   * Position in a function-filtered stream when it differs from `cursor`: the events an environment sent before
+   * its register are sent at the cursor where its function became known (see {@link InsertResult.revealed}).
+   */
+  position?: number;
 }
 
 /** Result of {@link EventsRepository.insertBatch}. */
@@ -40,6 +45,12 @@ export interface InsertResult {
   stored: StoredRow[];
   /** envId → functionName for every environment the batch touched whose register is known. */
   functions: Map<string, string>;
+  /**
+   * envId → function cursor for every environment whose function this batch revealed while events of it were
+   * already stored: its highest cursor in this batch. A function-filtered stream sends the environment's earlier
+   * events right before that row.
+   */
+  revealed?: Map<string, number>;
 }
 
 /** Common listing options: `cursor` is the opaque `nextCursor` of the previous page. */
@@ -99,8 +110,15 @@ export interface EventsRepository {
   ): (InsertResult | Error)[];
   /** Newest cursor (0 when empty). */
   head(): number;
-  /** Events with `after < cursor <= upTo`, in cursor order, optionally only of one function's environments. */
+  /**
+   * Events with `after < cursor <= upTo`, in cursor order (at most `limit`). With `functionName`, only that
+   * function's environments, and an environment whose events arrived before its register has those events
+   * (`position` = its function cursor) inserted right before the row at its function cursor, once: the page may
+   * then hold more than `limit` rows, and the last row is always one at its own cursor.
+   */
   eventsAfter(after: number, limit: number, upTo?: number, functionName?: string): StoredRow[];
+  /** An environment's events with a cursor below `before`, in cursor order (the rows a reveal sends late). */
+  environmentEventsBefore(envId: string, before: number): StoredRow[];
   /** The function an environment registered for, or null while its register event is unknown. */
   functionOf(envId: string): string | null;
   /** Per-function summaries, by name. */
@@ -261,9 +279,17 @@ export function createSqliteRepository(db: SqliteDatabase): EventsRepository {
     'SELECT cursor, receivedAt, envId, body FROM events WHERE cursor > ? AND cursor <= ? ORDER BY cursor LIMIT ?',
   );
   const selectFunctionEventsAfter = db.prepare(
-    `SELECT e.cursor, e.receivedAt, e.envId, e.body FROM events e
+    `SELECT e.cursor, e.receivedAt, e.envId, e.body, v.functionCursor FROM events e
      JOIN environments v ON v.envId = e.envId
-     WHERE e.cursor > ? AND e.cursor <= ? AND v.functionName = ? ORDER BY e.cursor LIMIT ?`,
+     WHERE e.cursor > ? AND e.cursor <= ? AND v.functionName = ?
+       AND (v.functionCursor IS NULL OR e.cursor >= v.functionCursor)
+     ORDER BY e.cursor LIMIT ?`,
+  );
+  const selectEnvironmentEventsBefore = db.prepare(
+    'SELECT cursor, receivedAt, envId, body FROM events WHERE envId = ? AND cursor < ? ORDER BY cursor',
+  );
+  const updateFunctionCursor = db.prepare(
+    'UPDATE environments SET functionCursor = ? WHERE envId = ?',
   );
   const selectFunctionOf = db
     .prepare('SELECT functionName FROM environments WHERE envId = ?')
@@ -392,6 +418,7 @@ export function createSqliteRepository(db: SqliteDatabase): EventsRepository {
         else byEnv.set(event.envId, [event]);
       }
       const functions = new Map<string, string>();
+      const revealed = new Map<string, number>();
       for (const [envId, envEvents] of byEnv) {
         const requestIds = requestIdsOf(envEvents);
         const { model } = loadModel(envId, requestIds);
@@ -404,12 +431,23 @@ export function createSqliteRepository(db: SqliteDatabase): EventsRepository {
           }
         }
         if (next.env.functionName !== null) functions.set(envId, next.env.functionName);
+        if (
+          model !== undefined &&
+          model.env.functionName === null &&
+          next.env.functionName !== null
+        ) {
+          let functionCursor = 0;
+          for (const row of stored) if (row.envId === envId) functionCursor = row.cursor;
+          updateFunctionCursor.run(functionCursor, envId);
+          revealed.set(envId, functionCursor);
+        }
       }
       return {
         accepted: stored.length,
         duplicates: events.length - stored.length,
         stored,
         functions,
+        revealed,
       };
     },
   );
@@ -453,12 +491,28 @@ export function createSqliteRepository(db: SqliteDatabase): EventsRepository {
     head: () => Number(selectHead.get()),
 
     eventsAfter(after, limit, upTo = Number.MAX_SAFE_INTEGER, functionName) {
-      const rows =
-        functionName === undefined
-          ? selectEventsAfter.all(after, upTo, limit)
-          : selectFunctionEventsAfter.all(after, upTo, functionName, limit);
-      return rows as StoredRow[];
+      if (functionName === undefined)
+        return selectEventsAfter.all(after, upTo, limit) as StoredRow[];
+      const rows = selectFunctionEventsAfter.all(after, upTo, functionName, limit) as (StoredRow & {
+        functionCursor: number | null;
+      })[];
+      const out: StoredRow[] = [];
+      for (const { functionCursor, ...row } of rows) {
+        if (functionCursor === row.cursor) {
+          for (const early of selectEnvironmentEventsBefore.all(
+            row.envId,
+            row.cursor,
+          ) as StoredRow[]) {
+            out.push({ ...early, position: row.cursor });
+          }
+        }
+        out.push(row);
+      }
+      return out;
     },
+
+    environmentEventsBefore: (envId, before) =>
+      selectEnvironmentEventsBefore.all(envId, before) as StoredRow[],
 
     functionOf: (envId) => (selectFunctionOf.get(envId) as string | null | undefined) ?? null,
 

@@ -51,6 +51,9 @@ interface Client {
 
 const FUNCTION_CACHE_LIMIT = 100_000;
 
+/** Where a row sits in the stream a client resumes by (its own cursor unless it was sent late, see StoredRow). */
+const positionOf = (row: StoredRow): number => row.position ?? row.cursor;
+
 /** Builds a `events` frame from stored rows without parsing their JSON bodies. */
 export function eventsFrame(rows: readonly StoredRow[]): string {
   let out = '{"type":"events","events":[';
@@ -115,7 +118,7 @@ export function createLiveHub(
   const sendRows = (client: Client, rows: readonly StoredRow[], frame?: string): void => {
     const last = rows[rows.length - 1];
     if (last === undefined || overloaded(client)) return;
-    if (sendRaw(client, frame ?? eventsFrame(rows))) client.lastSent = last.cursor;
+    if (sendRaw(client, frame ?? eventsFrame(rows))) client.lastSent = positionOf(last);
   };
 
   const replay = async (client: Client, after: number, upTo: number): Promise<void> => {
@@ -150,7 +153,7 @@ export function createLiveHub(
     client.lastSent = Math.max(client.lastSent, upTo);
     client.replaying = false;
     sendFrame(client, { type: 'caught-up', cursor: client.lastSent });
-    const pending = client.pending.filter((row) => row.cursor > client.lastSent);
+    const pending = client.pending.filter((row) => positionOf(row) > client.lastSent);
     client.pending = [];
     if (pending.length > 0) sendRows(client, pending);
   };
@@ -163,6 +166,29 @@ export function createLiveHub(
     }
   }, options.heartbeatMs);
   timer.unref();
+
+  /**
+   * The rows of one function in a published batch, in stream order: an environment this batch revealed gets its
+   * earlier events (stored before its register, so never sent to this function's clients) right before the row
+   * at its function cursor, the same order a replay gives (repository.eventsAfter).
+   */
+  const rowsOfFunction = (result: InsertResult, functionName: string): StoredRow[] => {
+    const rows: StoredRow[] = [];
+    for (const row of result.stored) {
+      if (functionOf(row.envId) !== functionName) continue;
+      const functionCursor = result.revealed?.get(row.envId);
+      if (functionCursor !== undefined) {
+        if (row.cursor < functionCursor) continue;
+        if (row.cursor === functionCursor) {
+          for (const early of repository.environmentEventsBefore(row.envId, functionCursor)) {
+            rows.push({ ...early, position: functionCursor });
+          }
+        }
+      }
+      rows.push(row);
+    }
+    return rows;
+  };
 
   return {
     attach(socket, subscription) {
@@ -202,15 +228,15 @@ export function createLiveHub(
         if (client.functionName !== undefined) {
           let selected = byFunction.get(client.functionName);
           if (selected === undefined) {
-            selected = result.stored.filter((row) => functionOf(row.envId) === client.functionName);
+            selected = rowsOfFunction(result, client.functionName);
             byFunction.set(client.functionName, selected);
           }
           rows = selected;
         }
         const first = rows[0];
         if (first === undefined) continue;
-        if (first.cursor <= client.lastSent)
-          rows = rows.filter((row) => row.cursor > client.lastSent);
+        if (positionOf(first) <= client.lastSent || rows !== result.stored)
+          rows = rows.filter((row) => positionOf(row) > client.lastSent);
         if (client.replaying) {
           client.pending.push(...rows);
           if (client.pending.length > options.maxPendingEvents) {

@@ -70,7 +70,7 @@ describe('createSqliteRepository', () => {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('synchronous', { simple: true })).toBe(2);
       const applied = db.prepare('SELECT name FROM schema_migrations').pluck().all();
-      expect(applied).toEqual(['001-init.sql']);
+      expect(applied).toEqual(['001-init.sql', '002-function-cursor.sql']);
     } finally {
       db.close();
     }
