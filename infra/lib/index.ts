@@ -31,6 +31,7 @@ export {
   TOKEN_ENV,
   TOKEN_PARAMETER_ENV,
   TOKEN_SECRET_ARN_ENV,
+  TOKEN_SECRET_FIELD_ENV,
   type TokenBinding,
   type TokenResolution,
 } from './lifeline-token.ts';

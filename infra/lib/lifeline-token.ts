@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -9,6 +9,8 @@ import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 export const TOKEN_ENV = 'LIFELINE_TOKEN';
 /** Environment variable naming a Secrets Manager secret the extension reads the token from at start. */
 export const TOKEN_SECRET_ARN_ENV = 'LIFELINE_TOKEN_SECRET_ARN';
+/** Environment variable naming the JSON field of that secret that holds the token. */
+export const TOKEN_SECRET_FIELD_ENV = 'LIFELINE_TOKEN_SECRET_FIELD';
 /** Environment variable naming an SSM SecureString parameter the extension reads the token from at start. */
 export const TOKEN_PARAMETER_ENV = 'LIFELINE_TOKEN_SSM_PARAMETER';
 
@@ -16,8 +18,9 @@ export const TOKEN_PARAMETER_ENV = 'LIFELINE_TOKEN_SSM_PARAMETER';
  * How the token reaches a function.
  * - `deploy-time`: CloudFormation resolves it into `LIFELINE_TOKEN`. The template holds only a reference, but the
  *   function's configuration holds the value (visible to anyone allowed `lambda:GetFunctionConfiguration`).
- * - `runtime`: the function gets the secret's ARN in `LIFELINE_TOKEN_SECRET_ARN` and read access; the extension must
- *   fetch the value itself, so the value is never in the template nor in the function's configuration.
+ * - `runtime`: the function gets the secret's ARN in `LIFELINE_TOKEN_SECRET_ARN` and `secretsmanager:GetSecretValue`
+ *   on it; the extension fetches the value when it first delivers, so the value is never in the template nor in the
+ *   function's configuration.
  */
 export type TokenResolution = 'deploy-time' | 'runtime';
 
@@ -40,7 +43,7 @@ export interface TokenBinding {
   readonly environment: Readonly<Record<string, string>>;
   /** Whether the value is in plain text in the template (only {@link LifelineToken.fromText}). */
   readonly plainText: boolean;
-  /** Whether the extension must fetch the token itself at start (not supported by every extension version). */
+  /** Whether the extension fetches the token itself (Secrets Manager or SSM) instead of reading `LIFELINE_TOKEN`. */
   readonly resolvedAtRuntime: boolean;
   grant(fn: LambdaFunction): void;
 }
@@ -50,7 +53,7 @@ export interface TokenBinding {
  *
  * @example
  * LifelineToken.fromSecret(collector.tokenSecret)             // dynamic reference, resolved at deploy
- * LifelineToken.fromSecret(secret, { resolution: 'runtime' }) // ARN + read grant; the extension fetches it
+ * LifelineToken.fromSecret(secret, { resolution: 'runtime' }) // ARN + GetSecretValue; the extension fetches it
  * LifelineToken.fromStringParameter(param)                   // SSM String parameter, resolved at deploy
  */
 export abstract class LifelineToken {
@@ -72,8 +75,9 @@ export abstract class LifelineToken {
 
   /**
    * An SSM SecureString parameter, by name. CloudFormation cannot resolve SecureStrings into Lambda environment
-   * variables, so the function gets the name in `LIFELINE_TOKEN_SSM_PARAMETER` plus read access, and the extension
-   * must fetch it at start.
+   * variables, so the function gets the name in `LIFELINE_TOKEN_SSM_PARAMETER` plus `ssm:GetParameter` on it (and
+   * `kms:Decrypt` on `encryptionKey`, through SSM), and the extension fetches it with `WithDecryption`. A parameter
+   * shared from another account is given by its full ARN.
    */
   static fromSecureStringParameterName(
     parameterName: string,
@@ -105,15 +109,12 @@ class SecretToken extends LifelineToken {
     const { secret, options } = this;
     if (options.resolution === 'runtime') {
       const environment: Record<string, string> = { [TOKEN_SECRET_ARN_ENV]: secret.secretArn };
-      if (options.jsonField !== undefined)
-        environment.LIFELINE_TOKEN_SECRET_FIELD = options.jsonField;
+      if (options.jsonField !== undefined) environment[TOKEN_SECRET_FIELD_ENV] = options.jsonField;
       return {
         environment,
         plainText: false,
         resolvedAtRuntime: true,
-        grant: (fn) => {
-          secret.grantRead(fn);
-        },
+        grant: (fn) => grantGetSecretValue(secret, fn),
       };
     }
     const value =
@@ -170,20 +171,16 @@ class SecureStringToken extends LifelineToken {
       plainText: false,
       resolvedAtRuntime: true,
       grant: (target) => {
-        const name = parameterName.startsWith('/') ? parameterName.slice(1) : parameterName;
-        const parameterArn = Arn.format(
-          {
-            service: 'ssm',
-            resource: 'parameter',
-            resourceName: name,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          },
-          Stack.of(fn),
-        );
+        const stack = Stack.of(fn);
         target.addToRolePolicy(
-          new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameterArn] }),
+          new PolicyStatement({
+            actions: ['ssm:GetParameter'],
+            resources: [parameterArnOf(parameterName, stack)],
+          }),
         );
-        options.encryptionKey?.grantDecrypt(target);
+        if (options.encryptionKey !== undefined) {
+          grantDecryptVia(options.encryptionKey, 'ssm', target);
+        }
       },
     };
   }
@@ -206,4 +203,55 @@ class TextToken extends LifelineToken {
       grant: () => {},
     };
   }
+}
+
+/**
+ * Exactly what the extension's `GetSecretValue` call needs: the action on the secret (any version), and `kms:Decrypt`
+ * through Secrets Manager when a customer-managed key encrypts it. No `DescribeSecret`, unlike `grantRead`.
+ */
+function grantGetSecretValue(secret: ISecret, grantee: LambdaFunction): void {
+  grantee.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue'],
+      // A secret known by name or partial ARN gets its 6-character suffix matched, like ISecret.grantRead does.
+      resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+    }),
+  );
+  if (secret.encryptionKey !== undefined) {
+    grantDecryptVia(secret.encryptionKey, 'secretsmanager', grantee);
+  }
+}
+
+/**
+ * `kms:Decrypt` on `key`, only when `service` calls KMS on the function's behalf. Written into the function's policy
+ * (not through `IKey.grantDecrypt`, which drops the grant silently for an imported key with a via-service principal);
+ * a key policy that delegates to IAM, as AWS and CDK keys do by default, honours it.
+ */
+function grantDecryptVia(key: IKey, service: string, grantee: LambdaFunction): void {
+  grantee.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [key.keyArn],
+      conditions: {
+        StringEquals: {
+          'kms:ViaService': `${service}.${Stack.of(grantee).region}.amazonaws.com`,
+        },
+      },
+    }),
+  );
+}
+
+/** The IAM resource of an SSM parameter given by name (`/a/b` or `a`) or, when shared, by full ARN. */
+function parameterArnOf(parameterName: string, stack: Stack): string {
+  if (!Token.isUnresolved(parameterName) && parameterName.startsWith('arn:')) return parameterName;
+  const name = parameterName.startsWith('/') ? parameterName.slice(1) : parameterName;
+  return Arn.format(
+    {
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: name,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    },
+    stack,
+  );
 }

@@ -94,11 +94,6 @@ export class Lifeline extends Construct {
         'The Lifeline token is in plain text in the template and in every function configuration; use LifelineToken.fromSecret() outside demos.',
       );
     }
-    if (binding.resolvedAtRuntime) {
-      Annotations.of(this).addInfo(
-        'The Lifeline token is fetched by the extension at start (LIFELINE_TOKEN_SECRET_ARN / LIFELINE_TOKEN_SSM_PARAMETER): use an extension version that supports it.',
-      );
-    }
   }
 }
 

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { NestedStack, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Repository } from 'aws-cdk-lib/aws-ecr';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import {
   Code,
   DockerImageCode,
@@ -24,6 +25,15 @@ import { envOf, onlyLogicalId, resourceByPrefix } from '../helpers/template.ts';
 afterAll(removeTempDirs);
 
 const COLLECTOR_URL = 'https://collector.example.com';
+const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+
+/** Every statement of every IAM policy in a template (the function role's inline grants). */
+function policyStatements(template: Template): Record<string, unknown>[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (policy) =>
+      (policy.Properties?.PolicyDocument?.Statement as Record<string, unknown>[] | undefined) ?? [],
+  );
+}
 
 function nodeFunction(scope: Construct, id: string, runtime = Runtime.NODEJS_22_X): LambdaFunction {
   return new LambdaFunction(scope, id, {
@@ -165,25 +175,62 @@ describe('Lifeline', () => {
       expect(JSON.stringify(env.LIFELINE_TOKEN)).toMatch(/:SecretString:lifeline::\}\}/);
     });
 
-    it('passes the secret ARN and grants read when resolved at runtime', () => {
-      const { template } = instrument((stack) =>
+    it('passes the secret ARN and grants only GetSecretValue on it when resolved at runtime', () => {
+      const { stack, template } = instrument((stack) =>
         LifelineToken.fromSecret(new Secret(stack, 'S'), { resolution: 'runtime' }),
       );
       const env = envOf(resourceByPrefix(template, 'AWS::Lambda::Function', 'Fn'));
+      const secretRef = { Ref: onlyLogicalId(template, 'AWS::SecretsManager::Secret') };
       expect(env.LIFELINE_TOKEN).toBeUndefined();
-      expect(env.LIFELINE_TOKEN_SECRET_ARN).toEqual({
-        Ref: onlyLogicalId(template, 'AWS::SecretsManager::Secret'),
-      });
-      template.hasResourceProperties('AWS::IAM::Policy', {
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Action: Match.arrayWith(['secretsmanager:GetSecretValue']),
-              Resource: { Ref: onlyLogicalId(template, 'AWS::SecretsManager::Secret') },
-            }),
-          ]),
-        },
-      });
+      expect(env.LIFELINE_TOKEN_SECRET_FIELD).toBeUndefined();
+      expect(env.LIFELINE_TOKEN_SECRET_ARN).toEqual(secretRef);
+      expect(policyStatements(template)).toEqual([
+        { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: secretRef },
+      ]);
+      Annotations.fromStack(stack).hasNoInfo('*', Match.anyValue());
+      Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+    });
+
+    it('passes the JSON field and matches the suffix of a secret known by name when resolved at runtime', () => {
+      const { template } = instrument((stack) =>
+        LifelineToken.fromSecret(Secret.fromSecretNameV2(stack, 'S', 'lifeline/ingest'), {
+          resolution: 'runtime',
+          jsonField: 'token',
+        }),
+      );
+      const env = envOf(resourceByPrefix(template, 'AWS::Lambda::Function', 'Fn'));
+      expect(env.LIFELINE_TOKEN_SECRET_FIELD).toBe('token');
+      expect(JSON.stringify(env.LIFELINE_TOKEN_SECRET_ARN)).toMatch(/:secret:lifeline\/ingest"/);
+      const [statement, ...others] = policyStatements(template);
+      expect(others).toEqual([]);
+      expect(statement?.Action).toBe('secretsmanager:GetSecretValue');
+      expect(JSON.stringify(statement?.Resource)).toMatch(/:secret:lifeline\/ingest-\?\?\?\?\?\?"/);
+    });
+
+    it('grants kms:Decrypt through Secrets Manager when a customer key encrypts the secret', () => {
+      const { template } = instrument((stack) =>
+        LifelineToken.fromSecret(
+          new Secret(stack, 'S', { encryptionKey: Key.fromKeyArn(stack, 'K', KEY_ARN) }),
+          { resolution: 'runtime' },
+        ),
+      );
+      expect(policyStatements(template)).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Action: 'secretsmanager:GetSecretValue' }),
+          expect.objectContaining({
+            Action: 'kms:Decrypt',
+            Resource: KEY_ARN,
+            Condition: {
+              StringEquals: {
+                'kms:ViaService': {
+                  'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+                },
+              },
+            },
+          }),
+        ]),
+      );
+      expect(policyStatements(template)).toHaveLength(2);
     });
 
     it('resolves an SSM String parameter through a template parameter', () => {
@@ -198,6 +245,49 @@ describe('Lifeline', () => {
         Type: 'AWS::SSM::Parameter::Value<String>',
         Default: '/lifeline/token',
       });
+    });
+
+    it('grants only ssm:GetParameter on a SecureString with the AWS-managed key', () => {
+      const { stack, template } = instrument(() =>
+        LifelineToken.fromSecureStringParameterName('/lifeline/token'),
+      );
+      const statements = policyStatements(template);
+      expect(statements).toHaveLength(1);
+      expect(statements[0]?.Action).toBe('ssm:GetParameter');
+      Annotations.fromStack(stack).hasNoInfo('*', Match.anyValue());
+    });
+
+    it('grants kms:Decrypt through SSM when a customer key encrypts the SecureString', () => {
+      const { template } = instrument((stack) =>
+        LifelineToken.fromSecureStringParameterName('lifeline-token', {
+          encryptionKey: Key.fromKeyArn(stack, 'K', KEY_ARN),
+        }),
+      );
+      const statements = policyStatements(template);
+      expect(statements).toHaveLength(2);
+      expect(JSON.stringify(statements[0]?.Resource)).toMatch(/:parameter\/lifeline-token"/);
+      expect(statements[1]).toEqual({
+        Action: 'kms:Decrypt',
+        Effect: 'Allow',
+        Resource: KEY_ARN,
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': {
+              'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+            },
+          },
+        },
+      });
+    });
+
+    it('grants ssm:GetParameter on a shared SecureString given by ARN', () => {
+      const arn = 'arn:aws:ssm:eu-west-1:210987654321:parameter/lifeline/token';
+      const { template } = instrument(() => LifelineToken.fromSecureStringParameterName(arn));
+      const env = envOf(resourceByPrefix(template, 'AWS::Lambda::Function', 'Fn'));
+      expect(env.LIFELINE_TOKEN_SSM_PARAMETER).toBe(arn);
+      expect(policyStatements(template)).toEqual([
+        { Action: 'ssm:GetParameter', Effect: 'Allow', Resource: arn },
+      ]);
     });
 
     it('passes a SecureString name and grants ssm:GetParameter on it', () => {
