@@ -26,6 +26,7 @@ async function setUp() {
   onTestFinished(() => collector.close());
   const aws = await startFakeAws(onTestFinished);
   aws.state.secrets.set(SECRET_ARN, JSON.stringify({ token: TOKEN }));
+  aws.state.parameters.set('/lifeline/token', TOKEN);
   const sandbox = (env: Record<string, string>) => {
     const created = new Sandbox({
       extensionsDir: join(inject('layerDir'), 'extensions'),
@@ -50,7 +51,7 @@ async function setUp() {
     const res = await fetch(`${collector.url}/v1/environments/${envId}`);
     return { status: res.status, detail: (await res.json()) as EnvironmentDetail };
   };
-  return { aws, sandbox, detailOf };
+  return { aws, sandbox, detailOf, endpoint: aws.url };
 }
 
 describe('the layer with a token read from Secrets Manager at run time', () => {
@@ -85,6 +86,28 @@ describe('the layer with a token read from Secrets Manager at run time', () => {
     expect(detail.invocations.map((invocation) => invocation.requestId).sort()).toEqual(
       invokes.map((invoke) => invoke.requestId).sort(),
     );
+  });
+
+  it('delivers every event with an SSM SecureString reached through AWS_ENDPOINT_URL', async () => {
+    const { aws, sandbox: create, detailOf, endpoint } = await setUp();
+    const sandbox = create({
+      LIFELINE_TOKEN_SSM_PARAMETER: '/lifeline/token',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: '',
+      AWS_ENDPOINT_URL: endpoint,
+    });
+    await sandbox.invoke({ durationMs: 10 });
+    await sandbox.shutdown('spindown');
+    expect(sandbox.output('lifeline')).toBe('');
+    expect(aws.calls).toEqual([
+      expect.objectContaining({
+        target: 'AmazonSSM.GetParameter',
+        body: { Name: '/lifeline/token', WithDecryption: true },
+        status: 200,
+      }),
+    ]);
+    const envId = logOf(sandbox.log, 'extension.register')[0]!.extensionId!;
+    const { detail } = await detailOf(envId);
+    expect(detail.environment).toMatchObject({ state: 'ended', invokeCount: 1, missingEvents: 0 });
   });
 
   it('keeps running, never holds the function and logs one line when reading the secret is denied', async () => {
