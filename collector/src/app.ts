@@ -142,6 +142,7 @@ export function buildApp(config: CollectorConfig, options: BuildAppOptions = {})
     maxBufferedBytes: config.liveMaxBufferedBytes,
     maxPendingEvents: config.liveMaxPendingEvents,
     replayPageSize: config.liveReplayPageSize,
+    replayStallMs: config.liveReplayStallMs,
     metrics,
   });
 

@@ -35,6 +35,8 @@ export interface CollectorConfig {
   liveMaxPendingEvents: number;
   /** Stored events per replay page on the live socket. */
   liveReplayPageSize: number;
+  /** A replaying live client whose page stays unwritten this long (it stopped reading) is closed with 4408. */
+  liveReplayStallMs: number;
 }
 
 /** Raised for a bad command-line flag or environment variable; the message says which and why. */
@@ -70,6 +72,7 @@ export function defaultConfig(cwd = process.cwd()): CollectorConfig {
     liveMaxBufferedBytes: 8 * 1024 * 1024,
     liveMaxPendingEvents: 50_000,
     liveReplayPageSize: 500,
+    liveReplayStallMs: 30_000,
   };
 }
 

@@ -13,6 +13,11 @@ export interface LiveHubOptions {
   /** Live events a replaying client may have waiting before it is closed with 4408. */
   maxPendingEvents: number;
   replayPageSize: number;
+  /**
+   * A replay page the socket has not finished writing after this long (the client stopped reading) closes the
+   * client with 4408, so a stalled replay does not hold its socket and queued rows forever. Default 30 s.
+   */
+  replayStallMs?: number;
 }
 
 /** What a client asked for. */
@@ -50,6 +55,7 @@ interface Client {
 }
 
 const FUNCTION_CACHE_LIMIT = 100_000;
+const DEFAULT_REPLAY_STALL_MS = 30_000;
 
 /** Where a row sits in the stream a client resumes by (its own cursor unless it was sent late, see StoredRow). */
 const positionOf = (row: StoredRow): number => row.position ?? row.cursor;
@@ -136,9 +142,23 @@ export function createLiveHub(
       cursor = last.cursor;
       if (overloaded(client)) return;
       client.lastSent = last.cursor;
-      // Waiting for the page to reach the socket is the replay's backpressure.
+      // Waiting for the page to reach the socket is the replay's backpressure, bounded by the stall limit.
       const written = await new Promise<boolean>((resolve) => {
-        if (!sendRaw(client, eventsFrame(rows), (error) => resolve(!error))) {
+        const stall = setTimeout(() => {
+          drop(
+            client,
+            LIVE_CLOSE.SLOW_CONSUMER,
+            'slow consumer: replay not read; reconnect with your last cursor',
+          );
+          resolve(false);
+        }, options.replayStallMs ?? DEFAULT_REPLAY_STALL_MS);
+        stall.unref();
+        const sent = sendRaw(client, eventsFrame(rows), (error) => {
+          clearTimeout(stall);
+          resolve(!error);
+        });
+        if (!sent) {
+          clearTimeout(stall);
           resolve(false);
         }
       });

@@ -136,6 +136,44 @@ describe('createLiveHub', () => {
     expect(hub.clientCount()).toBe(0);
   });
 
+  it('closes a replaying client with 4408 when a replay page stays unwritten for the stall limit', async () => {
+    const metrics = createMetrics();
+    const hub = createLiveHub(
+      fakeRepository([row(1), row(2), row(3)]),
+      { ...options, maxPendingEvents: 1000, replayStallMs: 20 },
+      silentLogger,
+      metrics,
+    );
+    const socket = new FakeSocket();
+    const closed = new Promise<void>((resolve) => socket.on('close', resolve));
+    hub.attach(socket as unknown as WebSocket, { after: 0 });
+    // The client never reads: the first page's write never completes, and nothing is published.
+    hub.publish(published([row(4)]));
+    await closed;
+    expect(socket.closed?.code).toBe(LIVE_CLOSE.SLOW_CONSUMER);
+    expect(metrics.liveSlowConsumerCloses).toBe(1);
+    expect(hub.clientCount()).toBe(0);
+    expect(socket.frames.some((frame) => frame.type === 'caught-up')).toBe(false);
+  });
+
+  it('keeps a replaying client whose pages are written before the stall limit', async () => {
+    const hub = createLiveHub(
+      fakeRepository([row(1), row(2), row(3), row(4), row(5)]),
+      { ...options, replayStallMs: 60_000 },
+      silentLogger,
+      createMetrics(),
+    );
+    const socket = new FakeSocket();
+    hub.attach(socket as unknown as WebSocket, { after: 0 });
+    for (let i = 0; i < 10 && !socket.frames.some((f) => f.type === 'caught-up'); i++) {
+      socket.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(socket.cursors()).toEqual([1, 2, 3, 4, 5]);
+    expect(socket.closed).toBeUndefined();
+    hub.closeAll(LIVE_CLOSE.GOING_AWAY, 'bye');
+  });
+
   it('closes a live client with 4408 when its socket buffer is over the limit', async () => {
     const hub = createLiveHub(fakeRepository([]), options, silentLogger, createMetrics());
     const socket = new FakeSocket();

@@ -1,5 +1,5 @@
 import { LIVE_CLOSE, type LifelineEvent, PROTOCOL_VERSION } from '@lifeline/protocol';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { lifecycle, listen } from '../helper.ts';
 import { LiveTestClient, liveUrl } from '../live-client.ts';
 
@@ -169,6 +169,34 @@ describe('GET /v1/live', () => {
       expect([...seen, ...cursorsOf(resumed)]).toEqual(live);
       await resumed.close();
     }
+  });
+
+  it('closes a replaying client that stopped reading with 4408 after the stall limit', async () => {
+    const collector = await listen({ liveReplayStallMs: 300, liveReplayPageSize: 50 });
+    const { app } = collector;
+    // About 16 MB of stored events: more than the loopback socket buffers hold for a client that does not read.
+    const pad = 'x'.repeat(20_000);
+    for (let env = 0; env < 4; env++) {
+      const events = lifecycle(`env-stall-${env}`, { invokes: 60 }).map((event) =>
+        event.type === 'platform' ? { ...event, record: { pad } } : event,
+      );
+      app.repository.insertBatch(
+        events.map((event) => ({ event: event as LifelineEvent, body: JSON.stringify(event) })),
+        Date.now(),
+      );
+    }
+    const client = new LiveTestClient(liveUrl(collector.url, 'after=0'));
+    client.socket.once('upgrade', (response) => response.socket.pause());
+    await client.opened;
+    await vi.waitFor(() => expect(app.metrics.liveSlowConsumerCloses).toBe(1), {
+      timeout: 30_000,
+      interval: 20,
+    });
+    expect(app.liveHub.clientCount()).toBe(0);
+    expect(client.frames.some((frame) => frame.type === 'caught-up')).toBe(false);
+    const resumed = new LiveTestClient(liveUrl(collector.url, 'after=0'));
+    await resumed.caughtUp();
+    expect(resumed.lastCursor()).toBe(app.repository.head());
   });
 
   it('closes with 4401 when the read token is missing or wrong and streams with it', async () => {
