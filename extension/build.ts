@@ -209,6 +209,8 @@ if (
     `extension layer: ${relative(process.cwd(), layer.bundle)} ${layer.bundleBytes} bytes, ` +
       `${relative(process.cwd(), layer.zip)} ${layer.zipBytes} bytes`,
   );
+  for (const chunk of layer.lazyChunks)
+    console.log(`  lazy chunk: ${relative(process.cwd(), chunk.path)} ${chunk.bytes} bytes`);
   for (const { input, bytes } of layer.contributions.slice(0, 5))
     console.log(`  ${bytes} bytes  ${input}`);
 }
