@@ -132,7 +132,9 @@ export function applyEvents(
     }
     if (requestId === env.lastInvokeRequestId) {
       env.lastInvokeStatus = status;
-      env.lastInvokeEndAt = target.runtimeDoneAt ?? target.startedAt;
+      // One clock: the INVOKE time (extension) plus a clock-free duration, never a platform timestamp.
+      const durationMs = target.reportDurationMs ?? target.runtimeDoneDurationMs;
+      env.lastInvokeEndAt = target.startedAt === null ? null : target.startedAt + (durationMs ?? 0);
     }
   }
 

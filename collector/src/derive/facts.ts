@@ -45,7 +45,10 @@ export interface EnvironmentFacts {
   lastInvokeSeq: number | null;
   lastInvokeRequestId: string | null;
   lastInvokeStatus: string | null;
-  /** End of the last invoke: its platform.runtimeDone, else its start (for idle time before shutdown). */
+  /**
+   * Extension clock: end of the last invoke, its INVOKE time + its duration (platform.report's, else
+   * platform.runtimeDone's), else its INVOKE time (for idle time before shutdown).
+   */
   lastInvokeEndAt: number | null;
   shutdownReason: string | null;
   /** Extension clock. */

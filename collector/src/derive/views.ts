@@ -49,7 +49,7 @@ export function initDurationOf(env: EnvironmentFacts): number | null {
 
 /**
  * The shutdown of an environment, or null before its SHUTDOWN arrived. Every difference is taken on the extension
- * clock, except `idleMs`, whose end of invoke is platform.runtimeDone (platform clock) when known.
+ * clock; `idleMs` ends the last invoke at its INVOKE time plus its (clock-free) duration.
  */
 export function toShutdown(env: EnvironmentFacts): Shutdown | null {
   if (env.shutdownAt === null || env.shutdownReason === null) return null;

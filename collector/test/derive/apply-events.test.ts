@@ -98,7 +98,9 @@ describe('applyEvents', () => {
     const lastInvoke = events.filter((event) => event.type === 'invoke').at(-1);
     if (!register || shutdown?.type !== 'shutdown' || exit?.type !== 'exit') throw new Error();
     if (lastInvoke?.type !== 'invoke') throw new Error('no invoke');
-    const lastDone = platform(events, 'platform.runtimeDone', lastInvoke.requestId)[0];
+    const lastReport = platform(events, 'platform.report', lastInvoke.requestId)[0];
+    const reportMetrics = lastReport?.record as { metrics: { durationMs: number } } | undefined;
+    const lastDurationMs = reportMetrics?.metrics.durationMs ?? 0;
     const result = toShutdown(only(deriveEvents([events])).env);
     expect(result).toEqual({
       envId: 'env-timing',
@@ -112,11 +114,39 @@ describe('applyEvents', () => {
       exitedAt: exit.time,
       shutdownDurationMs: exit.shutdownMs,
       budgetUsedPct: ((exit.shutdownMs ?? 0) / (shutdown.deadlineMs - shutdown.time)) * 100,
-      idleMs: shutdown.time - (lastDone?.recordTime ?? 0),
+      idleMs: shutdown.time - (lastInvoke.time + lastDurationMs),
       lifetimeMs: shutdown.time - register.time,
       invokes: 4,
     });
-    expect(result?.idleMs).toBe(700);
+    // The example's report duration is the runtime duration + 1.5 ms.
+    expect(result?.idleMs).toBe(698.5);
+  });
+
+  it('computes idle time on the extension clock when the platform clock is skewed', () => {
+    const events = lifecycle('env-skew', {
+      invokes: 2,
+      gapMs: 700,
+      shutdownReason: 'spindown',
+    }).map(
+      (event): LifelineEvent =>
+        event.type === 'platform' ? { ...event, recordTime: event.recordTime + 60_000 } : event,
+    );
+    const result = toShutdown(only(deriveEvents([events])).env);
+    expect(result?.idleMs).toBe(698.5);
+  });
+
+  it('takes the runtimeDone duration when the report is missing, else the invoke start', () => {
+    const events = lifecycle('env-partial', { invokes: 2, gapMs: 700, shutdownReason: 'spindown' });
+    const lastInvoke = events.filter((event) => event.type === 'invoke').at(-1);
+    if (lastInvoke?.type !== 'invoke') throw new Error('no invoke');
+    const isLast = (type: string) => (event: LifelineEvent) =>
+      event.type === 'platform' &&
+      event.recordType === type &&
+      (event.record as { requestId?: string }).requestId === lastInvoke.requestId;
+    const withoutReport = events.filter((event) => !isLast('platform.report')(event));
+    expect(toShutdown(only(deriveEvents([withoutReport])).env)?.idleMs).toBe(700);
+    const withoutPlatform = withoutReport.filter((event) => !isLast('platform.runtimeDone')(event));
+    expect(toShutdown(only(deriveEvents([withoutPlatform])).env)?.idleMs).toBe(700 + 120);
   });
 
   it('gives the same result when events arrive in any order and any split into batches', () => {

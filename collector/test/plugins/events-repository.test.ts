@@ -70,7 +70,36 @@ describe('createSqliteRepository', () => {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('synchronous', { simple: true })).toBe(2);
       const applied = db.prepare('SELECT name FROM schema_migrations').pluck().all();
-      expect(applied).toEqual(['001-init.sql', '002-function-cursor.sql']);
+      expect(applied).toEqual([
+        '001-init.sql',
+        '002-function-cursor.sql',
+        '003-idle-on-one-clock.sql',
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('moves idle time of an existing database to the extension clock when it is opened', () => {
+    const path = testConfig().dbPath;
+    const events = lifecycle('env-old', { invokes: 2, gapMs: 700, shutdownReason: 'spindown' });
+    const first = openDatabase(path);
+    createSqliteRepository(first).insertBatch(
+      events.map((event) => ({ event, body: JSON.stringify(event) })),
+      1,
+    );
+    // As migration 002 left it: the end of the last invoke on the platform clock, 003 not applied yet.
+    first.prepare("UPDATE environments SET lastInvokeEndAt = 5 WHERE envId = 'env-old'").run();
+    first.prepare("DELETE FROM schema_migrations WHERE name = '003-idle-on-one-clock.sql'").run();
+    first.close();
+    const db = openDatabase(path);
+    try {
+      const shutdown = createSqliteRepository(db).listShutdowns({
+        limit: 10,
+        now: 2,
+        lostAfterMs: 60_000,
+      }).items[0];
+      expect(shutdown?.idleMs).toBe(698.5);
     } finally {
       db.close();
     }

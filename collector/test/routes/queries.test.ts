@@ -257,7 +257,8 @@ describe('query API', () => {
       budgetMs: shutdown.deadlineMs - shutdown.time,
       exitedAt: exit.time,
       shutdownDurationMs: exit.shutdownMs,
-      idleMs: 400,
+      // Last invoke start + its report duration (runtime 120 ms + 1.5), both clock-free but the start.
+      idleMs: 398.5,
       lifetimeMs: shutdown.time - 1_700_000_000_000,
       invokes: 3,
     });
