@@ -53,7 +53,11 @@ export const Shutdown = Type.Object({
   shutdownDurationMs: Nullable(Type.Number()),
   /** shutdownDurationMs as a percentage of budgetMs. */
   budgetUsedPct: Nullable(Type.Number()),
-  /** SHUTDOWN received − end of the last invoke (runtimeDone, else its start); null without invokes. */
+  /**
+   * Idle time before the shutdown, on the extension clock: SHUTDOWN received − (last invoke's `startedAt` + its
+   * `durationMs`, from platform.report, else platform.runtimeDone; its `startedAt` alone when no duration is known).
+   * Null without invokes.
+   */
   idleMs: Nullable(Type.Number()),
   /** SHUTDOWN received − registration. */
   lifetimeMs: Type.Number(),

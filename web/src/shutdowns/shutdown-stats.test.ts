@@ -45,13 +45,34 @@ describe('shutdownRows', () => {
     const rows = shutdownRows(lanes());
     expect(rows.map((r) => r.envId).sort()).toEqual(['a', 'b', 'c']);
     const a = rows.find((r) => r.envId === 'a')!;
-    // register T0, init 180, invokes at +1180 and +2280 (100 ms each), SHUTDOWN 1000 ms after the last end.
+    // register T0, init 180, invokes at +1180 and +2280 (100 ms each), SHUTDOWN 1000 ms after the last end;
+    // idle ends the last invoke at its start + the report's duration (100 + 1.5 ms).
     expect(a.budgetMs).toBe(2000);
     expect(a.shutdownMs).toBe(35);
     expect(a.budgetUsedPct).toBeCloseTo(1.75);
-    expect(a.idleMs).toBe(1000);
+    expect(a.idleMs).toBe(998.5);
     expect(a.lifetimeMs).toBe(180 + 1000 + 100 + 1000 + 100 + 1000);
     expect(a.invokes).toBe(2);
+  });
+
+  it('computes idle time on the extension clock when the platform clock is skewed', () => {
+    const skewed = storedLifecycles([
+      {
+        envId: 's',
+        functionName: 'f',
+        startAt: T0,
+        invokes: 2,
+        gapMs: 700,
+        shutdownReason: 'spindown',
+      },
+    ]).map((stored) =>
+      stored.event.type === 'platform'
+        ? { ...stored, event: { ...stored.event, recordTime: stored.event.recordTime + 60_000 } }
+        : stored,
+    );
+    const [row] = shutdownRows(new TimelineBuilder().apply(skewed).lanes.values());
+    // Last INVOKE + report duration (120 + 1.5 ms), SHUTDOWN 700 ms after the runtime finished.
+    expect(row?.idleMs).toBe(698.5);
   });
 
   it('filters by function, version, reason and time when a filter is given', () => {

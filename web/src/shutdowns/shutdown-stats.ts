@@ -1,5 +1,4 @@
 import type { EnvLane } from '../timeline/lane-model.ts';
-import { invokeEnd } from '../timeline/lane-model.ts';
 import { type ReasonKind, reasonKind } from '../timeline/lane-state.ts';
 import { maxOf, percentile } from '../util/stats.ts';
 
@@ -20,7 +19,7 @@ export interface ShutdownRow {
   readonly shutdownMs: number | null;
   /** shutdownMs as a percentage of budgetMs. */
   readonly budgetUsedPct: number | null;
-  /** SHUTDOWN − end of the last invoke (runtimeDone, else its start); null without invokes. */
+  /** SHUTDOWN − end of the last invoke (its INVOKE time + its report/runtimeDone duration); null without invokes. */
   readonly idleMs: number | null;
   /** SHUTDOWN − registration; null when the register event is missing. */
   readonly lifetimeMs: number | null;
@@ -50,7 +49,8 @@ export function shutdownRows(lanes: Iterable<EnvLane>, filter: ShutdownFilter = 
     if (filter.to != null && s.receivedAt > filter.to) continue;
     const budgetMs = s.deadlineMs - s.receivedAt;
     const last = lane.invokes[lane.invokes.length - 1];
-    const lastEnd = last ? (invokeEnd(last) ?? last.startAt) : null;
+    // One clock, as the collector: INVOKE time (extension) + the clock-free duration, never runtimeDone's time.
+    const lastEnd = last ? last.startAt + (last.durationMs ?? 0) : null;
     rows.push({
       envId: lane.envId,
       functionName: lane.functionName,
