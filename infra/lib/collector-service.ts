@@ -94,6 +94,10 @@ const APP_EXCLUDES = [
   '!/extension/package.json',
   '/emulator/*',
   '!/emulator/package.json',
+  // The instance runs the built code (dist); the sources would only add weight.
+  '/protocol/src/',
+  '/collector/src/',
+  '/web/src/',
 ];
 
 /**

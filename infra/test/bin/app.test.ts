@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,34 @@ describe('bin/app.ts', () => {
       .map(([name]) => name)
       .sort();
     expect(stacks).toEqual(['LifelineCollector', 'LifelineDemo', 'LifelineLayer']);
+
+    // The collector's app asset holds what `node collector/dist/server.js` needs besides node_modules.
+    const app = readdirSync(outdir)
+      .filter((name) => name.startsWith('asset.'))
+      .map((name) => join(outdir, name))
+      .find((dir) => existsSync(join(dir, 'collector', 'dist', 'server.js')));
+    expect(
+      app,
+      'no staged asset holds collector/dist/server.js: run `npm run build`',
+    ).toBeDefined();
+    const dir = app as string;
+    for (const needed of [
+      'package.json',
+      'package-lock.json',
+      'protocol/package.json',
+      'protocol/dist/index.js',
+      'collector/package.json',
+      'collector/migrations',
+      'web/dist/index.html',
+    ]) {
+      expect(existsSync(join(dir, needed)), needed).toBe(true);
+    }
+    expect(readdirSync(join(dir, 'collector', 'migrations')).some((f) => f.endsWith('.sql'))).toBe(
+      true,
+    );
+    for (const absent of ['node_modules', '.git', 'infra/lib', 'collector/src', 'collector/test']) {
+      expect(existsSync(join(dir, absent)), absent).toBe(false);
+    }
   }, 180_000);
 });
 

@@ -67,6 +67,7 @@ export function fixtureAppDir(options: { built: boolean } = { built: true }): st
     'collector/package.json': '{"name":"@lifeline/collector"}\n',
     'collector/migrations/001-init.sql': 'CREATE TABLE t (x);\n',
     'collector/test/helper.ts': 'export {};\n',
+    'collector/src/server.ts': 'export {};\n',
     'node_modules/some-dep/index.js': 'module.exports = 1;\n',
     'infra/cdk.out/manifest.json': '{}\n',
     'infra/package.json': '{"name":"@lifeline/infra"}\n',

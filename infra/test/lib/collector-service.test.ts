@@ -229,6 +229,7 @@ describe('CollectorService', () => {
       expect(existsSync(join(dir, 'infra', 'package.json'))).toBe(true);
       expect(existsSync(join(dir, 'node_modules'))).toBe(false);
       expect(existsSync(join(dir, 'collector', 'test'))).toBe(false);
+      expect(existsSync(join(dir, 'collector', 'src'))).toBe(false);
       expect(existsSync(join(dir, 'infra', 'lib'))).toBe(false);
       expect(existsSync(join(dir, 'infra', 'cdk.out'))).toBe(false);
     });
