@@ -271,9 +271,15 @@ export class CollectorService extends Construct {
       }),
     );
 
+    const open = allowedCidrs.filter((cidr) => cidr === '0.0.0.0/0' || cidr === '::/0');
+    if (this.readTokenSecret === undefined && open.length > 0) {
+      Annotations.of(this).addWarningV2(
+        'lifeline:telemetryPublic',
+        `readToken is false and the collector is reachable from ${open.join(' and ')}: anyone can read the telemetry (function names, timings, errors). Keep the read token, or narrow allowedCidrs.`,
+      );
+    }
     let host: string;
     if (props.certificate === undefined) {
-      const open = allowedCidrs.filter((cidr) => cidr === '0.0.0.0/0' || cidr === '::/0');
       if (open.length > 0) {
         Annotations.of(this).addWarningV2(
           'lifeline:plainHttpOpen',

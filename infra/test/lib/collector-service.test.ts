@@ -372,6 +372,24 @@ describe('CollectorService', () => {
       },
     );
 
+    it('warns that anyone can read the telemetry when readToken is false and the collector is open', () => {
+      const { stack } = synth({ readToken: false });
+      Annotations.fromStack(stack).hasWarning(
+        '/Defaults/Collector',
+        Match.stringLikeRegexp('anyone can read the telemetry.*lifeline:telemetryPublic'),
+      );
+    });
+
+    it('does not warn about public telemetry when readToken is false behind narrow CIDRs', () => {
+      const { stack } = synth({ readToken: false, allowedCidrs: ['10.0.0.0/8'] });
+      Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('telemetry'));
+    });
+
+    it('does not warn about public telemetry with the default read token', () => {
+      const { stack } = synth({});
+      Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('telemetry'));
+    });
+
     it('does not warn about clear-text tokens when the allowed CIDRs are narrow', () => {
       const { stack } = synth({ allowedCidrs: ['203.0.113.0/24'] });
       Annotations.fromStack(stack).hasNoWarning(
