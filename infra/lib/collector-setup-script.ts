@@ -28,7 +28,8 @@ export interface CollectorSetupOptions {
 /**
  * Shell lines that give `$device` an XFS file system only when it has none, and set `$uuid` to its file system's UUID.
  * `blkid -p` exits with 2 when it finds no signature on the device (or cannot open it, hence the block-device and read
- * checks); any other outcome (an I/O error, an ambivalent probe) stops the setup instead of formatting a volume that may hold the database. Expects a `signal` function.
+ * checks); any other outcome (an I/O error, an ambivalent probe) stops the setup instead of formatting a volume that
+ * may hold the database. Expects a `signal` function.
  */
 export function formatDataVolumeLines(): string[] {
   const fail = (why: string) => `echo "lifeline: ${why}" >&2; signal 1; exit 1`;
