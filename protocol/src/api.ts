@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from 'typebox';
+import { ENVIRONMENT_STATES, INVOCATION_STATUSES } from './constants.ts';
 import { StoredEvent } from './live.ts';
 
 /**
@@ -15,25 +16,6 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
-
-export const ENVIRONMENT_STATES = [
-  /** Registered, Init not finished (no initReport and no invoke yet). */
-  'initializing',
-  /** An invoke is running. */
-  'active',
-  /** Between invokes (frozen, in production). */
-  'idle',
-  /** SHUTDOWN received, no exit record yet. */
-  'shutting-down',
-  /** Exit record received (or shutdown past its deadline). */
-  'ended',
-  /** Silent for long with no shutdown: the sandbox vanished or its events were lost. */
-  'lost',
-] as const;
-export type EnvironmentState = (typeof ENVIRONMENT_STATES)[number];
-
-export const INVOCATION_STATUSES = ['running', 'success', 'error', 'timeout', 'failure'] as const;
-export type InvocationStatus = (typeof INVOCATION_STATUSES)[number];
 
 export const Shutdown = Type.Object({
   envId: Type.String(),

@@ -1,4 +1,5 @@
 export * from './api.ts';
+export * from './constants.ts';
 export * from './events.ts';
 export * from './examples.ts';
 export * from './live.ts';

@@ -23,18 +23,3 @@ export type LiveFrame =
   | { type: 'caught-up'; cursor: number }
   /** Sent when idle so clients can tell a quiet stream from a dead one. */
   | { type: 'heartbeat'; head: number; time: number };
-
-/** WebSocket close codes the collector uses. */
-export const LIVE_CLOSE = {
-  /** Collector stopping; reconnect with the last cursor. */
-  GOING_AWAY: 1001,
-  /** Bad query (e.g. a non-numeric cursor). Do not retry unchanged. */
-  BAD_REQUEST: 4400,
-  /** Read token missing or wrong. */
-  UNAUTHORIZED: 4401,
-  /** The client's send queue overflowed; reconnect with the last cursor. */
-  SLOW_CONSUMER: 4408,
-} as const;
-
-/** How often the collector sends a heartbeat when nothing else was sent. */
-export const LIVE_HEARTBEAT_MS = 10_000;

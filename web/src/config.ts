@@ -17,7 +17,7 @@ export function liveUrl(): string {
   return url.toString();
 }
 
-/** localStorage key of the read token (LIFELINE_TOKEN on the collector). */
+/** localStorage key of the read token (`--read-token` / LIFELINE_READ_TOKEN on the collector). */
 export const TOKEN_STORAGE_KEY = 'lifeline.token';
 
 /** The stored read token, or null (also when storage is unavailable). */

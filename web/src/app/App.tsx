@@ -1,10 +1,10 @@
 import type { EnvironmentState } from '@lifeline/protocol';
+import { ENVIRONMENT_STATES } from '@lifeline/protocol';
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { apiUrl } from '../config.ts';
 import { FunctionsView } from '../functions/FunctionsView.tsx';
 import type { EventStore } from '../live/event-store.ts';
 import type { LiveStatus } from '../live/live-client.ts';
-import { ENVIRONMENT_STATES } from '../live/protocol-constants.ts';
 import { useLiveEvents } from '../live/useLiveEvents.ts';
 import { ShutdownsView } from '../shutdowns/ShutdownsView.tsx';
 import { TimelineView } from '../timeline/TimelineView.tsx';

@@ -1,5 +1,5 @@
 import type { LiveFrame, StoredEvent } from '@lifeline/protocol';
-import { LIVE_CLOSE, LIVE_HEARTBEAT_MS } from './protocol-constants.ts';
+import { LIVE_CLOSE, LIVE_HEARTBEAT_MS } from '@lifeline/protocol';
 
 /** Connection state shown in the header. */
 export type LiveStatus = 'connecting' | 'open' | 'closed' | 'unauthorized';
