@@ -66,6 +66,8 @@ function fakeRepository(rows: StoredRow[], functions: Record<string, string> = {
         .filter((r) => fn === undefined || functions[r.envId] === fn)
         .slice(0, limit),
     functionOf: (envId: string) => functions[envId] ?? null,
+    environmentEventsBefore: (envId: string, before: number) =>
+      rows.filter((r) => r.envId === envId && r.cursor < before),
   } as unknown as EventsRepository;
 }
 
@@ -184,6 +186,33 @@ describe('createLiveHub', () => {
     hub.publish(published([row(1)]));
     expect(socket.closed?.code).toBe(LIVE_CLOSE.SLOW_CONSUMER);
     expect(socket.cursors()).toEqual([]);
+  });
+
+  it('queues the earlier rows of a revealed environment for a replaying filtered client, once, in stream order', async () => {
+    const stored = [row(1, 'env-y'), row(2, 'env-x'), row(3, 'env-x')];
+    const functions: Record<string, string> = { 'env-y': 'alpha' };
+    const hub = createLiveHub(
+      fakeRepository(stored, functions),
+      { ...options, maxPendingEvents: 100 },
+      silentLogger,
+      createMetrics(),
+    );
+    const socket = new FakeSocket();
+    hub.attach(socket as unknown as WebSocket, { after: 0, functionName: 'alpha' });
+    // env-x registers while the replay waits for the socket: its rows 2 and 3 join the stream at cursor 4.
+    stored.push(row(4, 'env-x'));
+    functions['env-x'] = 'alpha';
+    hub.publish({
+      ...published([row(4, 'env-x')], new Map([['env-x', 'alpha']])),
+      revealed: new Map([['env-x', 4]]),
+    });
+    for (let i = 0; i < 10 && !socket.frames.some((f) => f.type === 'caught-up'); i++) {
+      socket.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    hub.publish(published([row(5, 'env-x'), row(6, 'env-z')]));
+    expect(socket.cursors()).toEqual([1, 2, 3, 4, 5]);
+    hub.closeAll(LIVE_CLOSE.GOING_AWAY, 'bye');
   });
 
   it('sends a function-filtered client only rows of that function', async () => {
