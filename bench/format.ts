@@ -1,3 +1,4 @@
+import { percentile as nearestRank } from '@lifeline/protocol';
 import type { BenchResult } from './result.ts';
 
 const number = (value: number | undefined, digits = 2): string =>
@@ -32,10 +33,7 @@ export async function runAlone(run: () => Promise<BenchResult[]>): Promise<void>
   console.log(formatTable(await run()));
 }
 
-/** Percentile of a sample (nearest rank). */
+/** Nearest-rank percentile of a sample (the protocol's definition); NaN for an empty sample. */
 export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
+  return nearestRank(values, p) ?? Number.NaN;
 }

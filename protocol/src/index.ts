@@ -3,6 +3,7 @@ export * from './constants.ts';
 export * from './events.ts';
 export * from './examples.ts';
 export * from './live.ts';
+export * from './stats.ts';
 export * from './telemetry.ts';
 export * from './validate.ts';
 export * from './version.ts';

@@ -17,7 +17,11 @@ export type StoredEvent = Static<typeof StoredEvent>;
 export type LiveFrame =
   /** First frame: the collector's newest cursor at connect time. */
   | { type: 'hello'; protocolVersion: number; head: number }
-  /** Stored events in cursor order, each exactly once per connection. */
+  /**
+   * Stored events, each exactly once per connection, in cursor order. One exception on a `function=` stream: when a
+   * register reveals an environment's function, that environment's earlier events (sent before its register) follow
+   * in the same frame, just before the revealing row. Resume with the highest cursor seen.
+   */
   | { type: 'events'; events: StoredEvent[] }
   /** Replay from storage is done; what follows is live. */
   | { type: 'caught-up'; cursor: number }

@@ -4,6 +4,7 @@ import {
   EVENT_TYPES,
   exampleLifecycle,
   type LifelineEvent,
+  percentile,
   type TelemetryApiEvent,
   validateBatch,
   validateEvent,
@@ -136,5 +137,18 @@ describe('validateBatch', () => {
     const result = validateBatch({ events: [invoke] });
     expect(result.ok).toBe(true);
     if (result.ok) expectTypeOf(result.value).toEqualTypeOf<LifelineEvent[]>();
+  });
+});
+
+describe('percentile', () => {
+  it('takes the nearest rank of unsorted values', () => {
+    expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
+    expect(percentile([5, 1, 3, 2, 4], 95)).toBe(5);
+    expect(percentile([5, 1, 3, 2, 4], 0)).toBe(1);
+    expect(percentile([7], 99)).toBe(7);
+  });
+
+  it('returns null for no values', () => {
+    expect(percentile([], 50)).toBeNull();
   });
 });

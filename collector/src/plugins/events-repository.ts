@@ -8,11 +8,11 @@ import type {
   Page,
   Shutdown,
 } from '@lifeline/protocol';
+import { percentile } from '@lifeline/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { applyEvents, requestIdsOf } from '../derive/apply-events.ts';
 import type { EnvironmentFacts, EnvironmentModel, InvocationFacts } from '../derive/facts.ts';
-import { percentile } from '../derive/percentile.ts';
 import { toEnvironment, toInvocation, toShutdown } from '../derive/views.ts';
 import { BadQueryError, StorageUnavailableError, storageError } from '../errors.ts';
 import type { SqliteDatabase } from './db.ts';

@@ -1,8 +1,8 @@
+import { percentile } from '@lifeline/protocol';
 import type { EnvLane } from '../timeline/lane-model.ts';
 import { laneState, type ReasonKind, reasonKind } from '../timeline/lane-state.ts';
 import { isAlive } from '../timeline/row-model.ts';
 import { lowerBound } from '../timeline/time-scale.ts';
-import { percentile } from '../util/stats.ts';
 
 /** Per-function figures for the overview, derived from the lanes (same meaning as the collector's FunctionSummary). */
 export interface FunctionOverview {

@@ -1,7 +1,8 @@
+import { percentile } from '@lifeline/protocol';
 import { describe, expect, it } from 'vitest';
 import { storedLifecycles } from '../test-support/stored-events.ts';
 import { TimelineBuilder } from '../timeline/timeline-builder.ts';
-import { histogram, percentile } from '../util/stats.ts';
+import { histogram } from '../util/stats.ts';
 import { shutdownRows, sortShutdownRows, summarizeShutdowns } from './shutdown-stats.ts';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);

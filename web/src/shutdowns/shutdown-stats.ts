@@ -1,6 +1,7 @@
+import { percentile } from '@lifeline/protocol';
 import type { EnvLane } from '../timeline/lane-model.ts';
 import { type ReasonKind, reasonKind } from '../timeline/lane-state.ts';
-import { maxOf, percentile } from '../util/stats.ts';
+import { maxOf } from '../util/stats.ts';
 
 /** One ended (or ending) environment, with the same figures the collector's `Shutdown` carries. */
 export interface ShutdownRow {

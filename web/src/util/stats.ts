@@ -1,11 +1,3 @@
-/** Nearest-rank percentile of `values` (need not be sorted); null for an empty list. `p` in [0, 100]. */
-export function percentile(values: readonly number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = values.slice().sort((a, b) => a - b);
-  const rank = Math.ceil((Math.min(100, Math.max(0, p)) / 100) * sorted.length);
-  return sorted[Math.max(0, rank - 1)]!;
-}
-
 /** One histogram bucket: [from, to), the last one closed. */
 export interface Bin {
   from: number;
