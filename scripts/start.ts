@@ -89,13 +89,16 @@ console.log(`
   Press Ctrl-C to stop.
 `);
 
-let stopping = false;
+let stoppingSince: number | undefined;
 async function stop(signal: string): Promise<void> {
-  if (stopping) {
+  if (stoppingSince !== undefined) {
+    // A terminal's Ctrl-C reaches npm, tsx and us at once, and npm and tsx relay it again: only a second Ctrl-C a
+    // moment later means "stop now".
+    if (Date.now() - stoppingSince < 1500) return;
     console.error('forced exit');
     process.exit(130);
   }
-  stopping = true;
+  stoppingSince = Date.now();
   console.log(`\n${signal}: stopping${running ? ' (shutting the demo environments down)' : ''}…`);
   const force = setTimeout(() => {
     console.error('did not stop within 15 s; exiting');
