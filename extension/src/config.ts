@@ -69,7 +69,7 @@ export const DEFAULTS = {
   batchMaxEvents: 500,
   bufferMaxEvents: 10_000,
   bufferMaxBytes: 4 * 1024 * 1024,
-  spoolMaxBytes: 8 * 1024 * 1024,
+  spoolMaxBytes: 4 * 1024 * 1024,
   shutdownMarginMs: 150,
   requestTimeoutMs: 5_000,
 } as const;

@@ -1,4 +1,4 @@
-import type { DroppedEvent, DropReason } from '@lifeline/protocol';
+import type { DroppedEvent, DropReason, LifelineEvent } from '@lifeline/protocol';
 import type { RetryProblem, SendResult } from './collector-client.ts';
 import { describeError } from './errors.ts';
 import {
@@ -92,7 +92,10 @@ export class Delivery {
   #waiters = new Set<() => void>();
   /** Entries whose batch failed at least once: waiting for their acknowledgement is pointless until a retry. */
   #failedOnce = new WeakSet<BufferEntry>();
-  #openDrop: { entry: BufferEntry; reason: DropReason } | undefined;
+  /** Per (envId, reason): the latest `dropped` record and drops not yet written into any record. */
+  #drops = new Map<string, DropState>();
+  /** The next free seq of each earlier environment whose leftovers were adopted. */
+  #foreignNext = new Map<string, number>();
   readonly stats = { delivered: 0, dropped: 0 };
 
   constructor(options: DeliveryOptions) {
@@ -117,16 +120,42 @@ export class Delivery {
 
   /** Records an event and queues it; returns its entry (to wait for its acknowledgement). */
   record(draft: EventDraft, time?: number): BufferEntry {
-    const entry = toEntry(this.#o.recorder.record(draft, time));
+    const recorder = this.#o.recorder;
+    // Serialised before it takes a seq: an event that cannot be serialised must not leave an unexplained gap.
+    let event = recorder.preview(draft, time);
+    let entry = tryEntry(event);
+    if (entry === undefined) {
+      this.#o.logger.once(
+        'unserialisable',
+        'an event could not be serialised; recording a placeholder',
+        {
+          type: draft.type,
+        },
+      );
+      event = recorder.preview(placeholderDraft(draft, event.seq), event.time);
+      entry = toEntry(event);
+      if (event.type === 'dropped') this.stats.dropped++;
+    }
+    recorder.record(draft, event.time);
     this.#accountDrops(this.#o.buffer.push(entry), 'buffer-full');
     this.#dirty = true;
     return entry;
   }
 
   /** Puts leftovers of earlier environments in front of everything. */
-  adoptLeftovers(entries: BufferEntry[]): void {
-    if (entries.length === 0) return;
+  adoptLeftovers(entries: BufferEntry[], lost: readonly DroppedRun[] = []): void {
+    if (entries.length === 0 && lost.length === 0) return;
+    const seen = [
+      ...entries.map(({ event }) => ({ envId: event.envId, last: event.seq })),
+      ...lost.map((run) => ({ envId: run.envId, last: run.toSeq })),
+    ];
+    for (const { envId, last } of seen) {
+      if (envId === this.#o.recorder.envId) continue;
+      this.#foreignNext.set(envId, Math.max(this.#foreignNext.get(envId) ?? 0, last + 1));
+    }
     this.#accountDrops(this.#o.buffer.unshift(entries), 'buffer-full');
+    // Leftovers the spool could not hold: explained in their own environment's numbering.
+    this.#accountDrops(lost, 'spool-full');
     this.#dirty = true;
   }
 
@@ -246,17 +275,16 @@ export class Delivery {
     this.#final = true;
     const spool = this.#o.spool;
     if (spool === undefined) return;
-    const entries = [...this.#o.buffer.entries];
-    const skipped = spool.write(entries);
-    if (skipped.length === 0 || skipped.length === entries.length) return;
-    const own = skipped.filter((entry) => entry.event.envId === this.#o.recorder.envId);
-    const lost = new Set(skipped);
-    const kept = entries.filter((entry) => !lost.has(entry));
-    for (const run of toRuns(own.map((entry) => entry.event))) {
-      this.stats.dropped += run.count;
-      kept.push(toEntry(this.#o.recorder.record(droppedDraft(run, 'spool-full'))));
+    this.#materialiseDrops(true);
+    // Bounded: each round only adds `dropped` records, for which the first write reserved room.
+    for (let round = 0; round < 3; round++) {
+      const entries = [...this.#o.buffer.entries];
+      const skipped = spool.write(entries, SPOOL_RESERVE_BYTES);
+      if (skipped.length === 0 || skipped.length === entries.length) return;
+      this.#o.buffer.remove(skipped);
+      const explainable = skipped.filter((entry) => entry.event.type !== 'dropped');
+      this.#accountDrops(toRuns(explainable.map((entry) => entry.event)), 'spool-full', true);
     }
-    spool.write(kept);
   }
 
   /**
@@ -308,10 +336,12 @@ export class Delivery {
         for (const problem of Object.values(PROBLEMS))
           this.#o.logger.resolve(problem.key, problem.resolved);
       this.#failures = 0;
+      this.#materialiseDrops(false);
       return;
     }
     if (result.kind === 'retry') {
       this.#o.buffer.release(batch);
+      this.#materialiseDrops(false);
       if (result.aborted) return;
       for (const entry of batch) this.#failedOnce.add(entry);
       this.#failures++;
@@ -333,41 +363,69 @@ export class Delivery {
     this.#accountDrops(toRuns(explainable.map((entry) => entry.event)), 'rejected');
   }
 
-  #accountDrops(runs: DroppedRun[], reason: DropReason): void {
+  /**
+   * Explains `runs` with `dropped` records: at most one per (envId, reason) waits in the buffer, and it is updated in
+   * place (count and seq range) until it goes out. While it is in flight new drops wait here, in memory, as one run
+   * per key; they go into the same record if its batch fails, or into a new one once it was sent. So however long
+   * the collector is down, `dropped` records stay few.
+   */
+  #accountDrops(runs: readonly DroppedRun[], reason: DropReason, force = false): void {
     for (const run of runs) {
-      if (run.envId !== this.#o.recorder.envId) {
-        this.#o.logger.once(
-          `drop-foreign-${reason}`,
-          'dropped leftover events of an earlier environment',
-          {
-            reason,
-          },
-        );
+      const own = run.envId === this.#o.recorder.envId;
+      if (own) this.stats.dropped += run.count;
+      else if (!this.#foreignNext.has(run.envId)) {
+        this.#o.logger.once(`drop-foreign-${reason}`, 'dropped events of an unknown environment', {
+          reason,
+        });
         continue;
       }
-      this.stats.dropped += run.count;
-      const open = this.#openDrop;
-      if (
-        open &&
-        open.reason === reason &&
-        !open.entry.inFlight &&
-        this.#o.buffer.has(open.entry)
-      ) {
-        const event = open.entry.event as DroppedEvent;
-        if (event.toSeq + 1 === run.fromSeq) {
-          event.toSeq = run.toSeq;
-          event.count += run.count;
-          this.#o.buffer.update(open.entry);
-          continue;
-        }
+      const key = `${run.envId}\n${reason}`;
+      let state = this.#drops.get(key);
+      if (state === undefined) {
+        state = { envId: run.envId, reason, entry: undefined, waiting: undefined };
+        this.#drops.set(key, state);
       }
-      if (reason === 'buffer-full') {
-        this.#o.logger.once('buffer-full', 'buffer full; dropping the oldest events');
-      }
-      const entry = toEntry(this.#o.recorder.record(droppedDraft(run, reason)));
-      this.#openDrop = { entry, reason };
-      this.#accountDrops(this.#o.buffer.push(entry), 'buffer-full');
+      state.waiting = state.waiting === undefined ? { ...run } : mergeRun(state.waiting, run);
     }
+    this.#materialiseDrops(force);
+  }
+
+  /** Writes waiting drops into their record (see {@link Delivery.#accountDrops}); `force` even if it is in flight. */
+  #materialiseDrops(force: boolean): void {
+    for (const state of this.#drops.values()) {
+      const run = state.waiting;
+      if (run === undefined) continue;
+      const open = state.entry;
+      const buffered = open !== undefined && this.#o.buffer.has(open);
+      if (buffered && !open.inFlight) {
+        const event = open.event as DroppedEvent;
+        const merged = mergeRun(
+          { envId: state.envId, fromSeq: event.fromSeq, toSeq: event.toSeq, count: event.count },
+          run,
+        );
+        event.fromSeq = merged.fromSeq;
+        event.toSeq = merged.toSeq;
+        event.count = merged.count;
+        state.waiting = undefined;
+        this.#o.buffer.update(open);
+        continue;
+      }
+      if (buffered && !force) continue;
+      state.waiting = undefined;
+      if (state.reason === 'buffer-full')
+        this.#o.logger.once('buffer-full', 'buffer full; dropping the oldest events');
+      const entry = toEntry(this.#droppedEvent(state.envId, droppedDraft(run, state.reason)));
+      state.entry = entry;
+      this.#accountDrops(this.#o.buffer.push(entry), 'buffer-full', force);
+    }
+  }
+
+  /** A `dropped` record in `envId`'s own numbering: this environment's recorder, or after an earlier one's last seq. */
+  #droppedEvent(envId: string, draft: EventDraft): LifelineEvent {
+    if (envId === this.#o.recorder.envId) return this.#o.recorder.record(draft);
+    const seq = this.#foreignNext.get(envId) ?? 0;
+    this.#foreignNext.set(envId, seq + 1);
+    return { id: `${envId}:${seq}`, envId, seq, time: this.#now(), ...draft } as LifelineEvent;
   }
 
   #countOwn(batch: readonly BufferEntry[]): number {
@@ -401,6 +459,50 @@ export class Delivery {
       this.#waiters.add(check);
     });
   }
+}
+
+/** Drops of one (envId, reason) not yet written into a record, and the latest record. */
+interface DropState {
+  envId: string;
+  reason: DropReason;
+  entry: BufferEntry | undefined;
+  waiting: DroppedRun | undefined;
+}
+
+/** Room the final spool write keeps free for the `dropped` records that explain what did not fit. */
+const SPOOL_RESERVE_BYTES = 4096;
+
+/** One run covering both; with a gap between them, `count` stays below the range's length. */
+function mergeRun(a: DroppedRun, b: DroppedRun): DroppedRun {
+  return {
+    envId: a.envId,
+    fromSeq: Math.min(a.fromSeq, b.fromSeq),
+    toSeq: Math.max(a.toSeq, b.toSeq),
+    count: a.count + b.count,
+  };
+}
+
+function tryEntry(event: LifelineEvent): BufferEntry | undefined {
+  try {
+    return toEntry(event);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What is recorded instead of an event that cannot be serialised: a platform event keeps its type with a short note
+ * as its record; anything else becomes a `dropped` record explaining its own seq.
+ */
+function placeholderDraft(draft: EventDraft, seq: number): EventDraft {
+  if (draft.type === 'platform')
+    return {
+      type: 'platform',
+      recordType: draft.recordType,
+      recordTime: draft.recordTime,
+      record: 'record omitted: it could not be serialised',
+    };
+  return { type: 'dropped', count: 1, reason: 'rejected', fromSeq: seq, toSeq: seq };
 }
 
 function droppedDraft(run: DroppedRun, reason: DropReason): EventDraft {

@@ -160,7 +160,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
         lines: leftovers.badLines,
       });
     }
-    delivery.adoptLeftovers(leftovers.entries);
+    delivery.adoptLeftovers(leftovers.entries, leftovers.lost);
     delivery.kick('record');
   };
 

@@ -30,7 +30,17 @@ export class Recorder {
 
   /** Gives `draft` its envelope. `time` defaults to now. */
   record(draft: EventDraft, time: number = this.#now()): LifelineEvent {
-    const seq = this.#seq++;
+    const event = this.preview(draft, time);
+    this.#seq++;
+    return event;
+  }
+
+  /**
+   * Gives `draft` the envelope of the next seq without taking it, so a caller can check the event (e.g. that it
+   * serialises) before it consumes a seq with {@link Recorder.record}.
+   */
+  preview(draft: EventDraft, time: number = this.#now()): LifelineEvent {
+    const seq = this.#seq;
     return { id: `${this.envId}:${seq}`, envId: this.envId, seq, time, ...draft } as LifelineEvent;
   }
 }

@@ -1,7 +1,10 @@
 import {
+  closeSync,
+  fstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
-  readFileSync,
+  readSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -10,7 +13,7 @@ import {
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LifelineEvent } from '@lifeline/protocol';
-import { type BufferEntry, toEntry } from './event-buffer.ts';
+import { type BufferEntry, type DroppedRun, toEntry, toRuns } from './event-buffer.ts';
 
 /** Options of {@link Spool}. */
 export interface SpoolOptions {
@@ -26,10 +29,15 @@ export interface Leftovers {
   corruptFiles: number;
   /** Lines that were skipped because they did not parse. */
   badLines: number;
+  /** Events that did not fit in `maxBytes` and were left out (they need a `dropped` record of their envId). */
+  lost: DroppedRun[];
 }
 
 const PREFIX = 'pending-';
 const SUFFIX = '.ndjson';
+const TEMP_SUFFIX = '.tmp';
+/** Read past the budget, so `dropped` and `exit` records at the end of a slightly larger file are still found. */
+const READ_SLACK_BYTES = 64 * 1024;
 
 /**
  * Unacknowledged events on disk (`<dir>/pending-<envId>.ndjson`, one JSON event per line), so they survive the
@@ -53,15 +61,21 @@ export class Spool {
     return this.#file;
   }
 
-  /** Reads every other environment's spool file, oldest first, deduplicated by id. */
+  /**
+   * Reads other environments' spool files, oldest first, deduplicated by id, up to `maxBytes` in all. `dropped` and
+   * `exit` records are always taken; of the rest, the OLDEST events that fit are, in order, and the newer ones are
+   * reported as `lost`: the collector then gets a gapless prefix of each environment and one `dropped` record for the
+   * tail, and delivery order stays seq order. Only files that were read are taken over (and later removed).
+   */
   loadLeftovers(): Leftovers {
-    const result: Leftovers = { entries: [], corruptFiles: 0, badLines: 0 };
+    const result: Leftovers = { entries: [], corruptFiles: 0, badLines: 0, lost: [] };
     let names: string[];
     try {
       names = readdirSync(this.#options.dir);
     } catch {
       return result;
     }
+    this.#removeStaleTemps(names);
     const files = names
       .filter((name) => name.startsWith(PREFIX) && name.endsWith(SUFFIX))
       .map((name) => join(this.#options.dir, name))
@@ -70,21 +84,19 @@ export class Spool {
       .sort((a, b) => a.mtime - b.mtime);
     const seen = new Set<string>();
     let budget = this.#options.maxBytes;
+    const lost: LifelineEvent[] = [];
     for (const { path } of files) {
-      this.#leftoverFiles.push(path);
+      if (budget <= 0) break;
       let text: string;
       try {
-        if (statSync(path).size > budget) {
-          result.corruptFiles++;
-          continue;
-        }
-        text = readFileSync(path, 'utf8');
+        text = readHead(path, budget + READ_SLACK_BYTES);
       } catch {
+        this.#leftoverFiles.push(path);
         result.corruptFiles++;
         continue;
       }
-      budget -= text.length;
-      let usable = 0;
+      this.#leftoverFiles.push(path);
+      const events: { event: LifelineEvent; line: string }[] = [];
       for (const line of text.split('\n')) {
         if (line === '') continue;
         const event = parseEvent(line);
@@ -92,26 +104,41 @@ export class Spool {
           result.badLines++;
           continue;
         }
-        usable++;
         if (seen.has(event.id)) continue;
         seen.add(event.id);
+        events.push({ event, line });
+      }
+      if (events.length === 0) {
+        result.corruptFiles++;
+        continue;
+      }
+      for (const { event, line } of events) if (isEssential(event)) budget -= line.length + 1;
+      for (const { event, line } of events) {
+        if (!isEssential(event)) {
+          if (line.length + 1 > budget) {
+            lost.push(event);
+            continue;
+          }
+          budget -= line.length + 1;
+        }
         result.entries.push(toEntry(event, line));
       }
-      if (usable === 0) result.corruptFiles++;
     }
+    result.lost = toRuns(lost);
     return result;
   }
 
   /**
    * Replaces this environment's file with `entries` (oldest first) up to `maxBytes`; `dropped` and `exit` records are
-   * always kept. Removes leftover files it has taken over. Returns the entries that did not fit.
+   * always kept, and room is reserved for them first. `reserveBytes` more are left free (for records that will
+   * explain what did not fit). Removes leftover files it has taken over. Returns the entries that did not fit.
    */
-  write(entries: readonly BufferEntry[]): BufferEntry[] {
+  write(entries: readonly BufferEntry[], reserveBytes = 0): BufferEntry[] {
     if (entries.length === 0) {
       this.clear();
       return [];
     }
-    const { text, skipped } = this.#render(entries);
+    const { text, skipped } = this.#render(entries, reserveBytes);
     try {
       mkdirSync(this.#options.dir, { recursive: true });
       const temp = `${this.#file}.${process.pid}.tmp`;
@@ -137,7 +164,7 @@ export class Spool {
           await unlink(this.#file).catch(() => {});
         }
       } else {
-        const { text } = this.#render(entries);
+        const { text } = this.#render(entries, 0);
         await mkdir(this.#options.dir, { recursive: true });
         const temp = `${this.#file}.${process.pid}.tmp`;
         await writeFile(temp, text);
@@ -152,13 +179,21 @@ export class Spool {
     }
   }
 
-  #render(entries: readonly BufferEntry[]): { text: string; skipped: BufferEntry[] } {
+  #render(
+    entries: readonly BufferEntry[],
+    reserveBytes: number,
+  ): { text: string; skipped: BufferEntry[] } {
     const lines: string[] = [];
     const skipped: BufferEntry[] = [];
-    let bytes = 0;
+    let bytes = reserveBytes;
+    for (const entry of entries) if (isEssential(entry.event)) bytes += entry.bytes + 1;
     for (const entry of entries) {
-      const essential = entry.event.type === 'dropped' || entry.event.type === 'exit';
-      if (!essential && bytes + entry.bytes + 1 > this.#options.maxBytes) {
+      const essential = isEssential(entry.event);
+      if (essential) {
+        lines.push(entry.json);
+        continue;
+      }
+      if (bytes + entry.bytes + 1 > this.#options.maxBytes) {
         skipped.push(entry);
         continue;
       }
@@ -177,10 +212,26 @@ export class Spool {
     this.#removeLeftoverFiles();
   }
 
+  /** Temp files of writes that failed midway (a crashed or killed process): nobody will rename them any more. */
+  #removeStaleTemps(names: readonly string[]): void {
+    for (const name of names)
+      if (
+        name.startsWith(PREFIX) &&
+        name.endsWith(TEMP_SUFFIX) &&
+        !name.endsWith(`.${process.pid}${TEMP_SUFFIX}`)
+      )
+        tryUnlink(join(this.#options.dir, name));
+  }
+
   #removeLeftoverFiles(): void {
     for (const path of this.#leftoverFiles) tryUnlink(path);
     this.#leftoverFiles = [];
   }
+}
+
+/** `dropped` and `exit` records explain the rest: they are always written and always loaded. */
+function isEssential(event: LifelineEvent): boolean {
+  return event.type === 'dropped' || event.type === 'exit';
 }
 
 function parseEvent(line: string): LifelineEvent | undefined {
@@ -204,6 +255,24 @@ function parseEvent(line: string): LifelineEvent | undefined {
 
 function safeName(envId: string): string {
   return envId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 200);
+}
+
+/** At most `maxBytes` of the file; a line cut in the middle then fails to parse and is counted as bad. */
+function readHead(path: string, maxBytes: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const size = Math.min(fstatSync(fd).size, maxBytes);
+    const buffer = Buffer.alloc(size);
+    let read = 0;
+    for (let round = 0; round < 1_000_000 && read < size; round++) {
+      const n = readSync(fd, buffer, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buffer.subarray(0, read).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function mtimeOf(path: string): number {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { TelemetryApiEvent } from '@lifeline/protocol';
+import { boundRecord } from './bounded-record.ts';
 
 /** A received Telemetry API platform record with its `time` converted once to epoch ms. */
 export interface PlatformRecord {
@@ -119,7 +120,8 @@ export function parseTelemetryBody(body: string, receivedAt: number): PlatformRe
     const parsed = typeof time === 'string' ? Date.parse(time) : Number.NaN;
     let kept: Record<string, unknown> | string;
     if (typeof record === 'string') kept = record.length > 2048 ? record.slice(0, 2048) : record;
-    else if (typeof record === 'object' && record !== null && !Array.isArray(record)) kept = record;
+    else if (typeof record === 'object' && record !== null && !Array.isArray(record))
+      kept = boundRecord(record as Record<string, unknown>);
     else kept = {};
     records.push({
       recordType: type,

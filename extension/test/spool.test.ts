@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -56,9 +56,51 @@ describe('Spool', () => {
     const exit = toEntry(recorder.record({ type: 'exit', delivered: 0, dropped: 0, pending: 10 }));
     const spool = new Spool({ dir, maxBytes: many[0]!.bytes * 3 + 3, envId: 'e' });
     const skipped = spool.write([...many, exit]);
-    expect(skipped).toHaveLength(7);
-    const lines = readFileSync(spool.file, 'utf8').trim().split('\n');
-    expect(lines.map((line) => JSON.parse(line).seq)).toEqual([0, 1, 2, 10]);
+    expect(skipped).toHaveLength(8);
+    const text = readFileSync(spool.file, 'utf8');
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(many[0]!.bytes * 3 + 3);
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).seq),
+    ).toEqual([0, 1, 10]);
+  });
+
+  it('loads the oldest events that fit and reports the rest as lost when a file is over budget', () => {
+    const dir = tempDir();
+    const recorder = new Recorder('old');
+    const many = Array.from({ length: 10 }, () =>
+      toEntry(recorder.record({ type: 'shutdown', shutdownReason: 'spindown', deadlineMs: 1 })),
+    );
+    const exit = toEntry(recorder.record({ type: 'exit', delivered: 0, dropped: 0, pending: 10 }));
+    new Spool({ dir, maxBytes: 1_000_000, envId: 'old' }).write([...many, exit]);
+    const next = new Spool({ dir, maxBytes: many[0]!.bytes * 4 + exit.bytes + 5, envId: 'new' });
+    const leftovers = next.loadLeftovers();
+    expect(leftovers.entries.map((entry) => entry.event.seq)).toEqual([0, 1, 2, 3, 10]);
+    expect(leftovers.lost).toEqual([{ envId: 'old', fromSeq: 4, toSeq: 9, count: 6 }]);
+    expect(leftovers.corruptFiles).toBe(0);
+  });
+
+  it('leaves a file it did not read in place when the budget is used up', () => {
+    const dir = tempDir();
+    const first = entries('a', 3);
+    new Spool({ dir, maxBytes: 1_000_000, envId: 'a' }).write(first);
+    const older = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, 'pending-a.ndjson'), older, older);
+    new Spool({ dir, maxBytes: 1_000_000, envId: 'b' }).write(entries('b', 3));
+    const next = new Spool({ dir, maxBytes: first[0]!.bytes * 3 + 3, envId: 'c' });
+    const leftovers = next.loadLeftovers();
+    expect(leftovers.entries.map((entry) => entry.event.id)).toEqual(['a:0', 'a:1', 'a:2']);
+    next.write(leftovers.entries);
+    expect(readdirSync(dir).sort()).toEqual(['pending-b.ndjson', 'pending-c.ndjson']);
+  });
+
+  it('removes temp files of failed writes by other processes when loading', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'pending-x.ndjson.999999.tmp'), 'half a li');
+    new Spool({ dir, maxBytes: 1_000_000, envId: 'c' }).loadLeftovers();
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('writes and clears in the background like the synchronous write, taking over leftover files', async () => {

@@ -1,0 +1,100 @@
+import type { DroppedEvent, LifelineEvent } from '@lifeline/protocol';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { SendResult } from '../src/collector-client.ts';
+import { Delivery } from '../src/delivery.ts';
+import { EventBuffer } from '../src/event-buffer.ts';
+import { createLogger } from '../src/logger.ts';
+import type { EventDraft } from '../src/recorder.ts';
+import { Recorder } from '../src/recorder.ts';
+
+/** A sender whose collector is down: every send fails after a tick. */
+function downSender() {
+  let sends = 0;
+  return {
+    get sends() {
+      return sends;
+    },
+    abort() {},
+    send(): Promise<SendResult> {
+      sends++;
+      return new Promise((resolve) =>
+        setImmediate(() => resolve({ kind: 'retry', status: undefined, detail: 'ECONNREFUSED' })),
+      );
+    },
+  };
+}
+
+function setUp(maxEvents: number) {
+  const recorder = new Recorder('env');
+  const buffer = new EventBuffer({ maxEvents, maxBytes: 4 * 1024 * 1024 });
+  const sender = downSender();
+  const delivery = new Delivery({
+    recorder,
+    buffer,
+    sender,
+    spool: undefined,
+    logger: createLogger('silent'),
+    batchMaxEvents: 10,
+    requestTimeoutMs: 1000,
+  });
+  onTestFinished(() => delivery.stop());
+  return { recorder, buffer, delivery, sender };
+}
+
+/** Every seq 0..next-1 is either present or inside some dropped record's range. */
+function unexplained(events: readonly LifelineEvent[], next: number): number[] {
+  const covered = new Set(events.map((event) => event.seq));
+  for (const event of events)
+    if (event.type === 'dropped')
+      for (let seq = event.fromSeq; seq <= event.toSeq; seq++) covered.add(seq);
+  const missing: number[] = [];
+  for (let seq = 0; seq < next; seq++) if (!covered.has(seq)) missing.push(seq);
+  return missing;
+}
+
+describe('Delivery drop accounting', () => {
+  it('keeps a bounded number of dropped records when the collector stays down for many invokes', async () => {
+    const { buffer, delivery, recorder } = setUp(100);
+    for (let i = 0; i < 3000; i++) {
+      delivery.record({
+        type: 'invoke',
+        requestId: `r${i}`,
+        deadlineMs: 0,
+        invokedFunctionArn: 'a',
+      });
+      delivery.kick('invoke');
+      delivery.record({
+        type: 'platform',
+        recordType: 'platform.report',
+        recordTime: 1,
+        record: { requestId: `r${i}` },
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const drops = buffer.entries.filter((entry) => entry.event.type === 'dropped');
+    expect(drops.length).toBeLessThanOrEqual(4);
+    expect(buffer.size).toBeLessThanOrEqual(100);
+    const events = buffer.entries.map((entry) => entry.event);
+    const counted = drops.reduce((sum, entry) => sum + (entry.event as DroppedEvent).count, 0);
+    expect(counted).toBe(delivery.stats.dropped);
+    expect(unexplained(events, recorder.nextSeq)).toEqual([]);
+  });
+
+  it('records a placeholder instead of throwing when an event cannot be serialised', () => {
+    const { buffer, delivery, recorder } = setUp(100);
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 200_000; i++) deep = { a: deep };
+    const draft: EventDraft = {
+      type: 'platform',
+      recordType: 'platform.report',
+      recordTime: 1,
+      record: deep,
+    };
+    expect(() => delivery.record(draft)).not.toThrow();
+    delivery.record({ type: 'invoke', requestId: 'r', deadlineMs: 0, invokedFunctionArn: 'a' });
+    const events = buffer.entries.map((entry) => entry.event);
+    expect(events.map((event) => event.seq)).toEqual([0, 1]);
+    expect(recorder.nextSeq).toBe(2);
+    expect(buffer.entries[0]!.json.length).toBeLessThan(1000);
+  });
+});
