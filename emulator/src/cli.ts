@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { realpathSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { delay } from './clock.ts';
@@ -101,6 +102,11 @@ function parse(argv: string[]): CliConfig | 'help' {
       `--shutdown-reason ${reason} needs at least one invoke (the last one ${reason === 'timeout' ? 'times out' : 'crashes'})`,
     );
   }
+  if (!hasExecutable(extensionsDir)) {
+    throw new UsageError(
+      `no extension executables in ${extensionsDir}: the emulator checks extensions, so it needs at least one executable file there`,
+    );
+  }
   return {
     extensionsDir,
     invokes,
@@ -111,6 +117,51 @@ function parse(argv: string[]): CliConfig | 'help' {
     functionName: (values['function-name'] as string | undefined) || 'fn',
     memoryMb: integer('memory-mb', values['memory-mb'] as string | undefined, 128, 1),
     freeze: values.freeze === true,
+  };
+}
+
+/** Whether `dir` holds at least one file with an execute bit (what the sandbox would launch successfully). */
+function hasExecutable(dir: string): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    throw new UsageError(`cannot read --extensions-dir ${dir}: ${(error as Error).message}`);
+  }
+  return names.some((name) => {
+    try {
+      const stat = statSync(join(dir, name));
+      return stat.isFile() && (stat.mode & 0o111) !== 0;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Watches the log for extension processes that end outside a Shutdown phase (a crash while idle or mid-invoke):
+ * whatever the sandbox does about it, the extension is broken.
+ */
+function exitWatcher(): {
+  onLog: (entry: EmulatorLogEntry) => void;
+  problems: () => string[];
+} {
+  let inShutdown = false;
+  const found: string[] = [];
+  return {
+    onLog(entry) {
+      if (entry.kind === 'shutdown.start') inShutdown = true;
+      else if (entry.kind === 'shutdown.end') inShutdown = false;
+      else if (entry.kind === 'process.exit' && entry.extension !== 'runtime' && !inShutdown) {
+        const how = entry.errorMessage
+          ? `could not be started: ${entry.errorMessage}`
+          : entry.signal
+            ? `signal ${entry.signal}`
+            : `exit code ${entry.exitCode}`;
+        found.push(`extension ${entry.extension} exited outside shutdown (${how})`);
+      }
+    },
+    problems: () => found,
   };
 }
 
@@ -150,13 +201,17 @@ export async function main(
   }
   // A closed reader (e.g. `| head`) must not crash the run with EPIPE.
   out.on('error', () => {});
+  const exits = exitWatcher();
   const sandbox = new Sandbox({
     extensionsDir: config.extensionsDir,
     functionName: config.functionName,
     memoryMb: config.memoryMb,
     timeoutMs: config.timeoutMs,
     freeze: config.freeze,
-    onLog: (entry) => out.write(`${JSON.stringify(entry)}\n`),
+    onLog: (entry) => {
+      exits.onLog(entry);
+      out.write(`${JSON.stringify(entry)}\n`);
+    },
   });
   const interrupt = () => {
     err.write('lifeline-emulate: interrupted\n');
@@ -210,6 +265,7 @@ export async function main(
     if (shutdown.reason !== config.shutdownReason && problems.length === 0) {
       problems.push(`shutdown reason was ${shutdown.reason}, expected ${config.shutdownReason}`);
     }
+    problems.push(...exits.problems());
     problems.push(...unansweredEvents(sandbox.log));
     for (const extension of shutdown.extensions) {
       if (extension.state !== 'Exited') {

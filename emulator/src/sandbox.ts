@@ -16,6 +16,7 @@ import {
 import { type ExtensionsApiHost, handleExtensionsApi } from './extensions-api.ts';
 import { sendError, sendRaw } from './http-json.ts';
 import { peakMemoryMb } from './memory.ts';
+import { findSandboxProcesses, killProcesses, type ProcessInfo } from './process-tree.ts';
 import { ManagedProcess, type ProcessExit } from './processes.ts';
 import { handleRuntimeApi, type RuntimeApiHost } from './runtime-api.ts';
 import {
@@ -416,8 +417,22 @@ export class Sandbox {
     let coldStart = false;
     const failed = this.#generation?.failure;
     if (this.#state === 'idle' && failed && this.#generation) {
-      // A process died while idle: the environment is reset before it can serve this invoke.
-      await this.#reset(this.#generation, 'failure');
+      // A process died while idle. Production notices at the next thaw: that invoke fails with the crash and the
+      // environment is reset (the invoke after it re-inits), so the crash is not hidden behind a silent re-init.
+      const shutdown = await this.#reset(this.#generation, 'failure');
+      const now = Date.now();
+      return {
+        requestId: randomUUID(),
+        sandboxId: this.id,
+        status: 'failure',
+        durationMs: now - requestedAt,
+        deadlineMs: requestedAt + this.#options.timeoutMs,
+        errorType: failed.errorType,
+        errorMessage: failed.errorMessage,
+        coldStart: false,
+        reset: true,
+        shutdown,
+      };
     }
     if (this.#state !== 'idle') {
       coldStart = true;
@@ -876,6 +891,8 @@ export class Sandbox {
       registered.length > 0 || launched.length > 0 ? this.#options.shutdownBudgetMs : 0;
     const deadlineMs = startedAt + budget;
     const wireReason = this.#wireReason(reason);
+    // Taken while the processes still live: a detached grandchild is only findable through its living parent.
+    const descendants = this.#descendants(generation);
     this.#log({ kind: 'shutdown.start', shutdownReason: wireReason, deadlineMs });
     // Processes run again; buffered telemetry goes out once SHUTDOWN was released (below), as in production where
     // the last report typically reaches an extension while it handles SHUTDOWN.
@@ -953,6 +970,7 @@ export class Sandbox {
       });
     }
     runtime?.signalGroup('SIGKILL');
+    this.#killDescendants(generation, descendants);
     generation.dispatcher.close();
     generation.ended = true;
     const durationMs = round(monoNow() - startedMono);
@@ -1151,6 +1169,40 @@ export class Sandbox {
       message: reason,
       data: { sent },
     });
+  }
+
+  /**
+   * Every process of the generation's process trees (Linux; empty elsewhere): descendants, session and group members,
+   * and holders of this sandbox's AWS_LAMBDA_RUNTIME_API (orphans that left the session). Best effort.
+   */
+  #descendants(generation: Generation): ProcessInfo[] {
+    const started = [
+      generation.runtime,
+      ...[...generation.registry.external.values()].map((agent) => agent.process),
+    ].filter((proc): proc is ManagedProcess => proc?.pid !== undefined);
+    if (started.length === 0 && !this.#address) return [];
+    try {
+      return findSandboxProcesses({
+        roots: started.filter((proc) => proc.alive).map((proc) => proc.pid!),
+        groups: started.map((proc) => proc.pid!),
+        environment: this.#address ? `AWS_LAMBDA_RUNTIME_API=${this.#address}` : undefined,
+      });
+    } catch {
+      return [];
+    }
+  }
+
+  /** SIGKILLs what {@link #descendants} found then and finds now (orphans re-parented meanwhile). */
+  #killDescendants(generation: Generation, before: ProcessInfo[]): void {
+    const pids = killProcesses([...before, ...this.#descendants(generation)]);
+    if (pids.length > 0) {
+      this.#log({
+        kind: 'process.kill',
+        signal: 'SIGKILL',
+        message: 'processes left behind by the sandbox',
+        data: { pids },
+      });
+    }
   }
 
   #alive(generation: Generation): ManagedProcess[] {
@@ -1478,8 +1530,10 @@ export class Sandbox {
     this.#closed = true;
     const generation = this.#generation;
     if (generation) {
+      const descendants = this.#descendants(generation);
       for (const proc of this.#alive(generation))
         this.#signal(proc, 'SIGKILL', proc.name, 'sandbox closed');
+      this.#killDescendants(generation, descendants);
     }
     this.#changed();
     await Promise.race([

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { extensionsDir } from './helpers.ts';
+import { extensionsDir, tempDir, writeScript } from './helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
@@ -106,6 +107,52 @@ describe('lifeline-emulate CLI', () => {
     expect(run.stderr).toContain(
       'FAILED: extension stubborn did not exit cleanly by the shutdown deadline (ShutdownFailed, signal SIGKILL)',
     );
+  });
+
+  it('exits 1 naming the extension and its exit code when one crashes between invokes', async () => {
+    const dir = extensionsDir({});
+    // Exits while parked in /next after the second INVOKE, i.e. while the environment is idle.
+    writeScript(
+      dir,
+      'dier',
+      `#!/usr/bin/env node
+import http from 'node:http';
+const base = process.env.AWS_LAMBDA_RUNTIME_API;
+const call = (method, path, headers, body) => new Promise((res, rej) => {
+  const r = http.request('http://' + base + path, { method, headers }, (s) => {
+    let b = ''; s.on('data', (c) => (b += c)); s.on('end', () => res({ headers: s.headers, body: b }));
+  });
+  r.on('error', rej); r.end(body);
+});
+const reg = await call('POST', '/2020-01-01/extension/register', { 'lambda-extension-name': 'dier' }, '{"events":["INVOKE","SHUTDOWN"]}');
+const id = reg.headers['lambda-extension-identifier'];
+for (let n = 1; n < 100; n++) {
+  const next = call('GET', '/2020-01-01/extension/event/next', { 'lambda-extension-identifier': id });
+  if (n === 3) setTimeout(() => process.exit(3), 100);
+  if (JSON.parse((await next).body).eventType === 'SHUTDOWN') process.exit(0);
+}
+`,
+    );
+    const run = await emulate(['--extensions-dir', dir, '--invokes', '4', '--interval-ms', '500']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).not.toContain('OK');
+    expect(run.stderr).toContain('FAILED: extension dier exited outside shutdown (exit code 3)');
+    const log = entries(run);
+    expect(log.find((e) => e.kind === 'reset')).toMatchObject({ errorType: 'Extension.Crash' });
+  });
+
+  it('exits 2 with a clear message when the extensions directory holds no executable', async () => {
+    const empty = tempDir();
+    const emptyRun = await emulate(['--extensions-dir', empty]);
+    expect(emptyRun.code).toBe(2);
+    expect(emptyRun.stderr).toContain(`no extension executables in ${empty}`);
+    expect(emptyRun.stderr).not.toContain('OK');
+    const plain = tempDir();
+    writeFileSync(join(plain, 'notes.txt'), 'not an extension');
+    chmodSync(join(plain, 'notes.txt'), 0o644);
+    const plainRun = await emulate(['--extensions-dir', plain]);
+    expect(plainRun.code).toBe(2);
+    expect(plainRun.stderr).toContain(`no extension executables in ${plain}`);
   });
 
   it.each([

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import type { Sandbox } from '../src/index.ts';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { EmulatorLogEntry, Sandbox } from '../src/index.ts';
 import {
   addExtension,
   errorBody,
@@ -10,6 +10,8 @@ import {
   rawRegister,
   reports,
   sandbox,
+  tempDir,
+  writeScript,
 } from './helpers.ts';
 
 type Report = Record<string, unknown>;
@@ -41,6 +43,66 @@ function overheadFromLog(box: Sandbox, name: string): number {
     (e) => e.kind === 'extension.next' && e.extension === name,
   )!;
   return extensionDone.mono - runtimeDone.mono;
+}
+
+/**
+ * An extensions directory with one standard extension `leaky` that first starts a detached `sleep 300` in a session
+ * of its own (neither the extension's process group nor its session holds it); `grandchild()` reads its pid.
+ */
+function leakyExtension(): { dir: string; grandchild: () => number } {
+  const dir = extensionsDir({ leaky: {} });
+  const pidFile = join(tempDir(), 'grandchild.pid');
+  const launcher = readFileSync(join(dir, 'leaky'), 'utf8');
+  writeScript(
+    dir,
+    'leaky',
+    `${launcher}const child = require('node:child_process').spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(child.pid));
+child.unref();
+`,
+  );
+  return {
+    dir,
+    grandchild() {
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      onTestFinished(() => {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Gone, as it should be.
+        }
+      });
+      return pid;
+    },
+  };
+}
+
+/** Resolves once the sandbox logged an entry matching `match` (event-driven, no polling). */
+function logged(box: Sandbox, match: (entry: EmulatorLogEntry) => boolean): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (box.log.some(match)) return resolve();
+    const stop = box.onLog((entry) => {
+      if (match(entry)) {
+        stop();
+        resolve();
+      }
+    });
+  });
+}
+
+/** Polls (bounded) until `pid` is gone or a zombie (killed, waiting for whoever adopted it to reap it). */
+async function vanishes(pid: number): Promise<boolean> {
+  for (let i = 0; i < 300; i++) {
+    let state: string;
+    try {
+      state = processState(pid);
+    } catch {
+      return true;
+    }
+    if (state === 'Z' || state === 'X') return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return false;
 }
 
 /** Signals are delivered asynchronously: polls (bounded) until the process reaches `state`. */
@@ -377,8 +439,17 @@ describe('Sandbox', () => {
         });
       }
     });
+    const failed = await box.invoke();
     const next = await box.invoke();
     await box.shutdown('spindown');
+    // Production surfaces a crash while frozen at the next thaw: that invoke fails and the environment resets.
+    expect(failed).toMatchObject({
+      status: 'failure',
+      errorType: 'Extension.Crash',
+      reset: true,
+      shutdown: { reason: 'failure' },
+    });
+    expect(failed.errorMessage).toContain('victim');
     expect(next).toMatchObject({ status: 'success', coldStart: true, init: { phase: 'invoke' } });
     expect(box.log.find((e) => e.kind === 'reset')?.shutdownReason).toBe('failure');
     expect(registrations(box, 'victim')).toHaveLength(2);
@@ -539,6 +610,40 @@ describe('Sandbox robustness', () => {
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
     await expect(raw(address, 'GET', '/2020-01-01/extension/event/next')).rejects.toThrow();
     await expect(box.invoke()).rejects.toThrow(/closed/);
+  });
+
+  it('kills a detached grandchild of an extension when it is closed', async () => {
+    const { dir, grandchild } = leakyExtension();
+    const box = sandbox({ extensionsDir: dir });
+    expect((await box.init()).status).toBe('success');
+    const pid = grandchild();
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    await box.close();
+    expect(await vanishes(pid)).toBe(true);
+  });
+
+  it('kills a detached grandchild when the extension exits cleanly on SHUTDOWN', async () => {
+    const { dir, grandchild } = leakyExtension();
+    const box = sandbox({ extensionsDir: dir, freeze: true });
+    await box.invoke();
+    const pid = grandchild();
+    const shutdown = await box.shutdown('spindown');
+    expect(shutdown.extensions).toMatchObject([{ name: 'leaky', state: 'Exited' }]);
+    expect(await vanishes(pid)).toBe(true);
+    expect(box.log.some((e) => e.kind === 'process.kill' && e.data?.pids)).toBe(true);
+  });
+
+  it('kills an orphaned grandchild at the reset when its extension died while idle', async () => {
+    const { dir, grandchild } = leakyExtension();
+    const box = sandbox({ extensionsDir: dir });
+    await box.invoke();
+    const pid = grandchild();
+    expect(box.killExtension('leaky')).toBe(true);
+    await logged(box, (e) => e.kind === 'process.exit' && e.extension === 'leaky');
+    // Re-parented and in a session of its own: only the inherited AWS_LAMBDA_RUNTIME_API ties it to the sandbox.
+    const failed = await box.invoke();
+    expect(failed).toMatchObject({ status: 'failure', reset: true });
+    expect(await vanishes(pid)).toBe(true);
   });
 
   it('fails Init with Extension.Crash when an extension registers under the wrong name and gives up', async () => {
