@@ -279,7 +279,7 @@ export class Delivery {
     // Bounded: each round only adds `dropped` records, for which the first write reserved room.
     for (let round = 0; round < 3; round++) {
       const entries = [...this.#o.buffer.entries];
-      const skipped = spool.write(entries, SPOOL_RESERVE_BYTES);
+      const skipped = spool.write(entries, reserveFor(entries));
       if (skipped.length === 0 || skipped.length === entries.length) return;
       this.#o.buffer.remove(skipped);
       const explainable = skipped.filter((entry) => entry.event.type !== 'dropped');
@@ -469,8 +469,18 @@ interface DropState {
   waiting: DroppedRun | undefined;
 }
 
-/** Room the final spool write keeps free for the `dropped` records that explain what did not fit. */
-const SPOOL_RESERVE_BYTES = 4096;
+/**
+ * Room the final spool write keeps free for the `spool-full` records that explain what did not fit: one per envId
+ * (its id and envId, plus the rest of a `dropped` record with 16-digit numbers).
+ */
+function reserveFor(entries: readonly BufferEntry[]): number {
+  const envIds = new Set(entries.map((entry) => entry.event.envId));
+  let bytes = 0;
+  for (const envId of envIds) bytes += 2 * Buffer.byteLength(envId) + DROPPED_RECORD_BYTES;
+  return bytes;
+}
+
+const DROPPED_RECORD_BYTES = 256;
 
 /** One run covering both; with a gap between them, `count` stays below the range's length. */
 function mergeRun(a: DroppedRun, b: DroppedRun): DroppedRun {

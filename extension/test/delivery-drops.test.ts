@@ -1,11 +1,15 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DroppedEvent, LifelineEvent } from '@lifeline/protocol';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { SendResult } from '../src/collector-client.ts';
 import { Delivery } from '../src/delivery.ts';
-import { EventBuffer } from '../src/event-buffer.ts';
+import { EventBuffer, toEntry } from '../src/event-buffer.ts';
 import { createLogger } from '../src/logger.ts';
 import type { EventDraft } from '../src/recorder.ts';
 import { Recorder } from '../src/recorder.ts';
+import { Spool } from '../src/spool.ts';
 
 /** A sender whose collector is down: every send fails after a tick. */
 function downSender() {
@@ -24,7 +28,7 @@ function downSender() {
   };
 }
 
-function setUp(maxEvents: number) {
+function setUp(maxEvents: number, spool?: Spool) {
   const recorder = new Recorder('env');
   const buffer = new EventBuffer({ maxEvents, maxBytes: 4 * 1024 * 1024 });
   const sender = downSender();
@@ -32,7 +36,7 @@ function setUp(maxEvents: number) {
     recorder,
     buffer,
     sender,
-    spool: undefined,
+    spool,
     logger: createLogger('silent'),
     batchMaxEvents: 10,
     requestTimeoutMs: 1000,
@@ -96,5 +100,57 @@ describe('Delivery drop accounting', () => {
     expect(events.map((event) => event.seq)).toEqual([0, 1]);
     expect(recorder.nextSeq).toBe(2);
     expect(buffer.entries[0]!.json.length).toBeLessThan(1000);
+  });
+
+  it('records a dropped event in the old envId numbering when adopted leftovers overflow the buffer', () => {
+    const { buffer, delivery } = setUp(10);
+    const old = new Recorder('old');
+    const leftovers = Array.from({ length: 15 }, (_, i) =>
+      toEntry(
+        old.record({ type: 'invoke', requestId: `o${i}`, deadlineMs: 0, invokedFunctionArn: 'a' }),
+      ),
+    );
+    delivery.adoptLeftovers(leftovers);
+    const drops = buffer.entries
+      .map((entry) => entry.event)
+      .filter((event): event is DroppedEvent => event.type === 'dropped');
+    expect(drops).toEqual([
+      expect.objectContaining({
+        id: 'old:15',
+        envId: 'old',
+        seq: 15,
+        count: 6,
+        fromSeq: 0,
+        toSeq: 5,
+        reason: 'buffer-full',
+      }),
+    ]);
+    expect(delivery.stats.dropped).toBe(0);
+  });
+
+  it('keeps the final spool write within its limit and explains what did not fit when the spool is small', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-drops-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const spool = new Spool({ dir, maxBytes: 4096, envId: 'env' });
+    const { delivery, recorder } = setUp(1000, spool);
+    for (let i = 0; i < 100; i++)
+      delivery.record({
+        type: 'invoke',
+        requestId: `r${i}`,
+        deadlineMs: 0,
+        invokedFunctionArn: 'a',
+      });
+    delivery.record({ type: 'exit', delivered: 0, dropped: 0, pending: 100 });
+    delivery.persistFinal();
+    expect(statSync(spool.file).size).toBeLessThanOrEqual(4096);
+    const events = readFileSync(spool.file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as LifelineEvent);
+    expect(events.filter((event) => event.type === 'invoke').length).toBeGreaterThan(10);
+    expect(unexplained(events, recorder.nextSeq)).toEqual([]);
+    const reloaded = new Spool({ dir, maxBytes: 4096, envId: 'next' }).loadLeftovers();
+    expect(reloaded.entries).toHaveLength(events.length);
+    expect(reloaded.lost).toEqual([]);
   });
 });
