@@ -93,8 +93,10 @@ export function findSandboxProcesses(
   table: ProcessInfo[] = readProcessTable(),
 ): ProcessInfo[] {
   const roots = new Set(marks.roots);
-  const groups = new Set(marks.groups);
   const byPid = new Map(table.map((info) => [info.pid, info]));
+  // A group or session id that is now the pid of a process other than a live root was reused: the old group was
+  // empty by then (the kernel keeps such a pid while a group or session carries it), so it is someone else's.
+  const groups = new Set([...marks.groups].filter((id) => !byPid.has(id) || roots.has(id)));
   const protectedPids = new Set<number>();
   for (let pid = process.pid, hops = 0; pid > 0 && hops < 1000; hops++) {
     protectedPids.add(pid);
@@ -124,7 +126,10 @@ export function findSandboxProcesses(
  */
 export function killProcesses(processes: readonly ProcessInfo[]): number[] {
   const killed: number[] = [];
+  const seen = new Set<number>();
   for (const info of processes) {
+    if (seen.has(info.pid)) continue;
+    seen.add(info.pid);
     try {
       const now = parseStat(readFileSync(`/proc/${info.pid}/stat`, 'utf8'));
       if (!now || now.startTime !== info.startTime) continue;

@@ -1530,10 +1530,11 @@ export class Sandbox {
     this.#closed = true;
     const generation = this.#generation;
     if (generation) {
-      const descendants = this.#descendants(generation);
+      // An ended generation was cleaned up by its Shutdown phase; its pids may belong to others by now.
+      const descendants = generation.ended ? [] : this.#descendants(generation);
       for (const proc of this.#alive(generation))
         this.#signal(proc, 'SIGKILL', proc.name, 'sandbox closed');
-      this.#killDescendants(generation, descendants);
+      if (!generation.ended) this.#killDescendants(generation, descendants);
     }
     this.#changed();
     await Promise.race([

@@ -47,6 +47,14 @@ describe('findSandboxProcesses', () => {
     expect(found.sort()).toEqual([500, 501, 502, 503, 504]);
   });
 
+  it('ignores a dead root group whose id now is the pid of another process', () => {
+    const table = [info(500, 1), info(501, 1, 500, 500)];
+    const found = findSandboxProcesses({ roots: [], groups: [500] }, table).map((p) => p.pid);
+    expect(found).toEqual([]);
+    const orphans = findSandboxProcesses({ roots: [], groups: [500] }, [info(501, 1, 500, 500)]);
+    expect(orphans.map((p) => p.pid)).toEqual([501]);
+  });
+
   it('follows the ppid chain only from live roots and never returns this process or its ancestors', () => {
     const table = [info(process.pid, 700), info(700, 1), info(701, 700), info(800, 1)];
     const found = findSandboxProcesses({ roots: [700], groups: [] }, table).map((p) => p.pid);
@@ -82,7 +90,7 @@ describe('killProcesses', () => {
     const found = readProcessTable().find((p) => p.pid === child.pid)!;
     expect(found).toBeDefined();
     expect(killProcesses([{ ...found, startTime: `${found.startTime}1` }])).toEqual([]);
-    expect(killProcesses([found])).toEqual([child.pid]);
+    expect(killProcesses([found, found])).toEqual([child.pid]);
     expect(await exited).toBe('SIGKILL');
   });
 });
