@@ -49,6 +49,43 @@ describe('LambdaFunction', () => {
     expect(second.sandboxId).not.toBe(first.sandboxId);
   });
 
+  it('fails the next invoke with Extension.Crash and then re-inits when an extension died while idle', async () => {
+    const fn = new LambdaFunction({
+      extensionsDir: extensionsDir({ victim: {} }),
+      maxConcurrency: 1,
+      logOutput: false,
+    });
+    onTestFinished(async () => {
+      await fn.close();
+    });
+    await fn.invoke();
+    const box = fn.sandboxes[0]!;
+    const exited = new Promise<void>((resolve) => {
+      const stop = box.onLog((entry) => {
+        if (entry.kind === 'process.exit' && entry.extension === 'victim') {
+          stop();
+          resolve();
+        }
+      });
+    });
+    expect(box.killExtension('victim', 'SIGKILL')).toBe(true);
+    await exited;
+    const failed = await fn.invoke();
+    expect(failed).toMatchObject({
+      status: 'failure',
+      errorType: 'Extension.Crash',
+      errorMessage: 'victim: signal SIGKILL',
+      reset: true,
+      shutdown: { reason: 'failure' },
+    });
+    expect(fn.log.find((e) => e.kind === 'reset')).toMatchObject({
+      shutdownReason: 'failure',
+      errorType: 'Extension.Crash',
+    });
+    const next = await fn.invoke();
+    expect(next).toMatchObject({ status: 'success', coldStart: true, sandboxId: failed.sandboxId });
+  });
+
   it('rejects a bad maxConcurrency with a clear error', () => {
     expect(() => new LambdaFunction({ maxConcurrency: 0 })).toThrow(/maxConcurrency/);
   });
