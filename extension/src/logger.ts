@@ -22,18 +22,37 @@ export function isLogLevel(value: string): value is LogLevel {
   return Object.hasOwn(LEVELS, value);
 }
 
+/** Secrets shorter than this are masked only as whole values: as substrings they would garble every line. */
+export const MIN_SUBSTRING_SECRET = 8;
+
 /**
- * Creates a logger writing to `write` (stdout by default). Every string in `secrets` is masked in every line.
+ * Creates a logger writing to `write` (stdout by default). Every string in `secrets` is masked in every line: in its
+ * raw and its JSON-encoded form (a token with a quote or backslash is escaped in the line); one shorter than
+ * {@link MIN_SUBSTRING_SECRET} characters only where it is a whole message or field value.
  */
 export function createLogger(
   level: LogLevel,
   options: { secrets?: readonly string[]; write?: (line: string) => void } = {},
 ): Logger {
   const min = LEVELS[level];
-  const secrets = (options.secrets ?? []).filter((secret) => secret.length > 0);
-  // Longest first, so a secret containing another is masked whole.
-  const sortSecrets = () => secrets.sort((a, b) => b.length - a.length);
-  sortSecrets();
+  /** Forms to replace in the encoded line, longest first, so a secret containing another is masked whole. */
+  const forms: string[] = [];
+  const short = new Set<string>();
+  const known = new Set<string>();
+  const add = (secret: string) => {
+    if (secret.length === 0 || known.has(secret)) return;
+    known.add(secret);
+    if (secret.length < MIN_SUBSTRING_SECRET) {
+      short.add(secret);
+      return;
+    }
+    forms.push(secret);
+    const encoded = JSON.stringify(secret).slice(1, -1);
+    if (encoded !== secret) forms.push(encoded);
+    forms.sort((a, b) => b.length - a.length);
+  };
+  for (const secret of options.secrets ?? []) add(secret);
+  const whole = (value: unknown) => (typeof value === 'string' && short.has(value) ? '***' : value);
   const write = options.write ?? ((line: string) => process.stdout.write(line));
   const open = new Map<string, number>();
   const log = (
@@ -42,8 +61,16 @@ export function createLogger(
     fields?: Record<string, unknown>,
   ) => {
     if (LEVELS[name] < min) return;
-    let line = JSON.stringify({ time: new Date().toISOString(), level: name, msg, ...fields });
-    for (const secret of secrets) line = line.replaceAll(secret, '***');
+    let shown = fields;
+    if (short.size > 0 && fields !== undefined)
+      shown = Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, whole(value)]));
+    let line = JSON.stringify({
+      time: new Date().toISOString(),
+      level: name,
+      msg: whole(msg),
+      ...shown,
+    });
+    for (const form of forms) line = line.replaceAll(form, '***');
     write(`${line}\n`);
   };
   return {
@@ -62,10 +89,6 @@ export function createLogger(
       open.delete(key);
       log('info', msg, { occurrences: seen });
     },
-    mask(secret) {
-      if (secret.length === 0 || secrets.includes(secret)) return;
-      secrets.push(secret);
-      sortSecrets();
-    },
+    mask: add,
   };
 }
