@@ -2,6 +2,7 @@ import type { StoredEvent } from '@lifeline/protocol';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App.tsx';
+import { ErrorBoundary } from './app/ErrorBoundary.tsx';
 import './app/app.css';
 import { EventStore } from './live/event-store.ts';
 
@@ -28,6 +29,8 @@ const live = new URLSearchParams(window.location.search).get('live') !== '0';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App store={store} live={live} />
+    <ErrorBoundary>
+      <App store={store} live={live} />
+    </ErrorBoundary>
   </StrictMode>,
 );

@@ -27,4 +27,13 @@ describe('url state', () => {
     });
     expect(formatUrlState(parseUrlState(''))).toBe('');
   });
+
+  it('ignores times a Date cannot hold, so a bad link cannot break the page', () => {
+    for (const bad of ['99999999999999999', '8640000000000001']) {
+      const state = parseUrlState(`?from=${bad}&to=${bad}`);
+      expect(state).toMatchObject({ from: null, to: null });
+      expect(() => formatUrlState(state)).not.toThrow();
+    }
+    expect(parseUrlState('?from=8640000000000000').from).toBe(8.64e15);
+  });
 });

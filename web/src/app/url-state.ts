@@ -16,11 +16,14 @@ export interface UrlState {
 
 const VIEWS = ['timeline', 'shutdowns', 'functions'] as const;
 
+/** Largest magnitude a JavaScript Date can hold, ms; beyond it `toISOString()` throws. */
+const MAX_DATE_MS = 8.64e15;
+
 function parseTime(value: string | null): number | null {
   if (!value) return null;
-  if (/^\d+$/.test(value)) return Number(value);
-  const t = Date.parse(value);
-  return Number.isFinite(t) ? t : null;
+  const t = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  // A shared link with an absurd time must not take the whole dashboard down.
+  return Number.isFinite(t) && Math.abs(t) <= MAX_DATE_MS ? t : null;
 }
 
 /** Reads the state from a query string; unknown or malformed values fall back to defaults. */

@@ -48,6 +48,17 @@ describe('functionOverviews', () => {
     expect(b).toMatchObject({ functionName: 'b', alive: 1, invokes: 0, invokesPerMinute: 0 });
   });
 
+  it('takes the init duration from the first report when there is no platform.initReport, as the collector does', () => {
+    const events = storedLifecycles([
+      { envId: 'n1', functionName: 'n', startAt: T0, invokes: 2, lateReports: false },
+    ]).filter(
+      (e) => !(e.event.type === 'platform' && e.event.recordType === 'platform.initReport'),
+    );
+    const [n] = functionOverviews(new TimelineBuilder().apply(events).lanes.values(), T0 + 60_000);
+    // exampleLifecycle puts initDurationMs 180 in the first invoke's report.
+    expect(n).toMatchObject({ initDurationP50: 180, initDurationP95: 180 });
+  });
+
   it('returns nothing when there are no lanes', () => {
     expect(functionOverviews([], T0)).toEqual([]);
   });

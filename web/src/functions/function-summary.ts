@@ -50,8 +50,13 @@ export function functionOverviews(lanes: Iterable<EnvLane>, now: number): Functi
       if (lane.functionVersion) versions.add(lane.functionVersion);
       if (isAlive(laneState(lane, now))) alive++;
       if (lane.registered) coldStarts++;
-      for (const init of lane.inits)
-        if (init.durationMs !== null) initDurations.push(init.durationMs);
+      // One figure per environment, as the collector computes it: platform.initReport's duration, else the
+      // initDurationMs of the first report that carries one.
+      const initDuration =
+        lane.inits.find((init) => init.durationMs !== null)?.durationMs ??
+        lane.invokes.find((bar) => bar.initDurationMs !== null)?.initDurationMs ??
+        null;
+      if (initDuration !== null) initDurations.push(initDuration);
       invokes += lane.invokes.length;
       errors += lane.errorCount;
       timeouts += lane.timeoutCount;

@@ -47,6 +47,22 @@ describe('EventStore', () => {
     expect(notified).toBe(0);
   });
 
+  it('forgets everything and accepts low cursors again when reset', () => {
+    const { store, frame } = manualStore();
+    store.append(storedLifecycles([{ envId: 'old', startAt: T0, invokes: 2 }]));
+    frame();
+    let notified = 0;
+    store.subscribe(() => notified++);
+    store.reset();
+    expect(notified).toBe(1);
+    expect(store.lastCursor).toBe(0);
+    expect(store.getSnapshot().lanes.size).toBe(0);
+    // A new history starts at cursor 1 again: it must be applied, not dropped as already seen.
+    store.append(storedLifecycles([{ envId: 'new', startAt: T0, invokes: 1 }]));
+    frame();
+    expect([...store.getSnapshot().lanes.keys()]).toEqual(['new']);
+  });
+
   it('stops notifying a listener when it unsubscribes', () => {
     const { store, frame } = manualStore();
     let notified = 0;

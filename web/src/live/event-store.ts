@@ -20,7 +20,7 @@ export interface EventStoreOptions {
  * store.getSnapshot)`.
  */
 export class EventStore {
-  readonly #builder = new TimelineBuilder();
+  #builder = new TimelineBuilder();
   readonly #listeners = new Set<() => void>();
   readonly #schedule: FlushScheduler;
   #queue: StoredEvent[] = [];
@@ -64,6 +64,14 @@ export class EventStore {
     const wait = this.#lastNotify + this.#notifyEveryMs - performance.now();
     if (wait <= 0) this.#notify();
     else this.#notifyTimer ??= setTimeout(() => this.#notify(), wait);
+  }
+
+  /** Forgets everything (the collector turned out to hold a different history) and publishes the empty model. */
+  reset(): void {
+    this.#builder = new TimelineBuilder();
+    this.#queue = [];
+    this.#received = 0;
+    this.#notify();
   }
 
   /**

@@ -145,6 +145,39 @@ describe('LiveClient', () => {
     expect(server.connections.map((x) => x.after)).toEqual([0, 2]);
   });
 
+  it('backs off instead of looping when every connection is closed as a slow consumer', async () => {
+    const server = await liveServer([], (conn) => {
+      conn.socket.send(JSON.stringify({ type: 'hello', protocolVersion: 1, head: 10 }));
+      conn.socket.close(4408, 'slow');
+    });
+    cleanups.push(server.close);
+    const { c } = client(server.url, { initialBackoffMs: 100, maxBackoffMs: 400 });
+    c.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    // One immediate retry, then 50–100, 100–200, 200–400, 200–400 … ms: a handful, not hundreds.
+    expect(server.connections.length).toBeGreaterThanOrEqual(3);
+    expect(server.connections.length).toBeLessThanOrEqual(12);
+  });
+
+  it('starts over from cursor 0 when the collector holds an older history than the client', async () => {
+    const fresh = storedLifecycles([{ envId: 'new', startAt: T0, invokes: 1 }]);
+    const server = await liveServer(fresh);
+    cleanups.push(server.close);
+    let resets = 0;
+    const { c, received } = client(server.url, {
+      after: 5000,
+      onReset: () => {
+        resets++;
+        received.length = 0;
+      },
+    });
+    c.start();
+    await waitFor(() => received.length === fresh.length, 'replay of the new history');
+    expect(resets).toBe(1);
+    expect(server.connections.map((x) => x.after)).toEqual([5000, 0]);
+    expect(received.map((e) => e.cursor)).toEqual(fresh.map((e) => e.cursor));
+  });
+
   it('stops and reports unauthorized on 4401, then reconnects with the token it is given', async () => {
     const events = storedLifecycles([{ envId: 'a', startAt: T0, invokes: 1 }]);
     const server = await liveServer([], (conn) => {

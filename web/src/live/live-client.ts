@@ -27,6 +27,11 @@ export interface LiveClientOptions {
   onStatus?: (status: LiveStatus) => void;
   /** hello / caught-up / heartbeat, for progress and liveness display. */
   onFrame?: (frame: LiveFrame) => void;
+  /**
+   * The collector's newest cursor is below ours: it is a different or wiped database, so what we hold is not its
+   * history. Called before the client starts over from cursor 0; drop everything received so far.
+   */
+  onReset?: () => void;
   /** Defaults to the global WebSocket. */
   createSocket?: SocketFactory;
   initialBackoffMs?: number;
@@ -164,7 +169,17 @@ export class LiveClient {
       if (fresh.length > 0) this.#options.onEvents(fresh);
       return;
     }
-    if (frame.type === 'hello') this.#attempt = 0;
+    if (frame.type === 'hello' && frame.head < this.#cursor) {
+      // Without this, every new event (cursor ≤ ours) would be dropped as already seen while the status says live.
+      this.#cursor = 0;
+      this.#options.onReset?.();
+      this.#dropSocket();
+      this.#scheduleRetry(true);
+      return;
+    }
+    // Only a connection that got through its replay counts as healthy: a client closed again and again (e.g. 4408
+    // while replaying) keeps backing off instead of reconnecting in a tight loop.
+    if (frame.type === 'caught-up') this.#attempt = 0;
     if (frame.type === 'hello' || frame.type === 'caught-up' || frame.type === 'heartbeat') {
       this.#options.onFrame?.(frame);
     }
@@ -181,7 +196,8 @@ export class LiveClient {
       this.#setStatus('closed');
       return;
     }
-    this.#scheduleRetry(code === LIVE_CLOSE.SLOW_CONSUMER);
+    // A slow consumer may retry at once, but only the first time in a row; then it backs off like any other close.
+    this.#scheduleRetry(code === LIVE_CLOSE.SLOW_CONSUMER && this.#attempt === 0);
   }
 
   #scheduleRetry(immediate: boolean): void {

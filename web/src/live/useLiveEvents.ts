@@ -37,6 +37,7 @@ export function useLiveEvents(store: EventStore, enabled: boolean): LiveState {
       after: store.lastCursor,
       token: loadToken(),
       onEvents: (events) => store.append(events),
+      onReset: () => store.reset(),
       onStatus: (s) => {
         if (cancelled) return;
         setStatus(s);

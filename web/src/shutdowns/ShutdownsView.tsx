@@ -26,6 +26,8 @@ interface ShutdownsViewProps {
 /** "How do my environments end?": by reason, shutdown budget used, idle time, lifetime, invokes per environment. */
 export function ShutdownsView({ lanes, filter, onSelect }: ShutdownsViewProps) {
   const rows = useMemo(() => shutdownRows(lanes.values(), filter), [lanes, filter]);
+  // Idle time is the question for spindowns only: a timeout or failure ends an environment mid-work.
+  const spindowns = useMemo(() => rows.filter((r) => r.reasonKind === 'spindown'), [rows]);
   const summary = useMemo(() => summarizeShutdowns(rows), [rows]);
   const [sort, setSort] = useState<{ key: ShutdownSortKey; dir: 'asc' | 'desc' }>({
     key: 'receivedAt',
@@ -142,7 +144,7 @@ export function ShutdownsView({ lanes, filter, onSelect }: ShutdownsViewProps) {
             />
             <Histogram
               title="Idle before spindown"
-              rows={rows}
+              rows={spindowns}
               value={(r) => r.idleMs}
               format={formatDuration}
             />
