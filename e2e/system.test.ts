@@ -9,6 +9,7 @@ import { type EmulatorLogEntry, type InvokeOptions, Sandbox } from '@lifeline/em
 import type { Page as ApiPage, Environment, Shutdown } from '@lifeline/protocol';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatDuration } from '../web/src/timeline/time-scale.ts';
 import { launchChromium } from '../web/test/browser/chromium.ts';
 import {
   type CollectorProcess,
@@ -220,6 +221,14 @@ describe('Lifeline end to end', () => {
       expect(cells[2], env.envId).toContain(env.functionName);
       expect(cells[3], env.envId).toBe(env.shutdownReason);
       expect(cells[8], env.envId).toBe(String(env.requestIds.length));
+      // The timings the dashboard derives itself equal the collector's, which the events determine.
+      const api = shutdowns.items.find((s) => s.envId === env.envId)!;
+      expect(cells[4], env.envId).toBe(
+        `${formatDuration(api.shutdownDurationMs)} / ${formatDuration(api.budgetMs)}`,
+      );
+      expect(cells[5], env.envId).toBe(`${api.budgetUsedPct!.toFixed(1)} %`);
+      expect(cells[6], env.envId).toBe(formatDuration(api.idleMs));
+      expect(cells[7], env.envId).toBe(formatDuration(api.lifetimeMs));
     }
     await page.screenshot({ path: resolve(ARTIFACTS, 'e2e-shutdowns.png'), fullPage: true });
   });
