@@ -299,6 +299,10 @@ async function startCollector(): Promise<{ url: string; stop(): void }> {
   );
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
+    // A collector that dies before printing its port must fail the bench, not hang it.
+    child.once('exit', (code) =>
+      reject(new Error(`loopback collector exited (${code}) before listening`)),
+    );
     child.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
   });
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };

@@ -195,8 +195,9 @@ export const run: BenchArea = async () => {
   buildWebIfStale();
   const tmp = tempDir('lifeline-bench-web-');
   const collector = await startCollectorProcess({ dbPath: join(tmp.dir, 'lifeline.db') });
-  const browser = await launchChromium();
+  let browser: Browser | undefined;
   try {
+    browser = await launchChromium();
     const script = await preloadScript();
     // Warm-up: first page load pays for browser start-up caches; not measured.
     await measure(browser, collector.url, script, SMALL);
@@ -290,7 +291,7 @@ export const run: BenchArea = async () => {
     );
     return rows;
   } finally {
-    await browser.close();
+    await browser?.close();
     await collector.stop();
     tmp.remove();
   }
