@@ -198,6 +198,29 @@ describe('runExtension edge cases', () => {
     expect(lines.filter((line) => line.includes('telemetry body'))).toHaveLength(2);
   });
 
+  it('delivers every seq and the records after it when one telemetry record is nested 150,000 deep', async () => {
+    const { api, exitCode, receiver } = await start();
+    const uri = api.subscription.destination.URI.replace('sandbox.localdomain', '127.0.0.1');
+    const depth = 150_000;
+    const deep = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    const record = (id: string) =>
+      `{"type":"platform.start","time":"2024-01-01T00:00:00Z","record":{"requestId":"${id}"}}`;
+    const body = `[${record('r1')},{"type":"platform.report","time":"2024-01-01T00:00:00Z","record":${deep}},${record('r2')}]`;
+    const res = await fetch(uri, { method: 'POST', body });
+    await res.text();
+    expect(res.status).toBe(200);
+    api.send({ eventType: 'SHUTDOWN', deadlineMs: Date.now() + 3000, shutdownReason: 'spindown' });
+    expect(await exitCode).toBe(0);
+    const envId = receiver.ofType('register')[0]!.envId;
+    const events = ownEvents(receiver, envId);
+    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index));
+    const platform = events.filter((event) => event.type === 'platform');
+    expect(platform.map((event) => (event.record as { requestId?: string }).requestId)).toEqual(
+      expect.arrayContaining(['r1', 'r2']),
+    );
+    expect(events.at(-1)?.type).toBe('exit');
+  });
+
   it('ignores an unknown event type and keeps polling', async () => {
     const { api, receiver, exitCode, lines } = await start();
     api.send({ eventType: 'RESTORE', deadlineMs: 1 });
