@@ -273,9 +273,9 @@ export class Delivery {
    */
   persistFinal(): void {
     this.#final = true;
+    this.#materialiseDrops(true);
     const spool = this.#o.spool;
     if (spool === undefined) return;
-    this.#materialiseDrops(true);
     // Bounded: each round only adds `dropped` records, for which the first write reserved room.
     for (let round = 0; round < 3; round++) {
       const entries = [...this.#o.buffer.entries];

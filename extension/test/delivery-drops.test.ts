@@ -153,4 +153,54 @@ describe('Delivery drop accounting', () => {
     expect(reloaded.entries).toHaveLength(events.length);
     expect(reloaded.lost).toEqual([]);
   });
+
+  it('puts drops that came while the dropped record was in flight into a new record once it was acknowledged', async () => {
+    const recorder = new Recorder('env');
+    const buffer = new EventBuffer({ maxEvents: 5, maxBytes: 1_000_000 });
+    const acks: (() => void)[] = [];
+    const sent: LifelineEvent[] = [];
+    const delivery = new Delivery({
+      recorder,
+      buffer,
+      sender: {
+        abort() {},
+        send(body: string): Promise<SendResult> {
+          const events = (JSON.parse(body) as { events: LifelineEvent[] }).events;
+          return new Promise((resolve) =>
+            acks.push(() => {
+              sent.push(...events);
+              resolve({ kind: 'ack', accepted: events.length, duplicates: 0 });
+            }),
+          );
+        },
+      },
+      spool: undefined,
+      logger: createLogger('silent'),
+      batchMaxEvents: 100,
+      requestTimeoutMs: 1000,
+    });
+    onTestFinished(() => delivery.stop());
+    const invoke = (i: number) =>
+      delivery.record({
+        type: 'invoke',
+        requestId: `r${i}`,
+        deadlineMs: 0,
+        invokedFunctionArn: 'a',
+      });
+    for (let i = 0; i < 8; i++) invoke(i);
+    delivery.kick('invoke');
+    expect(acks).toHaveLength(1);
+    for (let i = 8; i < 20; i++) invoke(i);
+    expect(buffer.entries.filter((entry) => entry.event.type === 'dropped')).toHaveLength(1);
+    for (let round = 0; round < 20 && acks.length > 0; round++) {
+      acks.shift()!();
+      // The next batch goes out right after the acknowledgement was handled (a few microtasks later).
+      for (let tick = 0; tick < 100 && acks.length === 0 && buffer.size > 0; tick++)
+        await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(buffer.size).toBe(0);
+    expect(unexplained(sent, recorder.nextSeq)).toEqual([]);
+    const drops = sent.filter((event): event is DroppedEvent => event.type === 'dropped');
+    expect(drops.reduce((sum, event) => sum + event.count, 0)).toBe(delivery.stats.dropped);
+  });
 });
