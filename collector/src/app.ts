@@ -80,6 +80,9 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
  * Await `app.ready()` or `app.listen()`; `app.close()` closes live sockets (1001), waits for in-flight requests and
  * closes the database.
  */
+/** A request slower than this is logged at info even when it succeeded. */
+const SLOW_REQUEST_MS = 1000;
+
 export function buildApp(config: CollectorConfig, options: BuildAppOptions = {}): FastifyInstance {
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config.logLevel),
@@ -88,8 +91,20 @@ export function buildApp(config: CollectorConfig, options: BuildAppOptions = {})
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Ingest runs at thousands of requests a second; two log lines for each would be most of the log and a measurable
+    // share of the CPU. Requests are logged below: failures and slow ones at info, every one at debug.
+    disableRequestLogging: true,
   });
   const metrics = createMetrics();
+  const logsEveryRequest = app.log.level === 'debug' || app.log.level === 'trace';
+  app.addHook('onResponse', async (request, reply) => {
+    const ms = reply.elapsedTime;
+    const slow = ms > SLOW_REQUEST_MS;
+    if (reply.statusCode < 400 && !slow && !logsEveryRequest) return;
+    const entry = { req: request, statusCode: reply.statusCode, responseTime: ms };
+    if (reply.statusCode >= 400 || slow) request.log.info(entry, 'request completed');
+    else request.log.debug(entry, 'request completed');
+  });
   app.decorate('config', config);
   app.decorate('metrics', metrics);
 

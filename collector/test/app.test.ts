@@ -148,4 +148,29 @@ describe('request logs', () => {
     expect(logs).toContain('%74oken=[redacted]');
     expect(logs).not.toContain(secret);
   });
+
+  it('log failed requests at info and successful ones only at debug, so ingest does not flood the log', async () => {
+    const logsAt = async (level: string) => {
+      const lines: string[] = [];
+      const stream = new Writable({
+        write(chunk, _encoding, callback) {
+          lines.push(String(chunk));
+          callback();
+        },
+      });
+      const collector = await startCollector(testConfig({ logLevel: level }), {
+        logger: { ...(loggerOptions(level) as object), stream },
+      });
+      onTestFinished(() => collector.close());
+      expect((await fetch(`${collector.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${collector.url}/v1/nowhere`)).status).toBe(404);
+      await collector.close();
+      return lines
+        .map((line) => JSON.parse(line) as { msg?: string; statusCode?: number })
+        .filter((entry) => entry.msg === 'request completed')
+        .map((entry) => entry.statusCode);
+    };
+    expect(await logsAt('info')).toEqual([404]);
+    expect(await logsAt('debug')).toEqual([200, 404]);
+  });
 });

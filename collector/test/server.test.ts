@@ -115,6 +115,9 @@ describe('collector process', () => {
       'ingest-token-secret-9',
       '--read-token',
       'read-token-secret-9',
+      // Every request is logged at debug: the redaction, not the silence, must keep the tokens out.
+      '--log-level',
+      'debug',
     ]);
     expect(collector.stdout()).not.toContain('demo mode');
     const ingest = await fetch(`${collector.url}/v1/events`, {
@@ -130,6 +133,9 @@ describe('collector process', () => {
       headers: { authorization: 'Bearer read-token-secret-9' },
     });
     expect(read.status).toBe(200);
+    // A token in a query string must show up redacted in the request log.
+    const leaky = await fetch(`${collector.url}/v1/functions?token=read-token-secret-9`);
+    expect([200, 401]).toContain(leaky.status);
     const client = new LiveTestClient(liveUrl(collector.url, 'after=0&token=read-token-secret-9'));
     await client.caughtUp();
     collector.child.kill('SIGTERM');
