@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, loadConfig, startCollector } from '@lifeline/collector';
+import { ConfigError, loadConfig, startCollector, usage } from '@lifeline/collector';
 import { startDemo } from './demo.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -15,10 +15,12 @@ const layerDir = resolve(root, 'extension/dist/layer');
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help')) {
-  console.log(`usage: npm start [-- --no-demo] [collector flags: --host H --port P --db FILE --token T --read-token T …]
+  console.log(`usage: npm start [-- --no-demo] [collector flags]
 
 Starts the Lifeline collector and dashboard, and (unless --no-demo) a simulated fleet of Lambda functions running the
-real Lifeline layer under the local emulator.`);
+real Lifeline layer under the local emulator. The collector flags:
+
+${usage().split('\n').slice(2).join('\n')}`);
   process.exit(0);
 }
 const demo = !argv.includes('--no-demo');

@@ -109,6 +109,28 @@ const OPTIONS: readonly OptionSpec[] = [
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** `--help` text: every flag with its environment variable and default, from the same table the parser uses. */
+export function usage(cwd = process.cwd()): string {
+  const defaults = defaultConfig(cwd);
+  const shown = (option: OptionSpec): string => {
+    if (option.kind === 'secret') return 'none';
+    if (option.key === 'dbPath') return '$LIFELINE_DATA_DIR/lifeline.db (data dir ./data)';
+    return String(defaults[option.key]);
+  };
+  const rows = OPTIONS.map(
+    (option) => `  ${option.flag.padEnd(20)} ${option.env.padEnd(28)} ${shown(option)}`,
+  );
+  return [
+    'usage: npm run collector -- [flags]   (or node collector/dist/server.js [flags])',
+    '',
+    'Each flag can also be set with its environment variable; flags win.',
+    `  ${'flag'.padEnd(20)} ${'variable'.padEnd(28)} default`,
+    ...rows,
+    '',
+    'A non-loopback --host needs --token. Without --token, ingest is open to this host only (demo mode).',
+  ].join('\n');
+}
+
 /**
  * Builds the configuration from command-line flags (`--port 0` or `--port=0`), then `LIFELINE_*` environment
  * variables, then defaults. Flags win over variables. Throws {@link ConfigError} with a sentence naming the bad input.

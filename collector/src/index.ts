@@ -6,6 +6,7 @@ export {
   defaultConfig,
   isLoopbackHost,
   loadConfig,
+  usage,
 } from './config.ts';
 export { applyEvents, requestIdsOf } from './derive/apply-events.ts';
 export { deriveEvents } from './derive/derive-events.ts';

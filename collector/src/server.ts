@@ -1,5 +1,5 @@
 import closeWithGrace from 'close-with-grace';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, usage } from './config.ts';
 import { startCollector } from './start.ts';
 
 /**
@@ -7,6 +7,10 @@ import { startCollector } from './start.ts';
  * JSON error for bad configuration; graceful stop on SIGTERM/SIGINT.
  */
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`${usage()}\n`);
+    return;
+  }
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.argv.slice(2), process.env);

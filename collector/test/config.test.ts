@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_PORT, isLoopbackHost, loadConfig } from '../src/config.ts';
+import { ConfigError, DEFAULT_PORT, isLoopbackHost, loadConfig, usage } from '../src/config.ts';
 
 describe('loadConfig', () => {
   it('uses the documented defaults when nothing is given', () => {
@@ -90,5 +90,24 @@ describe('isLoopbackHost', () => {
     for (const host of ['0.0.0.0', '::', '10.0.0.1', 'example.com', '128.0.0.1']) {
       expect(isLoopbackHost(host), host).toBe(false);
     }
+  });
+});
+
+describe('usage', () => {
+  it('lists every flag the parser accepts, with its variable, and never a secret value', () => {
+    const text = usage('/tmp');
+    const flags = [...text.matchAll(/^ {2}(--[a-z-]+)\s+(LIFELINE_[A-Z_]+)/gm)].map((m) => [
+      m[1],
+      m[2],
+    ]);
+    expect(flags.length).toBeGreaterThanOrEqual(11);
+    for (const [flag, variable] of flags) {
+      // Each listed flag really is one the parser knows, and so is its variable.
+      const value = flag === '--log-level' ? 'debug' : flag === '--host' ? '127.0.0.1' : '12345678';
+      expect(() => loadConfig([flag!, value], {}, '/tmp'), flag).not.toThrow(/unknown option/);
+      expect(() => loadConfig([], { [variable!]: value }, '/tmp'), variable).not.toThrow(/unknown/);
+    }
+    expect(text).toContain(`--port               LIFELINE_PORT                ${DEFAULT_PORT}`);
+    expect(text).toMatch(/--token\s+LIFELINE_TOKEN\s+none/);
   });
 });
