@@ -48,6 +48,20 @@ export function stateTransitionMessage(from: ExtensionState, to: string, who: st
 }
 
 /**
+ * Answers an API error as RAPID renders it and logs `entry`, whose status and error type are the ones sent, so the
+ * emulator's log always says what the extension was told.
+ */
+export function refuse(
+  res: ServerResponse,
+  host: Pick<ExtensionsApiHost, 'log'>,
+  entry: LogInput & { statusCode: number; errorType: string },
+  errorMessage: string,
+): void {
+  sendError(res, entry.statusCode, entry.errorType, errorMessage);
+  host.log(entry);
+}
+
+/**
  * Resolves the `Lambda-Extension-Identifier` like RAPID's `AgentUniqueIdentifierHeaderValidator`; answers the 403
  * itself and returns undefined when the header is missing or not a UUID.
  */
@@ -60,24 +74,22 @@ export function requireIdentifier(
   const raw = req.headers[HEADER_ID];
   const value = Array.isArray(raw) ? raw[0] : raw;
   if (!value) {
-    sendError(
+    refuse(
       res,
-      403,
-      'Extension.MissingExtensionIdentifier',
+      host,
+      { kind, statusCode: 403, errorType: 'Extension.MissingExtensionIdentifier' },
       'Missing Lambda-Extension-Identifier header',
     );
-    host.log({ kind, statusCode: 403, errorType: 'Extension.MissingExtensionIdentifier' });
     return undefined;
   }
   const id = parseUuid(value);
   if (!id) {
-    sendError(
+    refuse(
       res,
-      403,
-      'Extension.InvalidExtensionIdentifier',
+      host,
+      { kind, statusCode: 403, errorType: 'Extension.InvalidExtensionIdentifier' },
       'Invalid Lambda-Extension-Identifier',
     );
-    host.log({ kind, statusCode: 403, errorType: 'Extension.InvalidExtensionIdentifier' });
     return undefined;
   }
   return id;
@@ -92,8 +104,12 @@ async function register(req: IncomingMessage, res: ServerResponse, host: Extensi
   const kind = 'extension.register';
   const name = header(req, HEADER_NAME);
   if (name === '') {
-    sendError(res, 403, 'Extension.InvalidExtensionName', 'Empty extension name');
-    host.log({ kind, statusCode: 403, errorType: 'Extension.InvalidExtensionName' });
+    refuse(
+      res,
+      host,
+      { kind, statusCode: 403, errorType: 'Extension.InvalidExtensionName' },
+      'Empty extension name',
+    );
     return;
   }
   const features = header(req, HEADER_FEATURES)
@@ -106,18 +122,25 @@ async function register(req: IncomingMessage, res: ServerResponse, host: Extensi
   } catch (error) {
     const message =
       error instanceof BodyTooLargeError ? 'http: request body too large' : String(error);
-    sendError(res, 403, 'InvalidRequestFormat', message);
-    host.log({ kind, extension: name, statusCode: 403, errorType: 'InvalidRequestFormat' });
+    refuse(
+      res,
+      host,
+      { kind, extension: name, statusCode: 403, errorType: 'InvalidRequestFormat' },
+      message,
+    );
     return;
   }
   const decoded = decodeRegisterBody(body);
-  const refuse = (errorType: string, errorMessage: string) => {
-    sendError(res, 403, errorType, errorMessage);
-    host.log({ kind, extension: name, statusCode: 403, errorType, errorMessage });
-  };
-  if (typeof decoded === 'string') return refuse('InvalidRequestFormat', decoded);
+  const refuseRegistration = (errorType: string, errorMessage: string) =>
+    refuse(
+      res,
+      host,
+      { kind, extension: name, statusCode: 403, errorType, errorMessage },
+      errorMessage,
+    );
+  if (typeof decoded === 'string') return refuseRegistration('InvalidRequestFormat', decoded);
   if (decoded.configurationKeys.length > 0) {
-    return refuse(
+    return refuseRegistration(
       'InvalidRequestFormat',
       'configurationKeys are deprecated; use environment variables instead',
     );
@@ -126,10 +149,10 @@ async function register(req: IncomingMessage, res: ServerResponse, host: Extensi
   const external = registry?.external.get(name);
   for (const event of decoded.events) {
     if (event !== 'INVOKE' && event !== 'SHUTDOWN') {
-      return refuse('Extension.InvalidEventType', `${event}: ErrorInvalidEventType`);
+      return refuseRegistration('Extension.InvalidEventType', `${event}: ErrorInvalidEventType`);
     }
     if (!external && event === 'SHUTDOWN') {
-      return refuse(
+      return refuseRegistration(
         'Extension.InvalidEventType',
         'SHUTDOWN: ShutdownEventNotSupportedForInternalExtension',
       );
@@ -139,7 +162,7 @@ async function register(req: IncomingMessage, res: ServerResponse, host: Extensi
   if (external && registry) {
     const refusal = registry.registerExternal(external, decoded.events);
     if (refusal?.kind === 'state') {
-      return refuse(
+      return refuseRegistration(
         'Extension.InvalidExtensionState',
         stateTransitionMessage(refusal.from, 'Registered', name),
       );
@@ -151,15 +174,21 @@ async function register(req: IncomingMessage, res: ServerResponse, host: Extensi
       : { kind: 'closed' as const };
     if (!('id' in created)) {
       if (created.kind === 'closed') {
-        return refuse('Extension.RegistrationClosed', 'Extension registration closed already');
+        return refuseRegistration(
+          'Extension.RegistrationClosed',
+          'Extension registration closed already',
+        );
       }
       if (created.kind === 'name-collision') {
-        return refuse(
+        return refuseRegistration(
           'Extension.InvalidExtensionState',
           'Extension with this name already registered',
         );
       }
-      return refuse('Extension.TooManyExtensions', `Extension limit (${MAX_EXTENSIONS}) reached`);
+      return refuseRegistration(
+        'Extension.TooManyExtensions',
+        `Extension limit (${MAX_EXTENSIONS}) reached`,
+      );
     }
     agent = created;
   }
@@ -185,27 +214,30 @@ function next(req: IncomingMessage, res: ServerResponse, host: ExtensionsApiHost
   if (!id) return;
   const agent = host.registry?.byId(id);
   if (!agent) {
-    sendError(res, 403, 'Extension.UnknownExtensionIdentifier', `Unknown extension ${id}`);
-    host.log({
-      kind,
-      extensionId: id,
-      statusCode: 403,
-      errorType: 'Extension.UnknownExtensionIdentifier',
-    });
+    refuse(
+      res,
+      host,
+      { kind, extensionId: id, statusCode: 403, errorType: 'Extension.UnknownExtensionIdentifier' },
+      `Unknown extension ${id}`,
+    );
     return;
   }
   if (agent.state !== 'Registered' && agent.state !== 'Running') {
     const errorMessage = stateTransitionMessage(agent.state, 'Ready', id);
-    sendError(res, 403, 'Extension.InvalidExtensionState', errorMessage);
-    host.log({
-      kind,
-      extension: agent.name,
-      extensionId: id,
-      statusCode: 403,
-      errorType: 'Extension.InvalidExtensionState',
+    refuse(
+      res,
+      host,
+      {
+        kind,
+        extension: agent.name,
+        extensionId: id,
+        statusCode: 403,
+        errorType: 'Extension.InvalidExtensionState',
+        errorMessage,
+        state: agent.state,
+      },
       errorMessage,
-      state: agent.state,
-    });
+    );
     return;
   }
   agent.state = 'Ready';
@@ -239,29 +271,22 @@ async function errorCall(
   if (!id) return;
   const errorType = header(req, HEADER_ERROR_TYPE);
   if (errorType === '') {
-    sendError(
+    refuse(
       res,
-      403,
-      'Extension.MissingHeader',
+      host,
+      { kind, extensionId: id, statusCode: 403, errorType: 'Extension.MissingHeader' },
       'Lambda-Extension-Function-Error-Type not found',
     );
-    host.log({ kind, extensionId: id, statusCode: 403, errorType: 'Extension.MissingHeader' });
     return;
   }
   const agent = host.registry?.byId(id);
   if (!agent) {
-    sendError(
+    refuse(
       res,
-      403,
-      'Extension.UnknownExtensionIdentifier',
+      host,
+      { kind, extensionId: id, statusCode: 403, errorType: 'Extension.UnknownExtensionIdentifier' },
       'Unknown Lambda-Extension-Identifier',
     );
-    host.log({
-      kind,
-      extensionId: id,
-      statusCode: 403,
-      errorType: 'Extension.UnknownExtensionIdentifier',
-    });
     return;
   }
   const target = which === 'init' ? 'InitError' : 'ExitError';
@@ -278,15 +303,19 @@ async function errorCall(
       which === 'init' ? 'InitError' : 'Exited',
       id,
     );
-    sendError(res, 403, 'Extension.InvalidExtensionState', errorMessage);
-    host.log({
-      kind,
-      extension: agent.name,
-      extensionId: id,
-      statusCode: 403,
-      errorType: 'Extension.InvalidExtensionState',
+    refuse(
+      res,
+      host,
+      {
+        kind,
+        extension: agent.name,
+        extensionId: id,
+        statusCode: 403,
+        errorType: 'Extension.InvalidExtensionState',
+        errorMessage,
+      },
       errorMessage,
-    });
+    );
     return;
   }
   const repeated = agent.state === target;

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LogInput } from './event-log.ts';
 import type { ExtensionRegistry } from './extension-registry.ts';
-import { requireIdentifier } from './extensions-api.ts';
-import { readBody, sendError, sendJson } from './http-json.ts';
+import { refuse, requireIdentifier } from './extensions-api.ts';
+import { readBody, sendJson } from './http-json.ts';
 import type {
   Buffering,
   Destination,
@@ -176,47 +176,47 @@ export async function handleTelemetryApi(
   if (!id) return true;
   const agent = host.registry?.byId(id);
   if (!agent) {
-    sendError(res, 403, 'Extension.UnknownExtensionIdentifier', `Unknown extension ${id}`);
-    host.log({
-      kind,
-      extensionId: id,
-      statusCode: 403,
-      errorType: 'Extension.UnknownExtensionIdentifier',
-    });
+    refuse(
+      res,
+      host,
+      { kind, extensionId: id, statusCode: 403, errorType: 'Extension.UnknownExtensionIdentifier' },
+      `Unknown extension ${id}`,
+    );
     return true;
   }
-  const refuse = (status: number, errorType: string, errorMessage: string) => {
-    sendError(res, status, errorType, errorMessage);
-    host.log({
-      kind,
-      extension: agent.name,
-      extensionId: id,
-      statusCode: status,
-      errorType,
+  const refuseSubscription = (statusCode: number, errorType: string, errorMessage: string) => {
+    refuse(
+      res,
+      host,
+      { kind, extension: agent.name, extensionId: id, statusCode, errorType, errorMessage },
       errorMessage,
-    });
+    );
     return true;
   };
   if (!host.subscriptionsOpen || !host.dispatcher) {
-    return refuse(403, `${prefix}.SubscriptionClosed`, `${apiName} subscription is closed`);
+    return refuseSubscription(
+      403,
+      `${prefix}.SubscriptionClosed`,
+      `${apiName} subscription is closed`,
+    );
   }
   const other = host.subscribedApi.get(id);
   if (other && other !== api) {
-    return refuse(
+    return refuseSubscription(
       403,
       `${prefix}.SubscriptionConflict`,
       `Extension ${agent.name} already subscribed with the ${other === 'logs' ? 'Logs API' : 'Telemetry API'}; the Logs API and the Telemetry API are mutually exclusive`,
     );
   }
-  if (!raw) return refuse(400, 'ValidationError', 'request body is too large');
+  if (!raw) return refuseSubscription(400, 'ValidationError', 'request body is too large');
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString('utf8'));
   } catch {
-    return refuse(400, 'ValidationError', 'request body is not valid JSON');
+    return refuseSubscription(400, 'ValidationError', 'request body is not valid JSON');
   }
   const validated = validateSubscription(parsed, api);
-  if (!validated.ok) return refuse(400, 'ValidationError', validated.message);
+  if (!validated.ok) return refuseSubscription(400, 'ValidationError', validated.message);
   host.subscribedApi.set(id, api);
   const subscription: Subscription = {
     ...validated.subscription,
