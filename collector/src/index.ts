@@ -8,11 +8,6 @@ export {
   loadConfig,
   usage,
 } from './config.ts';
-export { applyEvents, requestIdsOf } from './derive/apply-events.ts';
-export { deriveEvents } from './derive/derive-events.ts';
-export { environmentState } from './derive/environment-state.ts';
-export type { EnvironmentFacts, EnvironmentModel, InvocationFacts } from './derive/facts.ts';
-export { toEnvironment, toInvocation, toShutdown } from './derive/views.ts';
 export { openDatabase, type SqliteDatabase } from './plugins/db.ts';
 export {
   createSqliteRepository,

@@ -1,5 +1,6 @@
 export * from './api.ts';
 export * from './constants.ts';
+export * from './derive/index.ts';
 export * from './events.ts';
 export * from './examples.ts';
 export * from './live.ts';

@@ -8,12 +8,19 @@ import type {
   Page,
   Shutdown,
 } from '@lifeline/protocol';
-import { percentile } from '@lifeline/protocol';
+import {
+  applyEvents,
+  type EnvironmentFacts,
+  type EnvironmentModel,
+  type InvocationFacts,
+  percentile,
+  requestIdsOf,
+  toEnvironment,
+  toInvocation,
+  toShutdown,
+} from '@lifeline/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import { applyEvents, requestIdsOf } from '../derive/apply-events.ts';
-import type { EnvironmentFacts, EnvironmentModel, InvocationFacts } from '../derive/facts.ts';
-import { toEnvironment, toInvocation, toShutdown } from '../derive/views.ts';
 import { BadQueryError, StorageUnavailableError, storageError } from '../errors.ts';
 import type { SqliteDatabase } from './db.ts';
 
@@ -237,7 +244,7 @@ function upsertSql(table: string, columns: readonly string[], key: string): stri
 }
 
 /**
- * The state rules of derive/environment-state.ts in SQL, for the `state` filter and the `alive` count
+ * The state rules of protocol/src/derive/environment-state.ts in SQL, for the `state` filter and the `alive` count
  * (parameters @now and @lostAfterMs, collector clock).
  */
 const STATE_SQL = `CASE

@@ -1,10 +1,10 @@
-import type { LifelineEvent, PlatformEvent } from '@lifeline/protocol';
 import { describe, expect, it } from 'vitest';
 import { applyEvents } from '../../src/derive/apply-events.ts';
 import { deriveEvents } from '../../src/derive/derive-events.ts';
 import type { EnvironmentModel } from '../../src/derive/facts.ts';
 import { toEnvironment, toInvocation, toShutdown } from '../../src/derive/views.ts';
-import { lifecycle } from '../helper.ts';
+import type { LifelineEvent, PlatformEvent } from '../../src/events.ts';
+import { lifecycle } from './lifecycle.ts';
 
 const LOST_AFTER = 15 * 60 * 1000;
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deriveEvents } from '../../src/derive/derive-events.ts';
 import { environmentState } from '../../src/derive/environment-state.ts';
 import type { EnvironmentFacts } from '../../src/derive/facts.ts';
-import { lifecycle } from '../helper.ts';
+import { lifecycle } from './lifecycle.ts';
 
 const LOST_AFTER = 60_000;
 const RECEIVED = 5_000_000;

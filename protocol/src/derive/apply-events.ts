@@ -1,4 +1,4 @@
-import type { LifelineEvent, PlatformEvent } from '@lifeline/protocol';
+import type { LifelineEvent, PlatformEvent } from '../events.ts';
 import {
   type EnvironmentFacts,
   type EnvironmentModel,

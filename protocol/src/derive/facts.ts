@@ -1,6 +1,6 @@
 /**
  * What the collector stores per environment and per invocation: facts taken from events, nothing computed against
- * the collector's clock except the receive times. Field names are the SQLite column names (migrations/001-init.sql).
+ * the collector's clock except the receive times. Field names are the column names of the derived rows in every storage backend.
  */
 
 /** Derived row of one execution environment. Null fields are facts no event has told yet. */
@@ -98,6 +98,19 @@ export interface EnvironmentModel {
   env: EnvironmentFacts;
   invocations: Map<string, InvocationFacts>;
 }
+
+/**
+ * Every column of the environment row, in row order: the storage maps rows generically over this list, so a new
+ * fact needs only its field here, in {@link newEnvironmentFacts} and a migration per backend.
+ */
+export const ENVIRONMENT_FACT_FIELDS = Object.freeze(
+  Object.keys(newEnvironmentFacts('', 0, 0, 0)),
+) as readonly (keyof EnvironmentFacts)[];
+
+/** Every column of the invocation row, in row order (see {@link ENVIRONMENT_FACT_FIELDS}). */
+export const INVOCATION_FACT_FIELDS = Object.freeze(
+  Object.keys(newInvocationFacts('', '')),
+) as readonly (keyof InvocationFacts)[];
 
 /** A fresh environment row for the first event seen of `envId`. */
 export function newEnvironmentFacts(

@@ -1,4 +1,5 @@
-import type { Environment, Invocation, InvocationStatus, Shutdown } from '@lifeline/protocol';
+import type { Environment, Invocation, Shutdown } from '../api.ts';
+import type { InvocationStatus } from '../constants.ts';
 import { environmentState } from './environment-state.ts';
 import type { EnvironmentFacts, InvocationFacts } from './facts.ts';
 

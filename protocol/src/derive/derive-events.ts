@@ -1,4 +1,4 @@
-import type { LifelineEvent } from '@lifeline/protocol';
+import type { LifelineEvent } from '../events.ts';
 import { applyEvents } from './apply-events.ts';
 import type { EnvironmentModel } from './facts.ts';
 

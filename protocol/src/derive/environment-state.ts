@@ -1,4 +1,4 @@
-import type { EnvironmentState } from '@lifeline/protocol';
+import type { EnvironmentState } from '../constants.ts';
 import type { EnvironmentFacts } from './facts.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { InvocationStatus } from '@lifeline/protocol';
+import type { InvocationStatus } from '../constants.ts';
 import type { EnvironmentFacts, InvocationFacts } from './facts.ts';
 
 /**
