@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from 'typebox';
 import { ENVIRONMENT_STATES, INVOCATION_STATUSES } from './constants.ts';
+import type { EnvironmentFacts, InvocationFacts } from './derive/facts.ts';
 import { StoredEvent } from './live.ts';
 
 /**
@@ -145,3 +146,190 @@ export const EnvironmentDetail = Type.Object({
   events: Type.Array(StoredEvent),
 });
 export type EnvironmentDetail = Static<typeof EnvironmentDetail>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Windowed reads and aggregates (`/v1/settings`, `/v1/window`, `/v1/stats/*`, `/v1/series`, `/v1/search`). Times
+// in `from`/`to` are epoch ms on the event (extension) clock; every aggregate is computed by the collector with the
+// shared derivation, never recomputed by the dashboard.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** `GET /v1/settings`: the collector settings the shared derivation rules need. */
+export const Settings = Type.Object({
+  /** An environment silent (collector clock) for longer than this without a shutdown is `lost`. */
+  lostAfterMs: Type.Number(),
+  /** Stored history is kept this long (days, may be fractional), then deleted. */
+  retentionDays: Type.Number(),
+  protocolVersion: Type.Integer(),
+});
+export type Settings = Static<typeof Settings>;
+
+const FactValue = Type.Union([Type.String(), Type.Number(), Type.Null()]);
+
+/**
+ * A derived environment row (`EnvironmentFacts` of the shared derivation, field names as stored). Typed loosely
+ * on the wire so a new fact needs no schema change; the TypeScript type is the derivation's.
+ */
+export const EnvironmentFactsRow = Type.Unsafe<EnvironmentFacts>(
+  Type.Record(Type.String(), FactValue),
+);
+/** A derived invocation row (`InvocationFacts` of the shared derivation). */
+export const InvocationFactsRow = Type.Unsafe<InvocationFacts>(
+  Type.Record(Type.String(), FactValue),
+);
+
+/**
+ * One environment of a window: its facts, the invocations overlapping the range plus its last invoke, and
+ * `cursor`, the highest event cursor applied to these rows. A client following live from the page's `head`
+ * ignores this environment's live events with a cursor ≤ `cursor` (already in the facts).
+ */
+export const EnvironmentSnapshot = Type.Object({
+  cursor: Type.Integer({ minimum: 0 }),
+  env: EnvironmentFactsRow,
+  invocations: Type.Array(InvocationFactsRow),
+});
+export type EnvironmentSnapshot = Static<typeof EnvironmentSnapshot>;
+
+/**
+ * `GET /v1/window?from=&to=[&function=][&tenant=][&limit=][&cursor=]`: environments active in [from, to]
+ * (first activity ≤ to, and not ended or ended ≥ from), newest activity first, at most 500 per page. `head` is
+ * the event-log head when the page was read (follow live from page 1's head); `total` counts every environment of
+ * the window (all pages).
+ */
+export const WindowPage = Type.Object({
+  head: Type.Integer({ minimum: 0 }),
+  environments: Type.Array(EnvironmentSnapshot),
+  nextCursor: Nullable(Type.String()),
+  total: Type.Integer({ minimum: 0 }),
+});
+export type WindowPage = Static<typeof WindowPage>;
+
+/** A histogram: `counts[i]` values fall in [edges[i], edges[i+1]) (the last bin includes its upper edge). */
+export const Histogram = Type.Object({
+  edges: Type.Array(Type.Number()),
+  counts: Type.Array(Type.Integer()),
+});
+export type Histogram = Static<typeof Histogram>;
+
+/** Distribution of one figure; min/max/percentiles are null when `count` is 0. Bins fit the data's range. */
+export const FigureStats = Type.Object({
+  count: Type.Integer(),
+  min: Nullable(Type.Number()),
+  max: Nullable(Type.Number()),
+  p50: Nullable(Type.Number()),
+  p95: Nullable(Type.Number()),
+  p99: Nullable(Type.Number()),
+  histogram: Histogram,
+});
+export type FigureStats = Static<typeof FigureStats>;
+
+/** The figures of {@link ShutdownStats}, as in {@link Shutdown}. `idleMs` counts spindown shutdowns only. */
+export const SHUTDOWN_FIGURES = [
+  'budgetUsedPct',
+  'idleMs',
+  'lifetimeMs',
+  'shutdownDurationMs',
+  'invokes',
+] as const;
+export type ShutdownFigure = (typeof SHUTDOWN_FIGURES)[number];
+
+/**
+ * `GET /v1/stats/shutdowns?from=&to=[&function=][&version=][&reason=][&tenant=]`: shutdowns whose SHUTDOWN time
+ * (extension clock) lies in [from, to].
+ */
+export const ShutdownStats = Type.Object({
+  total: Type.Integer(),
+  byReason: Type.Record(Type.String(), Type.Integer()),
+  figures: Type.Object({
+    budgetUsedPct: FigureStats,
+    idleMs: FigureStats,
+    lifetimeMs: FigureStats,
+    shutdownDurationMs: FigureStats,
+    invokes: FigureStats,
+  }),
+});
+export type ShutdownStats = Static<typeof ShutdownStats>;
+
+/** A short series (sparkline): `invokes[i]`/`errors[i]` counted over [start + i·step, start + (i+1)·step). */
+export const Sparkline = Type.Object({
+  start: Type.Number(),
+  step: Type.Number(),
+  invokes: Type.Array(Type.Integer()),
+  errors: Type.Array(Type.Integer()),
+});
+export type Sparkline = Static<typeof Sparkline>;
+
+/** One function of {@link FunctionStats}, over the stated range. */
+export const FunctionStatsItem = Type.Object({
+  functionName: Type.String(),
+  versions: Type.Array(Type.String()),
+  /** Environments active in the range. */
+  environments: Type.Integer(),
+  /** Of those, not ended or lost now. */
+  alive: Type.Integer(),
+  /** Environments that started in the range, by init kind. */
+  coldStarts: Type.Record(Type.String(), Type.Integer()),
+  initDurationP50: Nullable(Type.Number()),
+  initDurationP95: Nullable(Type.Number()),
+  /** Invokes that started in the range. */
+  invokes: Type.Integer(),
+  errors: Type.Integer(),
+  timeouts: Type.Integer(),
+  /** invokes / the range's length in minutes. */
+  invokesPerMinute: Type.Number(),
+  /** Shutdowns in the range, by reason. */
+  shutdowns: Type.Record(Type.String(), Type.Integer()),
+  lastActivityAt: Nullable(Type.Number()),
+  series: Sparkline,
+});
+export type FunctionStatsItem = Static<typeof FunctionStatsItem>;
+
+/** `GET /v1/stats/functions?from=&to=[&tenant=]`: every function active in [from, to], by name. */
+export const FunctionStats = Type.Object({
+  from: Type.Number(),
+  to: Type.Number(),
+  functions: Type.Array(FunctionStatsItem),
+});
+export type FunctionStats = Static<typeof FunctionStats>;
+
+/**
+ * One bucket of {@link Series}, [start, start + step). `alive` counts the environments alive during the bucket by
+ * what they did in it: `initializing` (started, init not done), `active` (at least one invoke in the bucket),
+ * `shutting-down` (SHUTDOWN in or before the bucket), else `idle`. `coldStarts` counts environments that started
+ * in the bucket, by init kind; invokes, errors and timeouts count invokes that started in it.
+ */
+export const SeriesBucket = Type.Object({
+  start: Type.Number(),
+  alive: Type.Record(Type.String(), Type.Integer()),
+  coldStarts: Type.Record(Type.String(), Type.Integer()),
+  invokes: Type.Integer(),
+  errors: Type.Integer(),
+  timeouts: Type.Integer(),
+});
+export type SeriesBucket = Static<typeof SeriesBucket>;
+
+/** `GET /v1/series?from=&to=[&step=][&function=][&tenant=]`; without `step` the server picks one (60–120 buckets). */
+export const Series = Type.Object({
+  from: Type.Number(),
+  to: Type.Number(),
+  step: Type.Number(),
+  buckets: Type.Array(SeriesBucket),
+});
+export type Series = Static<typeof Series>;
+
+export const SEARCH_MATCH_KINDS = ['request', 'environment', 'sandbox', 'trace'] as const;
+export type SearchMatchKind = (typeof SEARCH_MATCH_KINDS)[number];
+
+/** One hit of {@link SearchResult}: `from`/`to` is the time range to show (event clock). */
+export const SearchMatch = Type.Object({
+  kind: Type.Union(SEARCH_MATCH_KINDS.map((kind) => Type.Literal(kind))),
+  envId: Type.String(),
+  requestId: Type.Optional(Type.String()),
+  functionName: Type.String(),
+  from: Type.Number(),
+  to: Type.Number(),
+});
+export type SearchMatch = Static<typeof SearchMatch>;
+
+/** `GET /v1/search?q=`: exact id matches (request, environment, sandbox or trace id), at most 50. */
+export const SearchResult = Type.Object({ matches: Type.Array(SearchMatch) });
+export type SearchResult = Static<typeof SearchResult>;

@@ -11,17 +11,13 @@ export const StoredEvent = Type.Object({
 export type StoredEvent = Static<typeof StoredEvent>;
 
 /**
- * Frames the collector sends on `GET /v1/live?after=CURSOR[&function=NAME][&token=T]` (WebSocket, JSON text frames).
+ * Frames the collector sends on `GET /v1/live?after=CURSOR[&token=T]` (WebSocket, JSON text frames).
  * The client sends nothing; it resumes after a disconnect by reconnecting with the last cursor it saw.
  */
 export type LiveFrame =
   /** First frame: the collector's newest cursor at connect time. */
   | { type: 'hello'; protocolVersion: number; head: number }
-  /**
-   * Stored events, each exactly once per connection, in cursor order. One exception on a `function=` stream: when a
-   * register reveals an environment's function, that environment's earlier events (sent before its register) follow
-   * in the same frame, just before the revealing row. Resume with the highest cursor seen.
-   */
+  /** Stored events, each exactly once per connection, in cursor order. Resume with the highest cursor seen. */
   | { type: 'events'; events: StoredEvent[] }
   /** Replay from storage is done; what follows is live. */
   | { type: 'caught-up'; cursor: number }
