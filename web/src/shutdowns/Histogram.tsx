@@ -1,103 +1,135 @@
-import type { ReasonKind } from '../timeline/lane-state.ts';
-import { histogram, maxOf } from '../util/stats.ts';
-import type { ShutdownRow } from './shutdown-stats.ts';
+import { useState } from 'react';
+import { countTicks } from '../util/nice-ticks.ts';
+import './Histogram.css';
 
-const KINDS: readonly ReasonKind[] = ['spindown', 'timeout', 'failure', 'other'];
-export const REASON_COLOR: Record<ReasonKind, string> = {
-  spindown: 'var(--c-spindown)',
-  timeout: 'var(--c-r-timeout)',
-  failure: 'var(--c-r-failure)',
-  other: 'var(--c-r-other)',
-};
+/** One bar: values in [from, to) (the last bar closed), `count` of them. */
+export interface HistogramBin {
+  readonly from: number;
+  readonly to: number;
+  readonly count: number;
+}
 
 interface HistogramProps {
   title: string;
-  rows: readonly ShutdownRow[];
-  value: (row: ShutdownRow) => number | null;
+  /** Bins as the collector fitted them to the data (equal width, from the smallest to the largest value). */
+  bins: readonly HistogramBin[];
+  /** Formats a value of the figure (axis ticks, hover readout). */
   format: (value: number) => string;
-  bins?: number;
-  range?: { min: number; max: number };
+  /** Says why a chart has no bars (e.g. "Idle time applies to spindowns only"). */
+  emptyText?: string;
 }
 
 const W = 360;
-const H = 150;
-const PAD = { left: 30, right: 8, top: 8, bottom: 22 };
+const H = 170;
+const PAD = { left: 34, right: 10, top: 22, bottom: 26 };
+const PLOT_W = W - PAD.left - PAD.right;
+const PLOT_H = H - PAD.top - PAD.bottom;
+/** At most this many x labels, so they never overlap at the chart's narrowest (260 px). */
+const X_LABELS = 5;
 
-/** An SVG histogram of one shutdown figure, stacked by reason. */
-export function Histogram({ title, rows, value, format, bins = 12, range }: HistogramProps) {
-  const values = rows.map(value).filter((v): v is number => v !== null && Number.isFinite(v));
-  const edges = histogram(values, bins, range);
-  const stacks = edges.map((bin, i) => {
-    const counts: Record<ReasonKind, number> = { spindown: 0, timeout: 0, failure: 0, other: 0 };
-    for (const row of rows) {
-      const v = value(row);
-      if (v === null || !Number.isFinite(v)) continue;
-      const idx = Math.min(
-        edges.length - 1,
-        Math.max(0, Math.floor((v - edges[0]!.from) / (bin.to - bin.from || 1))),
-      );
-      if (idx === i) counts[row.reasonKind]++;
-    }
-    return { bin, counts };
-  });
-  const maxCount = Math.max(1, maxOf(edges.map((b) => b.count)));
-  const plotW = W - PAD.left - PAD.right;
-  const plotH = H - PAD.top - PAD.bottom;
-  const bw = edges.length ? plotW / edges.length : plotW;
-  const summary = edges.map((b) => `${format(b.from)}–${format(b.to)}: ${b.count}`).join('; ');
+/**
+ * An SVG histogram with a count axis (round ticks and grid lines), value ticks at bin edges, and the hovered or
+ * focused bar's range and count written above the plot. Each bar is a focusable element with the same text.
+ */
+export function Histogram({
+  title,
+  bins,
+  format,
+  emptyText = 'No data in this range.',
+}: HistogramProps) {
+  const [active, setActive] = useState<number | null>(null);
+  const total = bins.reduce((n, b) => n + b.count, 0);
+  if (bins.length === 0 || total === 0) {
+    return (
+      <figure className="card chart histogram">
+        <h4>{title}</h4>
+        <p className="sub">{emptyText}</p>
+      </figure>
+    );
+  }
+  const yTicks = countTicks(Math.max(...bins.map((b) => b.count)), 4);
+  const yMax = yTicks.at(-1)!;
+  const bw = PLOT_W / bins.length;
+  const y = (count: number) => PAD.top + PLOT_H - (count / yMax) * PLOT_H;
+  const every = Math.ceil((bins.length + 1) / X_LABELS);
+  const text = (b: HistogramBin) => `${format(b.from)} – ${format(b.to)}: ${b.count}`;
+  const shown = active !== null ? bins[active] : undefined;
   return (
-    <figure className="card chart" style={{ margin: 0 }}>
+    <figure className="card chart histogram">
       <h4>{title}</h4>
-      {values.length === 0 ? (
-        <p className="sub">No data yet.</p>
-      ) : (
-        <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${title}. ${summary}`}>
-          <line
-            x1={PAD.left}
-            x2={W - PAD.right}
-            y1={PAD.top + plotH}
-            y2={PAD.top + plotH}
-            stroke="var(--border)"
-          />
-          <text className="axis-label" x={PAD.left - 4} y={PAD.top + 8} textAnchor="end">
-            {maxCount}
-          </text>
-          <text className="axis-label" x={PAD.left - 4} y={PAD.top + plotH} textAnchor="end">
-            0
-          </text>
-          {stacks.map(({ bin, counts }, i) => {
-            let y = PAD.top + plotH;
-            const x = PAD.left + i * bw + 1;
-            return (
-              <g key={bin.from}>
-                <title>{`${format(bin.from)} – ${format(bin.to)}: ${bin.count}`}</title>
-                {KINDS.map((kind) => {
-                  const h = (counts[kind] / maxCount) * plotH;
-                  if (h <= 0) return null;
-                  y -= h;
-                  return (
-                    <rect
-                      key={kind}
-                      x={x}
-                      y={y}
-                      width={Math.max(1, bw - 2)}
-                      height={h}
-                      rx={1.5}
-                      fill={REASON_COLOR[kind]}
-                    />
-                  );
-                })}
-              </g>
-            );
-          })}
-          <text className="axis-label" x={PAD.left} y={H - 6}>
-            {format(edges[0]!.from)}
-          </text>
-          <text className="axis-label" x={W - PAD.right} y={H - 6} textAnchor="end">
-            {format(edges.at(-1)!.to)}
-          </text>
-        </svg>
-      )}
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label={`${title}, ${total} values. ${bins.map(text).join('; ')}`}
+        onMouseLeave={() => setActive(null)}
+      >
+        <text className="readout" x={W - PAD.right} y={12} textAnchor="end">
+          {shown ? text(shown) : `${total} values`}
+        </text>
+        {yTicks.map((t) => (
+          <g key={`y${t}`}>
+            <line className="grid" x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} />
+            <text className="axis-label" x={PAD.left - 5} y={y(t) + 3.5} textAnchor="end">
+              {t}
+            </text>
+          </g>
+        ))}
+        {bins.map((b, i) => (
+          // biome-ignore lint/a11y/noStaticElementInteractions: hover and focus only show the bar's value.
+          <g
+            key={`b${b.from}`}
+            className="bin"
+            data-active={i === active}
+            tabIndex={0}
+            aria-label={text(b)}
+            onMouseEnter={() => setActive(i)}
+            onFocus={() => setActive(i)}
+            onBlur={() => setActive(null)}
+          >
+            <title>{text(b)}</title>
+            {/* The full-height hit area: thin bars must still be easy to hover. */}
+            <rect className="hit" x={PAD.left + i * bw} y={PAD.top} width={bw} height={PLOT_H} />
+            {b.count > 0 && (
+              <rect
+                className="bar"
+                x={PAD.left + i * bw + 1}
+                y={y(b.count)}
+                width={Math.max(1, bw - 2)}
+                height={PAD.top + PLOT_H - y(b.count)}
+                rx={1.5}
+              />
+            )}
+          </g>
+        ))}
+        <line
+          className="axis"
+          x1={PAD.left}
+          x2={W - PAD.right}
+          y1={PAD.top + PLOT_H}
+          y2={PAD.top + PLOT_H}
+        />
+        {[...bins.map((b) => b.from), bins.at(-1)!.to].map((edge, i) =>
+          i % every === 0 || i === bins.length ? (
+            <g key={`x${edge}`}>
+              <line
+                className="axis"
+                x1={PAD.left + i * bw}
+                x2={PAD.left + i * bw}
+                y1={PAD.top + PLOT_H}
+                y2={PAD.top + PLOT_H + 4}
+              />
+              <text
+                className="axis-label"
+                x={PAD.left + i * bw}
+                y={H - 8}
+                textAnchor={i === 0 ? 'start' : i === bins.length ? 'end' : 'middle'}
+              >
+                {format(edge)}
+              </text>
+            </g>
+          ) : null,
+        )}
+      </svg>
     </figure>
   );
 }

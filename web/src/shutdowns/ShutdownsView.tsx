@@ -1,10 +1,13 @@
 import { useMemo, useState } from 'react';
 import type { EnvLane } from '../timeline/lane-model.ts';
 import { formatDuration } from '../timeline/time-scale.ts';
+import { histogram } from '../util/stats.ts';
 import { shutdownsToCsv } from './csv-export.ts';
-import { Histogram, REASON_COLOR } from './Histogram.tsx';
+import { Histogram } from './Histogram.tsx';
+import { REASON_COLOR } from './reason-colors.ts';
 import {
   type ShutdownFilter,
+  type ShutdownRow,
   type ShutdownSortKey,
   shutdownRows,
   sortShutdownRows,
@@ -12,6 +15,11 @@ import {
 } from './shutdown-stats.ts';
 
 const TABLE_LIMIT = 2000;
+
+function binsOf(rows: readonly ShutdownRow[], value: (row: ShutdownRow) => number | null) {
+  const values = rows.map(value).filter((v): v is number => v !== null && Number.isFinite(v));
+  return histogram(values, 12);
+}
 
 function pct(v: number | null): string {
   return v === null ? '—' : `${v.toFixed(1)} %`;
@@ -130,34 +138,28 @@ export function ShutdownsView({ lanes, filter, onSelect }: ShutdownsViewProps) {
           <div className="charts">
             <Histogram
               title="Shutdown budget used (%)"
-              rows={rows}
-              value={(r) => r.budgetUsedPct}
-              format={(v) => `${Math.round(v)}%`}
-              bins={10}
-              range={{ min: 0, max: 100 }}
+              bins={binsOf(rows, (r) => r.budgetUsedPct)}
+              format={(v) => `${v.toFixed(v < 10 ? 1 : 0)}%`}
             />
             <Histogram
               title="Shutdown phase (→ exit)"
-              rows={rows}
-              value={(r) => r.shutdownMs}
+              bins={binsOf(rows, (r) => r.shutdownMs)}
               format={formatDuration}
             />
             <Histogram
               title="Idle before spindown"
-              rows={spindowns}
-              value={(r) => r.idleMs}
+              bins={binsOf(spindowns, (r) => r.idleMs)}
               format={formatDuration}
+              emptyText="Idle time applies to spindowns only; none in this range."
             />
             <Histogram
               title="Environment lifetime"
-              rows={rows}
-              value={(r) => r.lifetimeMs}
+              bins={binsOf(rows, (r) => r.lifetimeMs)}
               format={formatDuration}
             />
             <Histogram
               title="Invokes per environment"
-              rows={rows}
-              value={(r) => r.invokes}
+              bins={binsOf(rows, (r) => r.invokes)}
               format={(v) => String(Math.round(v))}
             />
           </div>
