@@ -1,5 +1,6 @@
-import type { DroppedEvent, DropReason, LifelineEvent } from '@lifeline/protocol';
+import type { DropReason, LifelineEvent } from '@lifeline/protocol';
 import type { RetryProblem, SendResult } from './collector-client.ts';
+import { DropAccounting } from './drop-accounting.ts';
 import { describeError } from './errors.ts';
 import {
   type BufferEntry,
@@ -8,10 +9,21 @@ import {
   toEntry,
   toRuns,
 } from './event-buffer.ts';
-import { backoffMs, decide, type FlushTrigger } from './flush-policy.ts';
+import {
+  backoffMs,
+  decide,
+  type FlushState,
+  type FlushTrigger,
+  isStale,
+  retryInMs,
+  shouldSpool,
+} from './flush-policy.ts';
 import type { Logger } from './logger.ts';
 import type { EventDraft, Recorder } from './recorder.ts';
 import type { Spool } from './spool.ts';
+import { SpoolSchedule } from './spool-schedule.ts';
+
+export { STALE_AFTER_PAUSE_MS } from './flush-policy.ts';
 
 /** The part of the collector client delivery needs (a fake in unit tests). */
 export interface BatchSender {
@@ -43,8 +55,6 @@ export interface DeliveryStats {
 }
 
 const BATCH_MAX_BYTES = 512 * 1024;
-/** A pause between events this long makes a delivery still in flight from before it suspect. */
-export const STALE_AFTER_PAUSE_MS = 1_000;
 /** One log line per kind of retryable problem (logger keys), and what is said when it ends. */
 const PROBLEMS = {
   collector: {
@@ -66,41 +76,51 @@ const PROBLEMS = {
 
 /**
  * Record → bounded buffer → collector, one batch at a time and in order. An event leaves the buffer only when its
- * batch was acknowledged (retries re-send the same ids), or when it is dropped, which is itself recorded as a
- * `dropped` event. Nothing here throws.
+ * batch was acknowledged (retries re-send the same ids), or when it is dropped, which {@link DropAccounting} records
+ * as a `dropped` event. Timing comes from the flush policy, spool writes from {@link SpoolSchedule}. Nothing here
+ * throws.
  */
 export class Delivery {
   readonly #o: DeliveryOptions;
   readonly #now: () => number;
+  readonly #drops: DropAccounting;
+  readonly #spool: SpoolSchedule;
   #flight: Promise<void> | undefined;
   /** The flight that was in progress when the environment may have been frozen, and when that was. */
   #flightAtFreeze: Promise<void> | undefined;
   #mayFreezeAt = 0;
   /** The `mayFreeze` before the latest one: events recorded before it have survived a pause unacknowledged. */
   #previousPauseAt = 0;
-  #persisting: Promise<void> | undefined;
-  #persistAgain = false;
-  /** The final, synchronous spool write has been requested: no more background writes. */
-  #final = false;
   /** An INVOKE came while a batch was in flight: the next attempt follows at once, whatever the backoff. */
   #urgent = false;
   #failures = 0;
   #lastFailureAt = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #deadline: number | undefined;
-  #dirty = false;
   #waiters = new Set<() => void>();
   /** Entries whose batch failed at least once: waiting for their acknowledgement is pointless until a retry. */
   #failedOnce = new WeakSet<BufferEntry>();
-  /** Per (envId, reason): the latest `dropped` record and drops not yet written into any record. */
-  #drops = new Map<string, DropState>();
-  /** The next free seq of each earlier environment whose leftovers were adopted. */
-  #foreignNext = new Map<string, number>();
-  readonly stats = { delivered: 0, dropped: 0 };
+  #delivered = 0;
 
   constructor(options: DeliveryOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    this.#drops = new DropAccounting({
+      recorder: options.recorder,
+      buffer: options.buffer,
+      logger: options.logger,
+      now: this.#now,
+    });
+    this.#spool = new SpoolSchedule({
+      spool: options.spool,
+      buffer: options.buffer,
+      drops: this.#drops,
+    });
+  }
+
+  /** Per-environment counts so far (see {@link DeliveryStats}, without `pending`). */
+  get stats(): { delivered: number; dropped: number } {
+    return { delivered: this.#delivered, dropped: this.#drops.dropped };
   }
 
   /** Events not yet acknowledged (any envId). */
@@ -134,29 +154,23 @@ export class Delivery {
       );
       event = recorder.preview(placeholderDraft(draft, event.seq), event.time);
       entry = toEntry(event);
-      if (event.type === 'dropped') this.stats.dropped++;
+      if (event.type === 'dropped') this.#drops.dropped++;
     }
     recorder.record(draft, event.time);
-    this.#accountDrops(this.#o.buffer.push(entry), 'buffer-full');
-    this.#dirty = true;
+    this.#account(this.#o.buffer.push(entry), 'buffer-full');
+    this.#spool.markDirty();
     return entry;
   }
 
   /** Puts leftovers of earlier environments in front of everything. */
   adoptLeftovers(entries: BufferEntry[], lost: readonly DroppedRun[] = []): void {
     if (entries.length === 0 && lost.length === 0) return;
-    const seen = [
-      ...entries.map(({ event }) => ({ envId: event.envId, last: event.seq })),
-      ...lost.map((run) => ({ envId: run.envId, last: run.toSeq })),
-    ];
-    for (const { envId, last } of seen) {
-      if (envId === this.#o.recorder.envId) continue;
-      this.#foreignNext.set(envId, Math.max(this.#foreignNext.get(envId) ?? 0, last + 1));
-    }
-    this.#accountDrops(this.#o.buffer.unshift(entries), 'buffer-full');
+    for (const { event } of entries) this.#drops.know(event.envId, event.seq);
+    for (const run of lost) this.#drops.know(run.envId, run.toSeq);
+    this.#account(this.#o.buffer.unshift(entries), 'buffer-full');
     // Leftovers the spool could not hold: explained in their own environment's numbering.
-    this.#accountDrops(lost, 'spool-full');
-    this.#dirty = true;
+    this.#account(lost, 'spool-full');
+    this.#spool.markDirty();
   }
 
   /** From now on every request must finish by `deadline` (epoch ms): the SHUTDOWN phase. */
@@ -172,16 +186,12 @@ export class Delivery {
   }
 
   /**
-   * Called on the next event (a thaw). A delivery still in flight from before a long pause most likely sits on a
-   * connection that died meanwhile (spec §4.5): abandon it, so its batch goes out again at once on a fresh
-   * connection. After a short pause it is more likely a slow collector, and it is left alone.
+   * Called on the next event (a thaw). A delivery still in flight from before a long pause is abandoned (see
+   * `isStale`), so its batch goes out again at once on a fresh connection.
    */
   thawed(): void {
-    const stale =
-      this.#flight !== undefined &&
-      this.#flight === this.#flightAtFreeze &&
-      this.#now() - this.#mayFreezeAt >= STALE_AFTER_PAUSE_MS;
-    if (stale) this.#o.sender.abort();
+    const fromBeforePause = this.#flight !== undefined && this.#flight === this.#flightAtFreeze;
+    if (isStale(fromBeforePause, this.#mayFreezeAt, this.#now())) this.#o.sender.abort();
     this.#flightAtFreeze = undefined;
   }
 
@@ -193,7 +203,7 @@ export class Delivery {
     }
     // Past the shutdown deadline nothing may be sent (and an empty attempt must not re-trigger itself).
     if (this.#deadline !== undefined && this.#now() >= this.#deadline) return;
-    const state = {
+    const state: FlushState = {
       sendable: this.#o.buffer.hasSendable ? 1 : 0,
       inFlight: false,
       failures: this.#failures,
@@ -201,7 +211,8 @@ export class Delivery {
     };
     const now = this.#now();
     if (decide(state, trigger, now) === 'later') {
-      if (state.sendable > 0 && this.#failures > 0) this.#scheduleRetry(trigger, now);
+      if (state.sendable > 0 && this.#failures > 0)
+        this.#scheduleRetry(retryInMs(state, trigger, now));
       return;
     }
     const flight = this.#sendOne().finally(() => {
@@ -238,70 +249,28 @@ export class Delivery {
 
   /**
    * Writes the spool in the background when anything changed, once `/event/next` went out (a freeze, or the end of
-   * the environment, may follow). Skipped while everything pending is younger than the last pause and the
-   * collector is healthy: those events are normally acknowledged within milliseconds, and the disk may be busy.
+   * the environment, may follow), if the policy finds it worth it (`shouldSpool`).
    */
   persist(): Promise<void> {
-    const spool = this.#o.spool;
-    if (!this.#dirty || spool === undefined || this.#final) return Promise.resolve();
-    if (this.#persisting) {
-      this.#persistAgain = true;
-      return this.#persisting;
-    }
-    const entries = this.#o.buffer.entries;
-    const oldest = entries[0]?.event.time;
-    const worthIt =
-      entries.length === 0 ||
-      this.#failures > 0 ||
-      (oldest !== undefined && oldest <= this.#previousPauseAt);
-    if (!worthIt) return Promise.resolve();
-    this.#dirty = false;
-    const persisting = spool.writeInBackground([...entries]).finally(() => {
-      this.#persisting = undefined;
-      if (this.#persistAgain) {
-        this.#persistAgain = false;
-        void this.persist();
-      }
+    return this.#spool.persist(() => {
+      const entries = this.#o.buffer.entries;
+      return shouldSpool({
+        pending: entries.length,
+        oldestTime: entries[0]?.event.time,
+        failures: this.#failures,
+        previousPauseAt: this.#previousPauseAt,
+      });
     });
-    this.#persisting = persisting;
-    return persisting;
   }
 
-  /**
-   * Last write before exiting: what does not fit in the spool is lost, so it is replaced by a `dropped` record
-   * (reason `spool-full`) that does.
-   */
+  /** Last, synchronous spool write before exiting (see {@link SpoolSchedule.persistFinal}). */
   persistFinal(): void {
-    this.#final = true;
-    this.#materialiseDrops(true);
-    const spool = this.#o.spool;
-    if (spool === undefined) return;
-    // Bounded: each round only adds `dropped` records, for which the first write reserved room.
-    for (let round = 0; round < 3; round++) {
-      const entries = [...this.#o.buffer.entries];
-      const skipped = spool.write(entries, reserveFor(entries));
-      if (skipped.length === 0 || skipped.length === entries.length) return;
-      this.#o.buffer.remove(skipped);
-      const explainable = skipped.filter((entry) => entry.event.type !== 'dropped');
-      this.#accountDrops(toRuns(explainable.map((entry) => entry.event)), 'spool-full', true);
-    }
+    this.#spool.persistFinal();
   }
 
-  /**
-   * Waits (at most `maxMs`) for a background spool write to finish, so the final synchronous write cannot be
-   * overtaken by it. Stops further background writes.
-   */
-  async settleSpool(maxMs: number): Promise<void> {
-    this.#final = true;
-    if (this.#persisting === undefined || maxMs <= 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.#persisting,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, maxMs);
-      }),
-    ]);
-    clearTimeout(timer);
+  /** Waits (at most `maxMs`) for a background spool write, and stops further ones. */
+  settleSpool(maxMs: number): Promise<void> {
+    return this.#spool.settle(maxMs);
   }
 
   /** Stops retry timers. */
@@ -328,20 +297,20 @@ export class Delivery {
     } catch (error) {
       result = { kind: 'retry', status: undefined, detail: describeError(error) };
     }
-    this.#dirty = true;
+    this.#spool.markDirty();
     if (result.kind === 'ack') {
       this.#o.buffer.remove(batch);
-      this.stats.delivered += this.#countOwn(batch);
+      this.#delivered += this.#countOwn(batch);
       if (this.#failures > 0)
         for (const problem of Object.values(PROBLEMS))
           this.#o.logger.resolve(problem.key, problem.resolved);
       this.#failures = 0;
-      this.#materialiseDrops(false);
+      this.#drops.materialise(false);
       return;
     }
     if (result.kind === 'retry') {
       this.#o.buffer.release(batch);
-      this.#materialiseDrops(false);
+      this.#drops.materialise(false);
       if (result.aborted) return;
       for (const entry of batch) this.#failedOnce.add(entry);
       this.#failures++;
@@ -360,72 +329,11 @@ export class Delivery {
       events: rejected.length,
     });
     const explainable = rejected.filter((entry) => entry.event.type !== 'dropped');
-    this.#accountDrops(toRuns(explainable.map((entry) => entry.event)), 'rejected');
+    this.#account(toRuns(explainable.map((entry) => entry.event)), 'rejected');
   }
 
-  /**
-   * Explains `runs` with `dropped` records: at most one per (envId, reason) waits in the buffer, and it is updated in
-   * place (count and seq range) until it goes out. While it is in flight new drops wait here, in memory, as one run
-   * per key; they go into the same record if its batch fails, or into a new one once it was sent. So however long
-   * the collector is down, `dropped` records stay few.
-   */
-  #accountDrops(runs: readonly DroppedRun[], reason: DropReason, force = false): void {
-    for (const run of runs) {
-      const own = run.envId === this.#o.recorder.envId;
-      if (own) this.stats.dropped += run.count;
-      else if (!this.#foreignNext.has(run.envId)) {
-        this.#o.logger.once(`drop-foreign-${reason}`, 'dropped events of an unknown environment', {
-          reason,
-        });
-        continue;
-      }
-      const key = `${run.envId}\n${reason}`;
-      let state = this.#drops.get(key);
-      if (state === undefined) {
-        state = { envId: run.envId, reason, entry: undefined, waiting: undefined };
-        this.#drops.set(key, state);
-      }
-      state.waiting = state.waiting === undefined ? { ...run } : mergeRun(state.waiting, run);
-    }
-    this.#materialiseDrops(force);
-  }
-
-  /** Writes waiting drops into their record (see {@link Delivery.#accountDrops}); `force` even if it is in flight. */
-  #materialiseDrops(force: boolean): void {
-    for (const state of this.#drops.values()) {
-      const run = state.waiting;
-      if (run === undefined) continue;
-      const open = state.entry;
-      const buffered = open !== undefined && this.#o.buffer.has(open);
-      if (buffered && !open.inFlight) {
-        const event = open.event as DroppedEvent;
-        const merged = mergeRun(
-          { envId: state.envId, fromSeq: event.fromSeq, toSeq: event.toSeq, count: event.count },
-          run,
-        );
-        event.fromSeq = merged.fromSeq;
-        event.toSeq = merged.toSeq;
-        event.count = merged.count;
-        state.waiting = undefined;
-        this.#o.buffer.update(open);
-        continue;
-      }
-      if (buffered && !force) continue;
-      state.waiting = undefined;
-      if (state.reason === 'buffer-full')
-        this.#o.logger.once('buffer-full', 'buffer full; dropping the oldest events');
-      const entry = toEntry(this.#droppedEvent(state.envId, droppedDraft(run, state.reason)));
-      state.entry = entry;
-      this.#accountDrops(this.#o.buffer.push(entry), 'buffer-full', force);
-    }
-  }
-
-  /** A `dropped` record in `envId`'s own numbering: this environment's recorder, or after an earlier one's last seq. */
-  #droppedEvent(envId: string, draft: EventDraft): LifelineEvent {
-    if (envId === this.#o.recorder.envId) return this.#o.recorder.record(draft);
-    const seq = this.#foreignNext.get(envId) ?? 0;
-    this.#foreignNext.set(envId, seq + 1);
-    return { id: `${envId}:${seq}`, envId, seq, time: this.#now(), ...draft } as LifelineEvent;
+  #account(runs: readonly DroppedRun[], reason: DropReason): void {
+    this.#drops.account(runs, reason);
   }
 
   #countOwn(batch: readonly BufferEntry[]): number {
@@ -434,9 +342,8 @@ export class Delivery {
     return own;
   }
 
-  #scheduleRetry(trigger: FlushTrigger, now: number): void {
+  #scheduleRetry(wait: number): void {
     if (this.#retryTimer) return;
-    const wait = Math.max(1, this.#lastFailureAt + backoffMs(this.#failures, trigger) - now);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       this.kick('retry');
@@ -461,37 +368,6 @@ export class Delivery {
   }
 }
 
-/** Drops of one (envId, reason) not yet written into a record, and the latest record. */
-interface DropState {
-  envId: string;
-  reason: DropReason;
-  entry: BufferEntry | undefined;
-  waiting: DroppedRun | undefined;
-}
-
-/**
- * Room the final spool write keeps free for the `spool-full` records that explain what did not fit: one per envId
- * (its id and envId, plus the rest of a `dropped` record with 16-digit numbers).
- */
-function reserveFor(entries: readonly BufferEntry[]): number {
-  const envIds = new Set(entries.map((entry) => entry.event.envId));
-  let bytes = 0;
-  for (const envId of envIds) bytes += 2 * Buffer.byteLength(envId) + DROPPED_RECORD_BYTES;
-  return bytes;
-}
-
-const DROPPED_RECORD_BYTES = 256;
-
-/** One run covering both; with a gap between them, `count` stays below the range's length. */
-function mergeRun(a: DroppedRun, b: DroppedRun): DroppedRun {
-  return {
-    envId: a.envId,
-    fromSeq: Math.min(a.fromSeq, b.fromSeq),
-    toSeq: Math.max(a.toSeq, b.toSeq),
-    count: a.count + b.count,
-  };
-}
-
 function tryEntry(event: LifelineEvent): BufferEntry | undefined {
   try {
     return toEntry(event);
@@ -513,10 +389,6 @@ function placeholderDraft(draft: EventDraft, seq: number): EventDraft {
       record: 'record omitted: it could not be serialised',
     };
   return { type: 'dropped', count: 1, reason: 'rejected', fromSeq: seq, toSeq: seq };
-}
-
-function droppedDraft(run: DroppedRun, reason: DropReason): EventDraft {
-  return { type: 'dropped', count: run.count, reason, fromSeq: run.fromSeq, toSeq: run.toSeq };
 }
 
 function sleep(ms: number): Promise<void> {

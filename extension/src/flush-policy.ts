@@ -1,3 +1,9 @@
+/**
+ * Every timing rule of delivery, as pure functions of the pipeline's state and the clock: when to send, how long to
+ * back off, when a delivery in flight is stale, and when the buffer is worth writing to the spool. `Delivery` keeps
+ * the state and asks; nothing here reads a clock or a timer.
+ */
+
 /** What the delivery pipeline looks like at one moment. */
 export interface FlushState {
   /** Events waiting to be sent (not in flight). */
@@ -19,6 +25,8 @@ export type FlushDecision = 'now' | 'later';
 const BASE_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 const SHUTDOWN_MAX_BACKOFF_MS = 50;
+/** A pause between events this long makes a delivery still in flight from before it suspect. */
+export const STALE_AFTER_PAUSE_MS = 1_000;
 
 /**
  * Backoff after `failures` consecutive failures: 100 ms doubling up to 5 s (50 ms at shutdown, where time is short).
@@ -37,4 +45,43 @@ export function decide(state: FlushState, trigger: FlushTrigger, now: number): F
   if (state.inFlight || state.sendable === 0) return 'later';
   if (trigger === 'invoke' || state.failures === 0) return 'now';
   return now >= state.lastFailureAt + backoffMs(state.failures, trigger) ? 'now' : 'later';
+}
+
+/** How long until a retry after `decide` said `later` while failing (at least 1 ms). */
+export function retryInMs(state: FlushState, trigger: FlushTrigger, now: number): number {
+  return Math.max(1, state.lastFailureAt + backoffMs(state.failures, trigger) - now);
+}
+
+/**
+ * Whether a delivery still in flight from before a pause should be abandoned at the next event: after a pause of
+ * `STALE_AFTER_PAUSE_MS` or more (a freeze), its connection most likely died meanwhile and would hang until the
+ * request timeout; after a short pause it is more likely a slow collector, and it is left alone.
+ */
+export function isStale(flightFromBeforePause: boolean, pausedAt: number, now: number): boolean {
+  return flightFromBeforePause && now - pausedAt >= STALE_AFTER_PAUSE_MS;
+}
+
+/** What the background spool write is decided on. */
+export interface SpoolState {
+  /** Events waiting for acknowledgement. */
+  pending: number;
+  /** `time` of the oldest of them. */
+  oldestTime: number | undefined;
+  /** Consecutive failed attempts. */
+  failures: number;
+  /** When the pause before the latest one began (epoch ms): older events survived a pause unacknowledged. */
+  previousPauseAt: number;
+}
+
+/**
+ * Whether the buffer is worth a background spool write: when it emptied (the old file must go), when the collector
+ * is failing, or when some event already survived one pause unacknowledged. Healthy deliveries are acknowledged
+ * within milliseconds, and a busy disk must not cost the function anything.
+ */
+export function shouldSpool(state: SpoolState): boolean {
+  return (
+    state.pending === 0 ||
+    state.failures > 0 ||
+    (state.oldestTime !== undefined && state.oldestTime <= state.previousPauseAt)
+  );
 }
