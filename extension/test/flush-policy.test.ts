@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, decide, type FlushState } from '../src/flush-policy.ts';
+import {
+  backoffMs,
+  decide,
+  type FlushState,
+  isStale,
+  retryInMs,
+  STALE_AFTER_PAUSE_MS,
+  shouldSpool,
+} from '../src/flush-policy.ts';
 
 const idle: FlushState = { sendable: 3, inFlight: false, failures: 0, lastFailureAt: 0 };
 
@@ -29,5 +37,33 @@ describe('backoffMs', () => {
     expect([0, 1, 2, 3].map((n) => backoffMs(n, 'record'))).toEqual([0, 100, 200, 400]);
     expect(backoffMs(40, 'record')).toBe(5000);
     expect(backoffMs(5, 'shutdown')).toBe(50);
+  });
+});
+
+describe('retryInMs', () => {
+  it('is what is left of the backoff, at least 1 ms', () => {
+    const failing = { ...idle, failures: 2, lastFailureAt: 1000 };
+    expect(retryInMs(failing, 'retry', 1050)).toBe(150);
+    expect(retryInMs(failing, 'retry', 5000)).toBe(1);
+  });
+});
+
+describe('isStale', () => {
+  it('abandons only a flight from before a pause of a second or more', () => {
+    expect(isStale(true, 1000, 1000 + STALE_AFTER_PAUSE_MS)).toBe(true);
+    expect(isStale(true, 1000, 1000 + STALE_AFTER_PAUSE_MS - 1)).toBe(false);
+    expect(isStale(false, 1000, 1_000_000)).toBe(false);
+  });
+});
+
+describe('shouldSpool', () => {
+  const healthy = { pending: 3, oldestTime: 2000, failures: 0, previousPauseAt: 1000 };
+  it('skips young events while the collector is healthy', () => {
+    expect(shouldSpool(healthy)).toBe(false);
+  });
+  it('writes when the buffer emptied, when failing, or when an event survived a pause', () => {
+    expect(shouldSpool({ ...healthy, pending: 0, oldestTime: undefined })).toBe(true);
+    expect(shouldSpool({ ...healthy, failures: 1 })).toBe(true);
+    expect(shouldSpool({ ...healthy, oldestTime: 1000 })).toBe(true);
   });
 });
