@@ -1,3 +1,4 @@
+import type { Histogram as HistogramData } from '@lifeline/protocol';
 import { useState } from 'react';
 import { countTicks } from '../util/nice-ticks.ts';
 import './Histogram.css';
@@ -9,9 +10,18 @@ export interface HistogramBin {
   readonly count: number;
 }
 
+/** The collector's histogram as bars: `counts[i]` values in [edges[i], edges[i+1]). */
+export function binsOf(histogram: HistogramData): HistogramBin[] {
+  return histogram.counts.map((count, i) => ({
+    from: histogram.edges[i] ?? 0,
+    to: histogram.edges[i + 1] ?? histogram.edges[i] ?? 0,
+    count,
+  }));
+}
+
 interface HistogramProps {
   title: string;
-  /** Bins as the collector fitted them to the data (equal width, from the smallest to the largest value). */
+  /** Bins as the collector fitted them to the data (see {@link binsOf}). */
   bins: readonly HistogramBin[];
   /** Formats a value of the figure (axis ticks, hover readout). */
   format: (value: number) => string;

@@ -1,7 +1,8 @@
+import type { EnvironmentState } from '@lifeline/protocol';
 import { isNearTimeout } from './invoke-labels.ts';
 import type { EnvLane } from './lane-model.ts';
 import { invokeEnd } from './lane-model.ts';
-import { LOST_AFTER_MS, reasonKind } from './lane-state.ts';
+import { reasonKind } from './lane-state.ts';
 import type { Palette } from './palette.ts';
 import type { Row } from './row-model.ts';
 import { axisTicks, lowerBound, type TimeScale } from './time-scale.ts';
@@ -86,10 +87,11 @@ function clampX(x: number, width: number): number {
   return Math.max(-2, Math.min(width + 2, x));
 }
 
-function laneEndTime(lane: EnvLane, now: number): number {
+/** Where the life line ends: exit, the shutdown deadline, the last sign of life of a lost lane, else now. */
+function laneEndTime(lane: EnvLane, state: EnvironmentState, now: number): number {
   if (lane.exitedAt !== null) return lane.exitedAt;
   if (lane.shutdown) return Math.min(lane.shutdown.deadlineMs, now);
-  return now - lane.lastActivityAt > LOST_AFTER_MS ? lane.lastActivityAt : now;
+  return state === 'lost' ? lane.lastActivityAt : now;
 }
 
 function drawLane(
@@ -104,7 +106,7 @@ function drawLane(
   const barTop = y + 6;
   const barH = height - 12;
   const start = lane.registeredAt ?? lane.firstActivityAt;
-  const end = laneEndTime(lane, now);
+  const end = laneEndTime(lane, placed.row.kind === 'lane' ? placed.row.state : 'idle', now);
   const toX = scale.toX;
   const w = scale.window;
 
@@ -141,7 +143,7 @@ function drawLane(
 
   // Re-initialisation link from the environment it replaced (drawn in the row above).
   if (placed.row.kind === 'lane' && placed.row.reinitOf && above && above.row.kind === 'lane') {
-    const prevEnd = laneEndTime(above.row.lane, now);
+    const prevEnd = laneEndTime(above.row.lane, above.row.state, now);
     const x0 = toX(prevEnd);
     const x1 = toX(start);
     ctx.strokeStyle = palette.link;

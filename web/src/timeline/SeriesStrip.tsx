@@ -1,0 +1,183 @@
+import type { Series, SeriesBucket } from '@lifeline/protocol';
+import { type PointerEvent, useState } from 'react';
+import { useReadApi } from '../app/read-api.ts';
+import {
+  ALIVE_STATES,
+  bucketAt,
+  type SeriesSummary,
+  seriesRange,
+  summarizeSeries,
+  total,
+} from './series-scale.ts';
+import { formatClock, type TimeWindow } from './time-scale.ts';
+import './SeriesStrip.css';
+
+/** While following live, the strip asks again this often (the buckets at the live edge still fill). */
+const LIVE_REFRESH_MS = 5000;
+/** Viewbox width of the chart; the SVG stretches it to the lanes' width. */
+const VW = 1000;
+const BANDS = {
+  alive: { top: 2, height: 42 },
+  invokes: { top: 50, height: 30 },
+  cold: { top: 86, height: 14 },
+} as const;
+/** Cold start kinds in a fixed colour order; unknown kinds take the last. */
+const COLD_KINDS = [
+  'on-demand',
+  'provisioned-concurrency',
+  'snap-start',
+  'managed-instances',
+  'proactive',
+];
+
+interface SeriesStripProps {
+  /** The lanes' settled window: the strip shows the same range, aligned to the same x. */
+  window: TimeWindow;
+  functionName: string | null;
+  tenant?: string | null;
+  follow: boolean;
+}
+
+function summaryText(s: SeriesSummary): string {
+  return `up to ${s.peakAlive} environments alive, ${s.coldStarts} cold starts, ${s.invokes} invokes, ${s.errors} errors, ${s.timeouts} timeouts`;
+}
+
+function breakdown(counts: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+/**
+ * The time-series strip above the lanes, for the visible range: environments alive by state (stacked), invokes with
+ * their errors and timeouts, and cold starts by init kind, per bucket, as the collector counts them (`/v1/series`).
+ * Hovering a bucket writes its figures into the label column.
+ */
+export function SeriesStrip({ window, functionName, tenant, follow }: SeriesStripProps) {
+  const range = seriesRange(window);
+  const { data, error } = useReadApi<Series>(
+    '/v1/series',
+    { from: range.from, to: range.to, function: functionName, tenant },
+    follow ? LIVE_REFRESH_MS : undefined,
+  );
+  const [hover, setHover] = useState<number>(-1);
+  const span = Math.max(1, window.end - window.start);
+  const x = (t: number) => ((t - window.start) / span) * VW;
+  const buckets = data?.buckets ?? [];
+  const step = data?.step ?? 0;
+  const bw = (step / span) * VW;
+  const summary = summarizeSeries(buckets);
+  const maxAlive = Math.max(1, summary.peakAlive);
+  const maxInvokes = Math.max(1, ...buckets.map((b) => b.invokes));
+  const maxCold = Math.max(1, ...buckets.map((b) => total(b.coldStarts)));
+  const hovered: SeriesBucket | undefined = hover >= 0 ? buckets[hover] : undefined;
+
+  const onMove = (e: PointerEvent<HTMLDivElement>) => {
+    const rect = e.currentTarget.getBoundingClientRect();
+    const t = window.start + ((e.clientX - rect.left) / Math.max(1, rect.width)) * span;
+    setHover(bucketAt(buckets, step, t));
+  };
+
+  return (
+    <section
+      className="series-strip"
+      aria-label={`Series for the visible range: ${summaryText(summary)}`}
+      data-from={data?.from}
+      data-to={data?.to}
+      data-peak-alive={summary.peakAlive}
+      data-cold-starts={summary.coldStarts}
+      data-invokes={summary.invokes}
+      data-errors={summary.errors}
+      data-timeouts={summary.timeouts}
+    >
+      <div className="series-labels">
+        <div className="series-when">
+          {hovered
+            ? `${formatClock(hovered.start, step)} UTC, per ${formatStep(step)}`
+            : error
+              ? 'Series unavailable'
+              : data
+                ? `per ${formatStep(step)}`
+                : 'Loading…'}
+        </div>
+        <div className="series-label" data-band="alive">
+          Alive{' '}
+          {hovered
+            ? `${total(hovered.alive)}${breakdown(hovered.alive)}`
+            : `≤ ${summary.peakAlive}`}
+        </div>
+        <div className="series-label" data-band="invokes">
+          Invokes{' '}
+          {hovered
+            ? `${hovered.invokes} · ${hovered.errors} err · ${hovered.timeouts} t/o`
+            : `${summary.invokes} · ${summary.errors} err`}
+        </div>
+        <div className="series-label" data-band="cold">
+          Cold{' '}
+          {hovered
+            ? `${total(hovered.coldStarts)}${breakdown(hovered.coldStarts)}`
+            : summary.coldStarts}
+        </div>
+      </div>
+      <div className="series-chart" onPointerMove={onMove} onPointerLeave={() => setHover(-1)}>
+        <svg viewBox={`0 0 ${VW} 100`} preserveAspectRatio="none" aria-hidden="true">
+          {buckets.map((b, i) => {
+            const x0 = x(b.start);
+            if (x0 + bw < 0 || x0 > VW) return null;
+            const w = Math.max(0.5, bw - Math.min(1, bw * 0.15));
+            let y = BANDS.alive.top + BANDS.alive.height;
+            const alive = ALIVE_STATES.map((state) => {
+              const h = ((b.alive[state] ?? 0) / maxAlive) * BANDS.alive.height;
+              y -= h;
+              return h > 0 ? (
+                <rect key={state} className={`s-${state}`} x={x0} y={y} width={w} height={h} />
+              ) : null;
+            });
+            const ih = (b.invokes / maxInvokes) * BANDS.invokes.height;
+            const eh = ((b.errors + b.timeouts) / maxInvokes) * BANDS.invokes.height;
+            const iBase = BANDS.invokes.top + BANDS.invokes.height;
+            let cy = BANDS.cold.top + BANDS.cold.height;
+            const cold = Object.entries(b.coldStarts).map(([kind, n]) => {
+              const h = (n / maxCold) * BANDS.cold.height;
+              cy -= h;
+              const k = COLD_KINDS.indexOf(kind);
+              return h > 0 ? (
+                <rect
+                  key={kind}
+                  className={`c-${k < 0 ? COLD_KINDS.length : k}`}
+                  x={x0}
+                  y={cy}
+                  width={w}
+                  height={h}
+                />
+              ) : null;
+            });
+            return (
+              <g key={b.start} data-hover={i === hover}>
+                {i === hover && (
+                  <rect className="s-hover" x={x0} y={0} width={Math.max(bw, 1)} height={100} />
+                )}
+                {alive}
+                {ih > 0 && (
+                  <rect className="s-invokes" x={x0} y={iBase - ih} width={w} height={ih} />
+                )}
+                {eh > 0 && (
+                  <rect className="s-errors" x={x0} y={iBase - eh} width={w} height={eh} />
+                )}
+                {cold}
+              </g>
+            );
+          })}
+        </svg>
+      </div>
+    </section>
+  );
+}
+
+function formatStep(step: number): string {
+  if (step >= 3_600_000) return `${Math.round(step / 3_600_000)} h`;
+  if (step >= 60_000) return `${Math.round(step / 60_000)} min`;
+  if (step >= 1000) return `${Math.round(step / 1000)} s`;
+  return `${Math.round(step)} ms`;
+}
