@@ -25,7 +25,10 @@ const DurationMs = Type.Number({ minimum: 0, maximum: 8.64e15 });
 export const EventEnvelope = {
   /** Unique per event; the idempotency key (the extension uses `${envId}:${seq}`). */
   id: Type.String({ minLength: 1, maxLength: LIMITS.idLength }),
-  /** The execution environment: the Lambda-Extension-Identifier of the Lifeline registration. */
+  /**
+   * The execution environment: the Lambda-Extension-Identifier of the Lifeline registration, or, in an environment
+   * restored from a SnapStart snapshot, an id the extension minted at restore (see `RegisterEvent.restoredFrom`).
+   */
   envId: Type.String({ minLength: 1, maxLength: LIMITS.idLength }),
   /** Gapless per envId, in the order the extension observed events, starting at 0. */
   seq: Count,
@@ -45,6 +48,9 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 /** How the Telemetry API subscription went, as seen by the extension. */
 export const TELEMETRY_STATES = ['subscribed', 'unsupported', 'disabled', 'failed'] as const;
+
+/** Extensions API events an extension can register for. */
+export const REGISTERED_EVENTS = ['INVOKE', 'SHUTDOWN'] as const;
 
 export const RegisterEvent = Type.Object(
   {
@@ -71,6 +77,23 @@ export const RegisterEvent = Type.Object(
     /** The envId that registered before this one in the same sandbox, if any. */
     previousEnvId: Type.Optional(Short()),
     telemetry: Type.Optional(Type.Enum(TELEMETRY_STATES)),
+    /**
+     * The Extensions API events the registration got (absent from older extensions: both). Without `INVOKE` (Lambda
+     * Managed Instances accept `SHUTDOWN` only) there are no `invoke` events: invokes are known from `platform.start`
+     * / `platform.report` records alone, and several may run at once.
+     */
+    registeredEvents: Type.Optional(
+      Type.Array(Type.Enum(REGISTERED_EVENTS), {
+        maxItems: REGISTERED_EVENTS.length,
+        uniqueItems: true,
+      }),
+    ),
+    /**
+     * SnapStart: this environment was restored from a snapshot whose own environment (the INIT at publish) has this
+     * envId. The restored environment's envId is minted by the extension at restore, since every copy of a snapshot
+     * presents the same extension identifier; its register event is written then (`startToRegisteredMs` is 0).
+     */
+    restoredFrom: Type.Optional(Short()),
   },
   { additionalProperties: false },
 );

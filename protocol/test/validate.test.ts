@@ -152,3 +152,28 @@ describe('percentile', () => {
     expect(percentile([], 50)).toBeNull();
   });
 });
+
+describe('register fields of newer lifecycles', () => {
+  const register = exampleLifecycle({
+    envId: 'env-r',
+    startAt: 1_700_000_000_000,
+    invokes: 0,
+    shutdownReason: 'spindown',
+  })[0]!;
+
+  it('accepts a Managed Instances registration (SHUTDOWN only) and a SnapStart restore link', () => {
+    expect(register.type).toBe('register');
+    expect(validateEvent({ ...register, registeredEvents: ['SHUTDOWN'] })).toMatchObject({
+      ok: true,
+    });
+    expect(validateEvent({ ...register, restoredFrom: 'snapshot-env' })).toMatchObject({
+      ok: true,
+    });
+    expect(validateEvent(register)).toMatchObject({ ok: true });
+  });
+
+  it('rejects unknown or repeated registered events', () => {
+    expect(validateEvent({ ...register, registeredEvents: ['FREEZE'] }).ok).toBe(false);
+    expect(validateEvent({ ...register, registeredEvents: ['INVOKE', 'INVOKE'] }).ok).toBe(false);
+  });
+});
