@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { InvokeOptions, SandboxOptions } from './types.ts';
+
+/** SandboxOptions with defaults applied. */
+export type ResolvedOptions = Required<
+  Omit<SandboxOptions, 'extensionsDir' | 'onLog' | 'bootstrap' | 'tmpDir' | 'functionInitMs'>
+> & {
+  extensionsDir: string | undefined;
+  bootstrap: readonly string[] | undefined;
+  functionInitMs: number;
+};
+
+/** Applies the defaults of {@link SandboxOptions} and rejects bad values with a TypeError naming the option. */
+export function resolveOptions(options: SandboxOptions): ResolvedOptions {
+  const profile = options.profile ?? 'production';
+  const resolved: ResolvedOptions = {
+    extensionsDir: options.extensionsDir ? resolve(options.extensionsDir) : undefined,
+    functionName: options.functionName ?? 'fn',
+    functionVersion: options.functionVersion ?? '$LATEST',
+    memoryMb: options.memoryMb ?? 128,
+    timeoutMs: options.timeoutMs ?? 3000,
+    region: options.region ?? 'eu-west-1',
+    accountId: options.accountId ?? '123456789012',
+    handler: options.handler ?? 'index.handler',
+    runtime: options.runtime ?? 'nodejs22.x',
+    env: { ...(options.env ?? {}) },
+    freeze: options.freeze ?? false,
+    initializationType: options.initializationType ?? 'on-demand',
+    initTimeoutMs:
+      options.initTimeoutMs ??
+      (options.initializationType === 'provisioned-concurrency'
+        ? Math.max(130_000, options.timeoutMs ?? 3000)
+        : 10_000),
+    shutdownBudgetMs: options.shutdownBudgetMs ?? 2000,
+    runtimeShutdownMs: options.runtimeShutdownMs ?? 300,
+    telemetry: (options.telemetry ?? true) && profile !== 'rie',
+    profile,
+    tracing: options.tracing ?? profile !== 'rie',
+    sandboxId: options.sandboxId ?? `sbx-${randomBytes(4).toString('hex')}`,
+    logLimit: options.logLimit ?? 100_000,
+    outputLimitBytes: options.outputLimitBytes ?? 1024 * 1024,
+    telemetryQueueLimit: options.telemetryQueueLimit ?? 20_000,
+    telemetryMaxAttempts: options.telemetryMaxAttempts ?? 5,
+    telemetryRetryBaseMs: options.telemetryRetryBaseMs ?? 100,
+    logOutput: options.logOutput ?? true,
+    bootstrap: options.bootstrap,
+    functionInitMs: options.functionInitMs ?? 0,
+  };
+  validateOptions(resolved);
+  return resolved;
+}
+
+function validateOptions(options: ResolvedOptions): void {
+  const positive: (keyof ResolvedOptions)[] = [
+    'memoryMb',
+    'timeoutMs',
+    'initTimeoutMs',
+    'logLimit',
+    'outputLimitBytes',
+    'telemetryQueueLimit',
+    'telemetryMaxAttempts',
+  ];
+  for (const key of positive) {
+    const value = options[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new TypeError(`SandboxOptions.${key} must be a positive number, got ${String(value)}`);
+    }
+  }
+  const nonNegative: (keyof ResolvedOptions)[] = [
+    'shutdownBudgetMs',
+    'runtimeShutdownMs',
+    'telemetryRetryBaseMs',
+    'functionInitMs',
+  ];
+  for (const key of nonNegative) {
+    const value = options[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new TypeError(`SandboxOptions.${key} must be a number ≥ 0, got ${String(value)}`);
+    }
+  }
+  if (!options.functionName) throw new TypeError('SandboxOptions.functionName must not be empty');
+  if (!['on-demand', 'provisioned-concurrency'].includes(options.initializationType)) {
+    throw new TypeError(
+      `SandboxOptions.initializationType must be on-demand or provisioned-concurrency, got ${String(options.initializationType)}`,
+    );
+  }
+  if (options.bootstrap && options.bootstrap.length === 0) {
+    throw new TypeError('SandboxOptions.bootstrap needs at least a command');
+  }
+}
+
+const OUTCOMES = new Set(['success', 'error', 'timeout', 'crash']);
+
+/** Checks invoke options before anything starts; returns the serialised payload. */
+export function validateInvokeOptions(options: InvokeOptions): string {
+  if (options.outcome !== undefined && !OUTCOMES.has(options.outcome)) {
+    throw new TypeError(
+      `InvokeOptions.outcome must be success, error, timeout or crash, got ${String(options.outcome)}`,
+    );
+  }
+  const duration = options.durationMs;
+  if (
+    duration !== undefined &&
+    (typeof duration !== 'number' || !Number.isFinite(duration) || duration < 0)
+  ) {
+    throw new TypeError(`InvokeOptions.durationMs must be a number ≥ 0, got ${String(duration)}`);
+  }
+  if (
+    options.traceId !== undefined &&
+    (typeof options.traceId !== 'string' || /[\r\n]/.test(options.traceId))
+  ) {
+    throw new TypeError('InvokeOptions.traceId must be a single-line string');
+  }
+  let payload: string | undefined;
+  try {
+    payload = JSON.stringify(options.payload ?? {});
+  } catch (error) {
+    throw new TypeError(
+      `InvokeOptions.payload must be JSON-serialisable: ${(error as Error).message}`,
+    );
+  }
+  if (payload === undefined) throw new TypeError('InvokeOptions.payload must be JSON-serialisable');
+  return payload;
+}
