@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { EnvironmentInputError, parseAssignment, parseEnvFile } from './cli-environment.ts';
 import { delay } from './clock.ts';
 import { Sandbox } from './sandbox.ts';
 import type {
@@ -30,6 +31,11 @@ Options:
   --function-name NAME     (default fn)
   --memory-mb MB           (default 128)
   --freeze                 SIGSTOP the environment between invokes
+  --env KEY=VALUE          a variable of the function's environment (runtime and extensions); repeatable
+  --env-file FILE          variables from FILE: SAM's JSON ({"Parameters": {...}} and/or {"<function name>": {...}})
+                           or KEY=VALUE lines (# comments); repeatable; --env wins over files, later files over earlier
+  --env-vars FILE          the same as --env-file (SAM's name for it); on Node 20, node itself also reads --env-file
+                           anywhere on its command line and exits 9 when FILE is missing, --env-vars avoids that
   --help                   show this help
 `;
 
@@ -46,6 +52,7 @@ interface CliConfig {
   functionName: string;
   memoryMb: number;
   freeze: boolean;
+  env: Record<string, string>;
 }
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
@@ -63,6 +70,7 @@ function parse(argv: string[]): CliConfig | 'help' {
       args: argv,
       strict: true,
       allowPositionals: false,
+      tokens: true,
       options: {
         'extensions-dir': { type: 'string' },
         invokes: { type: 'string' },
@@ -73,6 +81,9 @@ function parse(argv: string[]): CliConfig | 'help' {
         'function-name': { type: 'string' },
         'memory-mb': { type: 'string' },
         freeze: { type: 'boolean' },
+        env: { type: 'string', multiple: true },
+        'env-file': { type: 'string', multiple: true },
+        'env-vars': { type: 'string', multiple: true },
         help: { type: 'boolean' },
       },
     });
@@ -107,6 +118,7 @@ function parse(argv: string[]): CliConfig | 'help' {
       `no extension executables in ${extensionsDir}: the emulator checks extensions, so it needs at least one executable file there`,
     );
   }
+  const functionName = (values['function-name'] as string | undefined) || 'fn';
   return {
     extensionsDir,
     invokes,
@@ -114,10 +126,49 @@ function parse(argv: string[]): CliConfig | 'help' {
     durationMs: integer('duration-ms', values['duration-ms'] as string | undefined, 50, 0),
     timeoutMs: integer('timeout-ms', values['timeout-ms'] as string | undefined, 3000, 1),
     shutdownReason: reason,
-    functionName: (values['function-name'] as string | undefined) || 'fn',
+    functionName,
     memoryMb: integer('memory-mb', values['memory-mb'] as string | undefined, 128, 1),
     freeze: values.freeze === true,
+    env: functionEnvironment(
+      (parsed.tokens ?? []).flatMap((token) =>
+        token.kind === 'option' &&
+        (token.name === 'env-file' || token.name === 'env-vars') &&
+        token.value !== undefined
+          ? [token.value]
+          : [],
+      ),
+      (parsed.values.env as string[] | undefined) ?? [],
+      functionName,
+    ),
   };
+}
+
+/** The function's variables: every env file in order, then every --env. */
+function functionEnvironment(
+  files: string[],
+  assignments: string[],
+  functionName: string,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  try {
+    for (const file of files) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        throw new UsageError(`cannot read env file ${file}: ${(error as Error).message}`);
+      }
+      Object.assign(env, parseEnvFile(text, file, functionName));
+    }
+    for (const assignment of assignments) {
+      const [key, value] = parseAssignment(assignment, '--env');
+      env[key] = value;
+    }
+  } catch (error) {
+    if (error instanceof EnvironmentInputError) throw new UsageError(error.message);
+    throw error;
+  }
+  return env;
 }
 
 /** Whether `dir` holds at least one file with an execute bit (what the sandbox would launch successfully). */
@@ -208,6 +259,7 @@ export async function main(
     memoryMb: config.memoryMb,
     timeoutMs: config.timeoutMs,
     freeze: config.freeze,
+    env: config.env,
     onLog: (entry) => {
       exits.onLog(entry);
       out.write(`${JSON.stringify(entry)}\n`);

@@ -29,6 +29,25 @@ export const RUNTIME_ONLY_VARIABLES = [
   '_HANDLER',
 ] as const;
 
+/**
+ * Every variable the emulator sets itself, in either environment: a customer value for one of these would be
+ * overridden, so the command line refuses them.
+ */
+export const RESERVED_VARIABLES: ReadonlySet<string> = new Set([
+  ...RUNTIME_ONLY_VARIABLES,
+  'AWS_LAMBDA_RUNTIME_API',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'PATH',
+  'LANG',
+  'TZ',
+  'TMPDIR',
+]);
+
 function logStreamName(functionVersion: string): string {
   const now = new Date();
   const date = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${String(now.getUTCDate()).padStart(2, '0')}`;

@@ -174,6 +174,62 @@ for (let n = 1; n < 100; n++) {
     expect(run.stderr).toContain('Usage:');
   });
 
+  it('gives the function the variables of --env-file and --env, --env winning', async () => {
+    const dir = extensionsDir({ envy: { reportEnv: true } });
+    const files = tempDir();
+    const sam = join(files, 'env.json');
+    writeFileSync(
+      sam,
+      JSON.stringify({
+        Parameters: { FROM_SAM: 'shared', OVERRIDDEN: 'by-sam' },
+        orders: { FOR_ORDERS: 'yes' },
+      }),
+    );
+    const lines = join(files, '.env');
+    writeFileSync(lines, '# plain lines\nFROM_LINES="quoted value"\nOVERRIDDEN=by-lines\n');
+    const run = await emulate([
+      '--extensions-dir',
+      dir,
+      '--invokes',
+      '1',
+      '--function-name',
+      'orders',
+      '--env-file',
+      sam,
+      '--env-vars',
+      lines,
+      '--env',
+      'OVERRIDDEN=by-flag',
+      '--env',
+      'LIFELINE_TOKEN=a=b',
+    ]);
+    expect(run.code).toBe(0);
+    const registered = entries(run)
+      .filter((e) => e.kind === 'process.output' && String(e.line).startsWith('LL '))
+      .map((e) => JSON.parse(String(e.line).slice(3)) as { env?: Record<string, string> })
+      .find((report) => report.env);
+    expect(registered?.env).toMatchObject({
+      FROM_SAM: 'shared',
+      FOR_ORDERS: 'yes',
+      FROM_LINES: 'quoted value',
+      OVERRIDDEN: 'by-flag',
+      LIFELINE_TOKEN: 'a=b',
+      AWS_LAMBDA_FUNCTION_NAME: 'orders',
+    });
+  });
+
+  it.each([
+    [['--env', 'NOVALUE'], '--env: expected KEY=VALUE, got "NOVALUE"'],
+    [['--env-vars', '/nonexistent/env.json'], 'cannot read env file /nonexistent/env.json'],
+    [['--env', 'AWS_REGION=us-east-1'], '--env: AWS_REGION is set by Lambda itself'],
+  ])('exits 2 before anything starts when the environment flags are %j', async (args, message) => {
+    const dir = extensionsDir({ good: {} });
+    const run = await emulate(['--extensions-dir', dir, ...args]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stdout).toBe('');
+  });
+
   it('prints the usage and exits 0 with --help', async () => {
     const run = await emulate(['--help']);
     expect(run.code).toBe(0);
