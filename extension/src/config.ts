@@ -19,6 +19,8 @@ export interface Config {
   readonly telemetryPort: number;
   readonly telemetryHost: string;
   readonly invokeWaitMs: number;
+  /** `LIFELINE_LIVE_INVOKE_END`: wait for the invoke's `platform.runtimeDone` before `/event/next` (see README). */
+  readonly liveInvokeEnd: LiveInvokeEnd;
   readonly batchMaxEvents: number;
   readonly bufferMaxEvents: number;
   readonly bufferMaxBytes: number;
@@ -33,6 +35,9 @@ export interface Config {
   readonly executionEnv: string | undefined;
   readonly initializationType: string;
 }
+
+/** When to deliver an invoke's end before `/event/next`: always, never, or when invokes are rare. */
+export type LiveInvokeEnd = 'auto' | 'on' | 'off';
 
 /** A token kept in AWS, read by the extension itself (`LIFELINE_TOKEN_SECRET_ARN`, `LIFELINE_TOKEN_SSM_PARAMETER`). */
 export type RuntimeTokenSource =
@@ -133,6 +138,14 @@ export function parseConfig(env: Env): ParsedConfig {
     }
   }
 
+  let liveInvokeEnd: LiveInvokeEnd = 'auto';
+  const rawLiveEnd = text('LIFELINE_LIVE_INVOKE_END')?.toLowerCase();
+  if (rawLiveEnd !== undefined) {
+    if (rawLiveEnd === 'auto' || rawLiveEnd === 'on' || rawLiveEnd === 'off')
+      liveInvokeEnd = rawLiveEnd;
+    else warnings.push('LIFELINE_LIVE_INVOKE_END must be auto, on or off; using auto');
+  }
+
   const token = text('LIFELINE_TOKEN');
   const secretId = text('LIFELINE_TOKEN_SECRET_ARN');
   const parameter = text('LIFELINE_TOKEN_SSM_PARAMETER');
@@ -184,6 +197,7 @@ export function parseConfig(env: Env): ParsedConfig {
     telemetryPort: int('LIFELINE_TELEMETRY_PORT', DEFAULTS.telemetryPort, 0, 65_535),
     telemetryHost: text('LIFELINE_TELEMETRY_HOST') ?? DEFAULTS.telemetryHost,
     invokeWaitMs: int('LIFELINE_INVOKE_WAIT_MS', DEFAULTS.invokeWaitMs, 0, 60_000),
+    liveInvokeEnd,
     batchMaxEvents: int('LIFELINE_BATCH_MAX_EVENTS', DEFAULTS.batchMaxEvents, 1, 5_000),
     bufferMaxEvents: int('LIFELINE_BUFFER_MAX_EVENTS', DEFAULTS.bufferMaxEvents, 10, 1_000_000),
     bufferMaxBytes: int(

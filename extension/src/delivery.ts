@@ -123,6 +123,11 @@ export class Delivery {
     return { delivered: this.#delivered, dropped: this.#drops.dropped };
   }
 
+  /** The environment events are recorded for now. */
+  get envId(): string {
+    return this.#o.recorder.envId;
+  }
+
   /** Events not yet acknowledged (any envId). */
   get pending(): number {
     return this.#o.buffer.size;
@@ -171,6 +176,20 @@ export class Delivery {
     // Leftovers the spool could not hold: explained in their own environment's numbering.
     this.#account(lost, 'spool-full');
     this.#spool.markDirty();
+  }
+
+  /**
+   * From now on events belong to the new environment `envId` (a SnapStart restore). Events of the old one still
+   * buffered go out as they are; the counts of the `exit` record start again.
+   */
+  restartAs(envId: string): void {
+    const recorder = this.#o.recorder;
+    const previous = { envId: recorder.envId, last: recorder.nextSeq - 1 };
+    recorder.switchTo(envId);
+    // Drops of the old environment's events are explained after its last seq, in its own numbering.
+    this.#drops.know(previous.envId, previous.last);
+    this.#delivered = 0;
+    this.#drops.dropped = 0;
   }
 
   /** From now on every request must finish by `deadline` (epoch ms): the SHUTDOWN phase. */

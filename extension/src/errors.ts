@@ -16,15 +16,18 @@ export class LifelineError extends Error {
   override readonly name = 'LifelineError';
   readonly code: ErrorCode;
   readonly status: number | undefined;
+  /** The API's `errorType` when its error body carried one (e.g. `Extension.InvalidEventType`). */
+  readonly errorType: string | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { cause?: unknown; status?: number } = {},
+    options: { cause?: unknown; status?: number; errorType?: string } = {},
   ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.status = options.status;
+    this.errorType = options.errorType;
   }
 }
 

@@ -85,3 +85,33 @@ export function shouldSpool(state: SpoolState): boolean {
     (state.oldestTime !== undefined && state.oldestTime <= state.previousPauseAt)
   );
 }
+
+/** Managed Instances are never frozen: the spool is written on this schedule instead of at `/event/next`. */
+export const UNFROZEN_CHECKPOINT_MS = 1_000;
+
+/**
+ * `auto` waits for an invoke's end when the invoke before it came at least this long earlier (or there was none):
+ * below one invoke a second the next thaw is at most a second away and brings the end anyway, so the wait would be
+ * billed for nothing; above it the end would otherwise sit in a frozen environment for as long as the function is
+ * idle — minutes, often.
+ */
+export const LIVE_END_AUTO_MIN_INTERVAL_MS = 1_000;
+/** The live invoke end never holds the function closer than this to its deadline. */
+export const LIVE_END_DEADLINE_GUARD_MS = 100;
+
+/**
+ * Whether to wait for this invoke's `platform.runtimeDone` (and its delivery) before `/event/next`.
+ * `sinceLastInvokeMs` is the time since the previous INVOKE of this process, undefined for the first.
+ */
+export function waitForInvokeEnd(
+  mode: 'auto' | 'on' | 'off',
+  sinceLastInvokeMs: number | undefined,
+): boolean {
+  if (mode !== 'auto') return mode === 'on';
+  return sinceLastInvokeMs === undefined || sinceLastInvokeMs >= LIVE_END_AUTO_MIN_INTERVAL_MS;
+}
+
+/** How long the live invoke end may wait for `platform.runtimeDone`: up to the guard before the deadline. */
+export function invokeEndWaitMs(deadlineMs: number, now: number): number {
+  return Math.max(0, deadlineMs - LIVE_END_DEADLINE_GUARD_MS - now);
+}

@@ -2,13 +2,18 @@ import type { LifelineEvent } from '@lifeline/protocol';
 import { CollectorClient } from './collector-client.ts';
 import { type Config, parseConfig } from './config.ts';
 import { Delivery } from './delivery.ts';
-import { describeError, LifelineError } from './errors.ts';
+import { describeError } from './errors.ts';
 import { EventBuffer } from './event-buffer.ts';
+import { invokeEndWaitMs, UNFROZEN_CHECKPOINT_MS, waitForInvokeEnd } from './flush-policy.ts';
+import { InvokeTracker } from './invoke-tracker.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { Recorder } from './recorder.ts';
+import { nextEvent, passThrough } from './next-event.ts';
+import { type EventDraft, Recorder } from './recorder.ts';
+import { type GrantedRegistration, registerWithFallback } from './registration.ts';
+import { freshUuid, RestoreWatch } from './restore.ts';
 import { ExtensionsApi, type NextEvent, type Registration } from './runtime-api/extensions-api.ts';
-import { subscribeTelemetry } from './runtime-api/telemetry-api.ts';
-import { claimSandboxIdentity } from './sandbox-identity.ts';
+import { LIVE_END_BUFFERING_TIMEOUT_MS, subscribeTelemetry } from './runtime-api/telemetry-api.ts';
+import { claimSandboxIdentity, newSandboxIdentity } from './sandbox-identity.ts';
 import { shutdown } from './shutdown.ts';
 import { Spool } from './spool.ts';
 import {
@@ -22,6 +27,9 @@ declare const __LIFELINE_VERSION__: string | undefined;
 
 /** The `Lambda-Extension-Name`: must equal the launcher's file name in `/opt/extensions`. */
 export const EXTENSION_NAME = 'lifeline';
+
+/** `AWS_LAMBDA_INITIALIZATION_TYPE` (and `initializationType`) of Lambda Managed Instances. */
+const MANAGED_INSTANCES = 'lambda-managed-instances';
 
 /** Options of {@link runExtension}. */
 export interface RunOptions {
@@ -42,7 +50,8 @@ const MAX_EARLY_RECORDS = 10_000;
 
 /**
  * Runs the extension: register → listener + subscribe → `/event/next` loop, until SHUTDOWN. Resolves with the
- * process exit code (0 after every SHUTDOWN). Never rejects.
+ * process exit code (0 after every SHUTDOWN). Never rejects. No answer of the Extensions or Telemetry API makes it
+ * leave while it is registered, except a 5xx from `/event/next` (Lambda's instruction: exit promptly).
  */
 export async function runExtension(options: RunOptions): Promise<number> {
   const startedAt = options.startedAt ?? performance.timeOrigin;
@@ -77,20 +86,35 @@ export async function runExtension(options: RunOptions): Promise<number> {
       onProblem: (reason) => logger.once(`telemetry-${reason.replace(/\d+/g, 'N')}`, reason),
     }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   };
-  const wantsListener = recording && config.telemetry;
-  const registering = api.register(EXTENSION_NAME, wantsListener ? startListening : undefined);
-  let registration: Registration;
-  try {
-    registration = await registering;
-  } catch (error) {
-    logger.error('register failed; exiting', { detail: describeError(error) });
+  const closeListener = async () => {
     const listener = await listening;
     if (listener && !(listener instanceof Error)) await listener.close();
+  };
+  const wantsListener = recording && config.telemetry;
+  const managedInstances = config.initializationType === MANAGED_INSTANCES;
+  let granted: GrantedRegistration;
+  try {
+    granted = await registerWithFallback(api, EXTENSION_NAME, {
+      managedInstances,
+      onSent: wantsListener ? startListening : undefined,
+    });
+  } catch (error) {
+    // Nothing to stay registered as: an unregistered process would hold Init until its timeout, a slower failure.
+    logger.error('register failed; no registration is possible, exiting', {
+      detail: describeError(error),
+    });
+    await closeListener();
     api.close();
     return 1;
   }
+  const { registration } = granted;
   const registeredAt = Date.now();
   if (wantsListener) startListening();
+  // Without INVOKE events (Managed Instances) invokes are known from telemetry only, run concurrently, and the
+  // environment is never frozen.
+  const concurrent = !granted.events.includes('INVOKE');
+  if (granted.invokeRefused && !managedInstances)
+    logger.info('INVOKE refused: recording invokes from telemetry (Managed Instances)');
 
   if (!recording) {
     logger.warn('LIFELINE_COLLECTOR_URL is not set: pass-through, recording nothing');
@@ -99,25 +123,48 @@ export async function runExtension(options: RunOptions): Promise<number> {
 
   let session: Session;
   try {
-    session = await setUp(config, api, registration, logger, listening);
+    session = await setUp(config, api, registration, logger, listening, {
+      managedInstances: managedInstances || granted.invokeRefused,
+    });
   } catch (error) {
-    logger.error('setup failed; reporting init/error', { detail: describeError(error) });
-    await api.initError('Extension.InitError', describeError(error)).catch(() => 0);
-    api.close();
-    return 1;
+    logger.error('setup failed; passing events through, recording nothing', {
+      detail: describeError(error),
+    });
+    await closeListener();
+    return passThrough(api, logger);
   }
   const { delivery } = session;
-  // Request ids whose platform.report has not arrived yet; at SHUTDOWN only the last invoke's is waited for.
-  const awaitingReport = new Set<string>();
-  let lastRequestId: string | undefined;
-  let reportArrived: (() => void) | undefined;
+  const tracker = new InvokeTracker({ concurrent });
+  const restores = new RestoreWatch(config.initializationType === 'snap-start');
+  let telemetryFlows = false;
+  let liveEndMissed = false;
+  let registerDraft: RegisterDraft | undefined;
+
+  /** A SnapStart restore: this copy of the snapshot becomes an environment of its own. */
+  const restored = () => {
+    if (registerDraft === undefined) return;
+    const snapshotEnvId = delivery.envId;
+    const envId = freshUuid();
+    delivery.restartAs(envId);
+    tracker.reset();
+    const identity = newSandboxIdentity(config.spoolDir, envId);
+    delivery.record({
+      ...registerDraft,
+      initializationType: 'snap-start',
+      startToRegisteredMs: 0,
+      sandboxId: short(identity.sandboxId),
+      restoredFrom: short(snapshotEnvId),
+    });
+    delivery.kick('record');
+  };
+
   const onRecords = (records: PlatformRecord[]) => {
+    telemetryFlows = true;
+    if (restores.clockJumped()) restored();
     for (const record of records) {
-      delivery.record({ type: 'platform', ...record });
-      if (record.recordType === 'platform.report' && typeof record.record === 'object') {
-        const requestId = record.record.requestId;
-        if (typeof requestId === 'string' && awaitingReport.delete(requestId)) reportArrived?.();
-      }
+      if (record.recordType === 'platform.restoreStart' && restores.restoreRecord()) restored();
+      const entry = delivery.record({ type: 'platform', ...record });
+      tracker.recorded(record, entry);
     }
     delivery.kick('record');
   };
@@ -129,25 +176,32 @@ export async function runExtension(options: RunOptions): Promise<number> {
     if (finished) return;
     finished = true;
     const identity = claimSandboxIdentity(config.spoolDir, registration.extensionId);
+    registerDraft = {
+      type: 'register',
+      functionName: short(registration.functionName || config.functionName || 'unknown'),
+      functionVersion: short(registration.functionVersion ?? '$LATEST'),
+      handler: short(registration.handler ?? ''),
+      ...(registration.accountId ? { accountId: short(registration.accountId) } : {}),
+      ...(config.region ? { region: short(config.region) } : {}),
+      memorySizeMb: config.memorySizeMb,
+      ...(config.executionEnv ? { runtime: short(config.executionEnv) } : {}),
+      // Managed Instances detected from the refusal alone are still called what they are.
+      initializationType: short(
+        granted.invokeRefused && !managedInstances ? MANAGED_INSTANCES : config.initializationType,
+      ),
+      architecture: architecture(),
+      extensionName: EXTENSION_NAME,
+      extensionVersion:
+        typeof __LIFELINE_VERSION__ === 'string' ? __LIFELINE_VERSION__ : '0.0.0-dev',
+      startToRegisteredMs: Math.max(0, registeredAt - startedAt),
+      telemetry: session.telemetry,
+      registeredEvents: [...granted.events],
+    };
     delivery.record(
       {
-        type: 'register',
-        functionName: short(registration.functionName || config.functionName || 'unknown'),
-        functionVersion: short(registration.functionVersion ?? '$LATEST'),
-        handler: short(registration.handler ?? ''),
-        ...(registration.accountId ? { accountId: short(registration.accountId) } : {}),
-        ...(config.region ? { region: short(config.region) } : {}),
-        memorySizeMb: config.memorySizeMb,
-        ...(config.executionEnv ? { runtime: short(config.executionEnv) } : {}),
-        initializationType: short(config.initializationType),
-        architecture: architecture(),
-        extensionName: EXTENSION_NAME,
-        extensionVersion:
-          typeof __LIFELINE_VERSION__ === 'string' ? __LIFELINE_VERSION__ : '0.0.0-dev',
-        startToRegisteredMs: Math.max(0, registeredAt - startedAt),
+        ...registerDraft,
         sandboxId: short(identity.sandboxId),
         ...(identity.previousEnvId ? { previousEnvId: short(identity.previousEnvId) } : {}),
-        telemetry: session.telemetry,
       },
       registeredAt,
     );
@@ -164,60 +218,97 @@ export async function runExtension(options: RunOptions): Promise<number> {
     delivery.kick('record');
   };
 
-  let pendingNext = api.next();
+  /** `/event/next` went out: a frozen environment may follow; a never-frozen one checkpoints on its own. */
+  const wentIdle = () => {
+    if (concurrent) return;
+    delivery.mayFreeze();
+    setImmediate(() => void delivery.persist());
+  };
+  const checkpoints = concurrent
+    ? setInterval(() => {
+        delivery.mayFreeze();
+        void delivery.persist();
+      }, UNFROZEN_CHECKPOINT_MS).unref()
+    : undefined;
+
+  let pendingNext = nextEvent(api, logger);
   setImmediate(() => {
     finishSetup();
-    delivery.mayFreeze();
+    if (!concurrent) delivery.mayFreeze();
   });
 
-  // The next loop: one iteration per event, until SHUTDOWN or a fatal Extensions API error.
+  // The next loop: one iteration per event, until SHUTDOWN or a 5xx from /event/next.
+  let lastInvokeAt: number | undefined;
   for (;;) {
     let event: NextEvent;
     try {
       event = await pendingNext;
     } catch (error) {
       finishSetup();
-      return fatalNext(error, api, delivery, logger);
+      clearInterval(checkpoints);
+      return platformFailure(error, delivery, logger);
     }
     finishSetup();
-    delivery.thawed();
+    if (!concurrent) delivery.thawed();
+    if (restores.clockJumped()) restored();
     if (event.eventType === 'INVOKE') {
+      const requestId = short(event.requestId) || 'unknown';
       const entry = delivery.record({
         type: 'invoke',
-        requestId: short(event.requestId) || 'unknown',
+        requestId,
         deadlineMs: event.deadlineMs,
         invokedFunctionArn: event.invokedFunctionArn.slice(0, 2048),
         ...(event.traceId ? { traceId: event.traceId.slice(0, 2048) } : {}),
       });
-      if (session.telemetry === 'subscribed') {
-        lastRequestId = event.requestId;
-        awaitingReport.add(event.requestId);
-        if (awaitingReport.size > 100) awaitingReport.delete(awaitingReport.values().next().value!);
-      }
+      if (session.telemetry === 'subscribed') tracker.started(requestId);
       delivery.kick('invoke');
+      const now = Date.now();
+      const liveEnd =
+        session.telemetry === 'subscribed' &&
+        telemetryFlows &&
+        !liveEndMissed &&
+        waitForInvokeEnd(
+          config.liveInvokeEnd,
+          lastInvokeAt === undefined ? undefined : now - lastInvokeAt,
+        );
+      lastInvokeAt = now;
       await delivery.waitFor(entry, config.invokeWaitMs);
-      pendingNext = api.next();
-      delivery.mayFreeze();
-      setImmediate(() => void delivery.persist());
+      if (liveEnd) {
+        // The end of a rare invoke goes out before /next, instead of sitting in a frozen environment until the
+        // next thaw. One miss (telemetry stopped) turns this off: it must never hold a function to its deadline.
+        const done = await tracker.runtimeDone(
+          requestId,
+          invokeEndWaitMs(event.deadlineMs, Date.now()),
+        );
+        if (done === undefined) liveEndMissed = true;
+        else {
+          delivery.kick('invoke');
+          await delivery.waitFor(done, config.invokeWaitMs);
+        }
+      }
+      pendingNext = nextEvent(api, logger);
+      wentIdle();
     } else if (event.eventType === 'SHUTDOWN') {
+      clearInterval(checkpoints);
       return shutdown(event, {
         config,
         delivery,
         logger,
         listener: session.listener,
         onDeadline: options.onDeadline,
-        reportPending: () => lastRequestId !== undefined && awaitingReport.has(lastRequestId),
-        setReportListener: (listener) => {
-          reportArrived = listener;
-        },
+        reportPending: () => session.telemetry === 'subscribed' && tracker.reportPending(),
+        setReportListener: (listener) => tracker.setReportListener(listener),
       });
     } else {
       logger.once('unknown-event', 'ignoring an unknown event from event/next', { raw: event.raw });
-      pendingNext = api.next();
-      delivery.mayFreeze();
+      pendingNext = nextEvent(api, logger);
+      wentIdle();
     }
   }
 }
+
+/** The register event's fields that a SnapStart restore repeats for the environment it creates. */
+type RegisterDraft = Omit<Extract<EventDraft, { type: 'register' }>, 'sandboxId' | 'previousEnvId'>;
 
 interface Session {
   delivery: Delivery;
@@ -232,6 +323,7 @@ async function setUp(
   registration: Registration,
   logger: Logger,
   listening: Promise<TelemetryListener | Error> | undefined,
+  platform: { managedInstances: boolean },
 ): Promise<Session> {
   const envId = registration.extensionId;
   const recorder = new Recorder(envId);
@@ -255,7 +347,11 @@ async function setUp(
         detail: describeError(started),
       });
     } else {
-      const subscription = await subscribeTelemetry(api, started.port);
+      const subscription = await subscribeTelemetry(api, {
+        port: started.port,
+        preferredSchema: platform.managedInstances ? '2025-01-29' : undefined,
+        timeoutMs: config.liveInvokeEnd === 'off' ? undefined : LIVE_END_BUFFERING_TIMEOUT_MS,
+      });
       telemetry = subscription.state;
       if (subscription.state === 'subscribed') listener = started;
       else {
@@ -281,35 +377,16 @@ function tokenOf(config: Config, logger: Logger): string | TokenProvider | undef
   });
 }
 
-async function passThrough(api: ExtensionsApi, logger: Logger): Promise<number> {
-  for (let events = 0; events < Number.MAX_SAFE_INTEGER; events++) {
-    let event: NextEvent;
-    try {
-      event = await api.next();
-    } catch (error) {
-      logger.error('event/next failed; exiting', { detail: describeError(error) });
-      return 1;
-    }
-    if (event.eventType === 'SHUTDOWN') return 0;
-  }
-  return 1;
-}
-
-async function fatalNext(
+/** `/event/next` answered 5xx: persist what is pending and leave, as Lambda asks. */
+async function platformFailure(
   error: unknown,
-  api: ExtensionsApi,
   delivery: Delivery,
   logger: Logger,
 ): Promise<number> {
   delivery.stop();
   await delivery.settleSpool(100);
   delivery.persistFinal();
-  const status = error instanceof LifelineError ? error.status : undefined;
   logger.error('event/next failed; exiting', { detail: describeError(error) });
-  if (status !== undefined && status >= 400 && status < 500) {
-    // Still registered but unable to take events: tell Lambda instead of silently holding invokes.
-    await api.exitError('Extension.NextRejected', describeError(error)).catch(() => 0);
-  }
   return 1;
 }
 

@@ -14,13 +14,24 @@ export type EventDraft = LifelineEvent extends infer E
  * the extension's clock (epoch ms).
  */
 export class Recorder {
-  readonly envId: string;
+  #envId: string;
   readonly #now: () => number;
   #seq = 0;
 
   constructor(envId: string, now: () => number = Date.now) {
-    this.envId = envId;
+    this.#envId = envId;
     this.#now = now;
+  }
+
+  /** The environment events are recorded for. */
+  get envId(): string {
+    return this.#envId;
+  }
+
+  /** From now on, events belong to a new environment `envId`, numbered from 0 (a SnapStart restore). */
+  switchTo(envId: string): void {
+    this.#envId = envId;
+    this.#seq = 0;
   }
 
   /** The seq the next event will get (= events recorded so far). */

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { freshUuid } from './restore.ts';
 
 /** Who this registration is within its sandbox. */
 export interface SandboxIdentity {
@@ -37,13 +38,27 @@ export function claimSandboxIdentity(dir: string, envId: string): SandboxIdentit
     // No marker yet, or a corrupt one: this is a new sandbox.
   }
   sandboxId ??= globalThis.crypto.randomUUID();
+  writeMarker(path, sandboxId, envId);
+  return { sandboxId, previousEnvId };
+}
+
+/**
+ * A new sandbox for `envId`, whatever the marker says: after a SnapStart restore the marker (in the snapshot's /tmp)
+ * names the snapshot's sandbox, shared by every copy. The id comes from {@link freshUuid}, which copies never share.
+ */
+export function newSandboxIdentity(dir: string, envId: string): SandboxIdentity {
+  const sandboxId = freshUuid();
+  writeMarker(join(dir, MARKER), sandboxId, envId);
+  return { sandboxId, previousEnvId: undefined };
+}
+
+function writeMarker(path: string, sandboxId: string, envId: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dirname(path), { recursive: true });
     const temp = `${path}.${process.pid}.tmp`;
     writeFileSync(temp, JSON.stringify({ sandboxId, lastEnvId: envId }));
     renameSync(temp, path);
   } catch {
     // Identity still works for this registration; only the link to the next one is lost.
   }
-  return { sandboxId, previousEnvId };
 }

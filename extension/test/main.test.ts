@@ -144,7 +144,7 @@ describe('runExtension', () => {
     expect(lines.filter((line) => line.includes('telemetry'))).toHaveLength(1);
   });
 
-  it('exits 1 without exit/error when event/next answers 500', async () => {
+  it('persists and exits 1 when event/next answers 500, as Lambda asks', async () => {
     const api0 = new FakeRuntimeApi();
     api0.nextStatus = 500;
     const { api, exitCode } = await setUpWith(api0);
@@ -152,14 +152,23 @@ describe('runExtension', () => {
     expect(api.callsTo('exit/error')).toHaveLength(0);
   });
 
-  it('reports exit/error and exits 1 when event/next answers 403', async () => {
+  it('asks again when event/next answers 403 and keeps recording', async () => {
     const api0 = new FakeRuntimeApi();
-    api0.nextStatus = 403;
-    const { api, exitCode } = await setUpWith(api0);
-    expect(await exitCode).toBe(1);
-    expect(api.callsTo('exit/error')[0]?.headers['lambda-extension-function-error-type']).toBe(
-      'Extension.NextRejected',
-    );
+    api0.nextAnswers = [
+      {
+        status: 403,
+        body: {
+          errorType: 'Extension.InvalidExtensionState',
+          errorMessage: 'State transition from Ready to Ready failed',
+        },
+      },
+    ];
+    const { api, exitCode, receiver } = await setUpWith(api0);
+    await api.waitForCalls('event/next', 2);
+    api.send({ eventType: 'SHUTDOWN', deadlineMs: Date.now() + 2000, shutdownReason: 'spindown' });
+    expect(await exitCode).toBe(0);
+    expect(api.callsTo('exit/error')).toHaveLength(0);
+    expect(receiver.ofType('exit')).toHaveLength(1);
   });
 
   it('exits 1 when registration is refused', async () => {
@@ -167,7 +176,7 @@ describe('runExtension', () => {
     api0.registerStatus = 403;
     const { exitCode, lines } = await setUpWith(api0);
     expect(await exitCode).toBe(1);
-    expect(lines.join('')).toContain('register failed');
+    expect(lines.join('')).toContain('register failed; no registration is possible');
   });
 
   it('exits 1 and says why when AWS_LAMBDA_RUNTIME_API is missing', async () => {

@@ -11,6 +11,9 @@ export interface Registration {
   accountId: string | undefined;
 }
 
+/** The events an extension can register for. */
+export type EventName = 'INVOKE' | 'SHUTDOWN';
+
 /** An INVOKE as received from `/event/next`, parsed defensively. */
 export interface InvokeNextEvent {
   eventType: 'INVOKE';
@@ -58,11 +61,16 @@ export class ExtensionsApi {
   }
 
   /**
-   * Registers for INVOKE and SHUTDOWN under `name`, which must be the launcher file's basename.
+   * Registers for `events` under `name`, which must be the launcher file's basename.
    * `onSent` runs once the request is on its way, to overlap other start-up work with Lambda's answer.
-   * @throws LifelineError `EXT_ERR_REGISTER` on any non-200 answer or a missing identifier.
+   * @throws LifelineError `EXT_ERR_REGISTER` on any non-200 answer or a missing identifier (with the answer's
+   * `status` and `errorType`).
    */
-  async register(name: string, onSent?: () => void): Promise<Registration> {
+  async register(
+    name: string,
+    events: readonly EventName[] = ['INVOKE', 'SHUTDOWN'],
+    onSent?: () => void,
+  ): Promise<Registration> {
     const res = await this.#call('POST', `/${VERSION}/extension/register`, {
       onSent,
       headers: {
@@ -70,16 +78,14 @@ export class ExtensionsApi {
         'lambda-extension-accept-feature': 'accountId',
         'content-type': 'application/json',
       },
-      body: '{"events":["INVOKE","SHUTDOWN"]}',
+      body: JSON.stringify({ events }),
     });
     const id = res.headers['lambda-extension-identifier'];
     if (res.status !== 200 || typeof id !== 'string' || id === '') {
       throw new LifelineError(
         ERROR_CODES.register,
         `register answered ${res.status}: ${snippet(res.body)}`,
-        {
-          status: res.status,
-        },
+        { status: res.status, errorType: stringField(parseObject(res.body), 'errorType') },
       );
     }
     this.#extensionId = id;
@@ -105,22 +111,10 @@ export class ExtensionsApi {
       throw new LifelineError(
         ERROR_CODES.next,
         `event/next answered ${res.status}: ${snippet(res.body)}`,
-        {
-          status: res.status,
-        },
+        { status: res.status, errorType: stringField(parseObject(res.body), 'errorType') },
       );
     }
     return parseNextEvent(res.body);
-  }
-
-  /** Reports a failed setup (`init/error`); afterwards the process should exit. */
-  async initError(errorType: string, message: string): Promise<number> {
-    return this.#reportError('init', errorType, message);
-  }
-
-  /** Reports that staying registered would be harmful (`exit/error`); afterwards the process should exit. */
-  async exitError(errorType: string, message: string): Promise<number> {
-    return this.#reportError('exit', errorType, message);
   }
 
   /** Low-level call on the same connection pool, for the Telemetry API. */
@@ -135,19 +129,6 @@ export class ExtensionsApi {
   /** Releases kept-alive sockets. */
   close(): void {
     this.#agent.destroy();
-  }
-
-  async #reportError(kind: 'init' | 'exit', errorType: string, message: string): Promise<number> {
-    const res = await this.#call('POST', `/${VERSION}/extension/${kind}/error`, {
-      headers: {
-        'lambda-extension-identifier': this.#requireId(),
-        'lambda-extension-function-error-type': errorType,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({ errorType, errorMessage: message }),
-      timeoutMs: 2_000,
-    });
-    return res.status;
   }
 
   #requireId(): string {

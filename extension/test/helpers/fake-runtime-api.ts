@@ -8,6 +8,12 @@ import {
 import type { AddressInfo } from 'node:net';
 
 /** One call the fake received. */
+/** A scripted answer: status and JSON body (an `errorType`/`errorMessage` object for refusals). */
+export interface FakeAnswer {
+  status: number;
+  body: unknown;
+}
+
 export interface FakeCall {
   at: number;
   method: string;
@@ -27,6 +33,14 @@ export class FakeRuntimeApi {
   /** Status for the next `/event/next` answers (200 delivers events). */
   nextStatus = 200;
   registerStatus = 200;
+  /** Answers for the next register calls, in order (then the default behaviour). */
+  registerAnswers: FakeAnswer[] = [];
+  /** Events a registration may not ask for: 403 `Extension.InvalidEventType`, like Managed Instances for INVOKE. */
+  refusedEvents: string[] = [];
+  /** Answers for the next telemetry subscriptions, in order (then `telemetryStatus`). */
+  telemetryAnswers: FakeAnswer[] = [];
+  /** Answers for the next `/event/next` calls, in order (then the default behaviour). */
+  nextAnswers: FakeAnswer[] = [];
   #server: Server | undefined;
   #parked: ServerResponse | undefined;
   #queue: unknown[] = [];
@@ -120,7 +134,23 @@ export class FakeRuntimeApi {
         .writeHead(status, { 'content-type': 'application/json', ...headers })
         .end(JSON.stringify(body));
     };
+    const scripted = (answers: FakeAnswer[]): boolean => {
+      const answer = answers.shift();
+      if (answer === undefined) return false;
+      json(answer.status, answer.body);
+      return true;
+    };
     if (call.path === '/2020-01-01/extension/register') {
+      if (scripted(this.registerAnswers)) return;
+      const asked = (JSON.parse(call.body || '{}') as { events?: string[] }).events ?? [];
+      const refused = asked.find((event) => this.refusedEvents.includes(event));
+      if (refused !== undefined) {
+        json(403, {
+          errorMessage: `${refused}: ErrorInvalidEventType`,
+          errorType: 'Extension.InvalidEventType',
+        });
+        return;
+      }
       if (this.registerStatus !== 200) {
         json(this.registerStatus, { errorType: 'Extension.Fake', errorMessage: 'refused' });
         return;
@@ -141,6 +171,7 @@ export class FakeRuntimeApi {
       return;
     }
     if (call.path === '/2020-01-01/extension/event/next') {
+      if (scripted(this.nextAnswers)) return;
       if (this.nextStatus !== 200) {
         json(this.nextStatus, { errorType: 'Extension.Fake', errorMessage: 'next refused' });
         return;
@@ -154,6 +185,7 @@ export class FakeRuntimeApi {
       return;
     }
     if (call.path === '/2022-07-01/telemetry') {
+      if (scripted(this.telemetryAnswers)) return;
       json(
         this.telemetryStatus,
         this.telemetryStatus === 200 ? 'OK' : { errorType: 'Telemetry.NotSupported' },

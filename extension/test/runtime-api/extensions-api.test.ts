@@ -51,23 +51,16 @@ describe('ExtensionsApi', () => {
     api.nextStatus = 500;
     await expect(client.next()).rejects.toMatchObject({ code: 'EXT_ERR_NEXT', status: 500 });
   });
-
-  it('sends init/error and exit/error with the error type header', async () => {
-    const { api, client } = await fake();
-    await client.register('lifeline');
-    expect(await client.initError('Extension.Test', 'boom')).toBe(202);
-    expect(await client.exitError('Extension.Test', 'boom')).toBe(202);
-    expect(api.callsTo('init/error')[0]?.headers['lambda-extension-function-error-type']).toBe(
-      'Extension.Test',
-    );
-  });
 });
 
 describe('subscribeTelemetry', () => {
   it('subscribes to platform records only with bounded buffering', async () => {
     const { api, client } = await fake();
     await client.register('lifeline');
-    expect(await subscribeTelemetry(client, 4243)).toEqual({ state: 'subscribed' });
+    expect(await subscribeTelemetry(client, { port: 4243 })).toEqual({
+      state: 'subscribed',
+      schemaVersion: '2022-12-13',
+    });
     expect(api.subscription).toMatchObject({
       types: ['platform'],
       buffering: TELEMETRY_BUFFERING,
@@ -81,9 +74,9 @@ describe('subscribeTelemetry', () => {
     const { api, client } = await fake();
     await client.register('lifeline');
     api.telemetryStatus = 202;
-    expect((await subscribeTelemetry(client, 1)).state).toBe('unsupported');
+    expect((await subscribeTelemetry(client, { port: 1 })).state).toBe('unsupported');
     api.telemetryStatus = 500;
-    expect((await subscribeTelemetry(client, 1)).state).toBe('failed');
+    expect((await subscribeTelemetry(client, { port: 1 })).state).toBe('failed');
   });
 });
 
