@@ -123,11 +123,6 @@ export class Delivery {
     return { delivered: this.#delivered, dropped: this.#drops.dropped };
   }
 
-  /** The environment events are recorded for now. */
-  get envId(): string {
-    return this.#o.recorder.envId;
-  }
-
   /** Events not yet acknowledged (any envId). */
   get pending(): number {
     return this.#o.buffer.size;

@@ -143,7 +143,6 @@ export async function runExtension(options: RunOptions): Promise<number> {
   /** A SnapStart restore: this copy of the snapshot becomes an environment of its own. */
   const restored = () => {
     if (registerDraft === undefined) return;
-    const snapshotEnvId = delivery.envId;
     const envId = freshUuid();
     delivery.restartAs(envId);
     tracker.reset();
@@ -153,7 +152,8 @@ export async function runExtension(options: RunOptions): Promise<number> {
       initializationType: 'snap-start',
       startToRegisteredMs: 0,
       sandboxId: short(identity.sandboxId),
-      restoredFrom: short(snapshotEnvId),
+      // The snapshot's own environment: the registration every copy shares.
+      restoredFrom: short(registration.extensionId),
     });
     delivery.kick('record');
   };
