@@ -29,20 +29,28 @@ export function requestIdsOf(events: readonly LifelineEvent[]): Set<string> {
  * from such facts, so applying the same set of events in any order, in any split into batches, gives the same
  * result. The caller guarantees each event is applied once (the events table's unique id does that) and that the
  * model holds the stored invocations of {@link requestIdsOf}(events) and of `env.lastInvokeRequestId`.
+ *
+ * `receivedAt` is the collector's commit time of the events: one number for one committed batch, or one per event
+ * (a client folding events of several commits at once), with the same result as folding each commit in turn.
  */
 export function applyEvents(
   model: EnvironmentModel | undefined,
   events: readonly LifelineEvent[],
-  receivedAt: number,
+  receivedAt: number | readonly number[],
 ): EnvironmentModel {
   const first = events[0];
   if (first === undefined) {
     if (model === undefined) throw new Error('applyEvents needs a model or at least one event');
     return model;
   }
+  if (typeof receivedAt !== 'number' && receivedAt.length !== events.length) {
+    throw new Error('applyEvents needs one receivedAt per event');
+  }
+  const receivedAtOf = (index: number): number =>
+    typeof receivedAt === 'number' ? receivedAt : receivedAt[index]!;
   const env: EnvironmentFacts = model
     ? { ...model.env }
-    : newEnvironmentFacts(first.envId, first.time, first.seq, receivedAt);
+    : newEnvironmentFacts(first.envId, first.time, first.seq, receivedAtOf(0));
   const invocations = new Map<string, InvocationFacts>();
   for (const [id, invocation] of model?.invocations ?? []) invocations.set(id, { ...invocation });
   const touched = new Set<string>();
@@ -58,13 +66,14 @@ export function applyEvents(
     return found;
   };
 
-  for (const event of events) {
+  for (const [index, event] of events.entries()) {
+    const eventReceivedAt = receivedAtOf(index);
     env.eventCount += 1;
     env.firstActivityAt = Math.min(env.firstActivityAt, event.time);
     env.lastActivityAt = Math.max(env.lastActivityAt, event.time);
     env.lastSeq = Math.max(env.lastSeq, event.seq);
-    env.firstReceivedAt = Math.min(env.firstReceivedAt, receivedAt);
-    env.lastReceivedAt = Math.max(env.lastReceivedAt, receivedAt);
+    env.firstReceivedAt = Math.min(env.firstReceivedAt, eventReceivedAt);
+    env.lastReceivedAt = Math.max(env.lastReceivedAt, eventReceivedAt);
     switch (event.type) {
       case 'register':
         env.functionName = event.functionName;
@@ -101,7 +110,7 @@ export function applyEvents(
           env.shutdownReason = event.shutdownReason;
           env.shutdownAt = event.time;
           env.shutdownDeadlineMs = event.deadlineMs;
-          env.shutdownReceivedAt = receivedAt;
+          env.shutdownReceivedAt = eventReceivedAt;
         }
         break;
       case 'exit':

@@ -5,21 +5,32 @@ import { apiUrl } from '../config.ts';
 import { FunctionsView } from '../functions/FunctionsView.tsx';
 import type { EventStore } from '../live/event-store.ts';
 import type { LiveStatus } from '../live/live-client.ts';
-import { useLiveEvents } from '../live/useLiveEvents.ts';
+import { useWindowSession } from '../live/useWindowSession.ts';
+import type { SessionRange } from '../live/window-session.ts';
 import { ShutdownsView } from '../shutdowns/ShutdownsView.tsx';
 import { TimelineView } from '../timeline/TimelineView.tsx';
 import type { TimeWindow } from '../timeline/time-scale.ts';
 import { DetailsPanel } from './DetailsPanel.tsx';
 import { EmptyState } from './EmptyState.tsx';
 import { TokenPrompt } from './TokenPrompt.tsx';
-import { formatUrlState, parseUrlState, type UrlState } from './url-state.ts';
+import {
+  DEFAULT_RANGE,
+  formatUrlState,
+  parseUrlState,
+  RANGES,
+  type RangeName,
+  resolveRange,
+  type UrlState,
+} from './url-state.ts';
 
-const RANGES: readonly [string, number | null][] = [
-  ['All time', null],
-  ['Last 15 min', 15 * 60_000],
-  ['Last hour', 3_600_000],
-  ['Last 24 h', 86_400_000],
-];
+const RANGE_LABELS: Record<RangeName, string> = {
+  '15m': 'Last 15 min',
+  '1h': 'Last hour',
+  '6h': 'Last 6 h',
+  '24h': 'Last 24 h',
+  '7d': 'Last 7 days',
+  '30d': 'Last 30 days',
+};
 
 const STATUS_TEXT: Record<LiveStatus, string> = {
   connecting: 'Connecting…',
@@ -35,12 +46,13 @@ export interface AppProps {
   live?: boolean;
 }
 
-function useNow(intervalMs: number): number {
-  const [now, setNow] = useState(() => Date.now());
+/** The collector's clock (the state rule's "now"), refreshed every `intervalMs`. */
+function useCollectorNow(store: EventStore, intervalMs: number): number {
+  const [now, setNow] = useState(() => store.clock.now());
   useEffect(() => {
-    const id = setInterval(() => setNow(Date.now()), intervalMs);
+    const id = setInterval(() => setNow(store.clock.now()), intervalMs);
     return () => clearInterval(id);
-  }, [intervalMs]);
+  }, [store, intervalMs]);
   return now;
 }
 
@@ -71,9 +83,15 @@ function useUrlState(): [UrlState, (patch: Partial<UrlState>) => void] {
 /** The dashboard shell: header with views and connection state, shared filters, the view, the details panel. */
 export function App({ store, live = true }: AppProps) {
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
-  const liveState = useLiveEvents(store, live);
   const [url, setUrl] = useUrlState();
-  const now = useNow(1000);
+  const now = useCollectorNow(store, 1000);
+  // What the store loads: the last `range` following live, or the absolute from/to of the URL.
+  const sessionRange = useMemo<SessionRange>(() => {
+    if (url.from === null) return { following: true, spanMs: RANGES[url.range ?? DEFAULT_RANGE] };
+    const { from, to } = resolveRange(url, store.clock.now());
+    return { following: false, from, to };
+  }, [url.from, url.to, url.range, store]);
+  const liveState = useWindowSession(store, sessionRange, live);
 
   const functions = useMemo(() => {
     const names = new Set<string>();
@@ -109,7 +127,8 @@ export function App({ store, live = true }: AppProps) {
     [url.fn, url.version, url.reason, url.from, url.to],
   );
 
-  // The timeline's window is the shared time range: panning writes it to the URL; following live clears it.
+  // The timeline's window is the shared time range: panning writes it to the URL (and loads it); following live
+  // returns to the relative range.
   const onWindowChange = useCallback(
     (w: TimeWindow, follow: boolean) =>
       setUrl(
@@ -129,13 +148,14 @@ export function App({ store, live = true }: AppProps) {
     return () => window.removeEventListener('keydown', onKey);
   }, [setUrl]);
 
-  const rangeValue = url.from === null && url.to === null ? 'All time' : 'custom';
+  const rangeValue = url.from === null ? (url.range ?? DEFAULT_RANGE) : 'custom';
   const empty = snapshot.lanes.size === 0;
-  const loading = liveState.status === 'open' && !liveState.caughtUp && liveState.head > 0;
-  // Until the first replay is in, "no environments" would be a guess: say so only once the collector has answered.
+  const progress = liveState.progress;
+  const loading = live && progress !== null && !progress.done;
+  // Until the range's first page is in, "no environments" would be a guess: say so only once the collector answered.
   const settled =
     !live ||
-    liveState.caughtUp ||
+    progress !== null ||
     liveState.status === 'unauthorized' ||
     liveState.status === 'closed';
 
@@ -178,8 +198,8 @@ export function App({ store, live = true }: AppProps) {
         <span className="spacer" />
         {loading && (
           <span className="progress" aria-live="polite">
-            Loading history…{' '}
-            {Math.min(100, Math.round((snapshot.lastCursor / liveState.head) * 100))} %
+            Loading environments… {progress.loaded.toLocaleString('en-US')} of{' '}
+            {progress.total.toLocaleString('en-US')}
           </span>
         )}
         <output
@@ -256,15 +276,14 @@ export function App({ store, live = true }: AppProps) {
           <select
             value={rangeValue}
             onChange={(e) => {
-              const span = RANGES.find(([name]) => name === e.target.value)?.[1];
-              if (span === undefined) return;
-              const t = Date.now();
-              setUrl(span === null ? { from: null, to: null } : { from: t - span, to: t });
+              const name = e.target.value;
+              if (!Object.hasOwn(RANGES, name)) return;
+              setUrl({ range: name as RangeName, from: null, to: null });
             }}
           >
-            {RANGES.map(([name]) => (
+            {(Object.keys(RANGES) as RangeName[]).map((name) => (
               <option key={name} value={name}>
-                {name}
+                {RANGE_LABELS[name]}
               </option>
             ))}
             {rangeValue === 'custom' && (

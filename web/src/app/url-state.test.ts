@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatUrlState, parseUrlState } from './url-state.ts';
+import { formatUrlState, parseUrlState, resolveRange } from './url-state.ts';
 
 describe('url state', () => {
   it('round-trips every field through the query string', () => {
@@ -12,6 +12,7 @@ describe('url state', () => {
       version: '7',
       reason: 'timeout',
       states: 'idle,active',
+      range: null,
       from: Date.UTC(2026, 10, 25, 12),
       to: 1795608000000,
       env: 'e1',
@@ -26,6 +27,31 @@ describe('url state', () => {
       from: null,
     });
     expect(formatUrlState(parseUrlState(''))).toBe('');
+  });
+
+  it('keeps a relative range relative and lets an absolute from win over it', () => {
+    const now = Date.UTC(2026, 10, 25, 12);
+    const relative = parseUrlState('?range=6h');
+    expect(formatUrlState(relative)).toBe('?range=6h');
+    expect(resolveRange(relative, now)).toEqual({
+      from: now - 6 * 3_600_000,
+      to: now,
+      following: true,
+    });
+    expect(resolveRange(parseUrlState(''), now)).toEqual({
+      from: now - 15 * 60_000,
+      to: now,
+      following: true,
+    });
+    expect(parseUrlState('?range=2w').range).toBeNull();
+    const absolute = parseUrlState('?range=6h&from=1795600000000&to=2026-11-25T12:00:00Z');
+    expect(resolveRange(absolute, now)).toEqual({ from: 1795600000000, to: now, following: false });
+    expect(formatUrlState(absolute)).not.toContain('range=');
+    expect(resolveRange(parseUrlState('?from=1795600000000'), now)).toEqual({
+      from: 1795600000000,
+      to: now,
+      following: false,
+    });
   });
 
   it('ignores times a Date cannot hold, so a bad link cannot break the page', () => {

@@ -6,7 +6,9 @@ export interface UrlState {
   reason: string | null;
   /** Comma-separated lane states to show (timeline). */
   states: string | null;
-  /** Time range, epoch ms. */
+  /** Relative time range (`range=1h`: the last hour, still moving after a reload or when shared). */
+  range: RangeName | null;
+  /** Absolute time range, epoch ms; `from` wins over `range`. */
   from: number | null;
   to: number | null;
   /** Selected environment and invoke (details panel). */
@@ -15,6 +17,49 @@ export interface UrlState {
 }
 
 const VIEWS = ['timeline', 'shutdowns', 'functions'] as const;
+
+/** The relative ranges, by their URL name. */
+export const RANGES = {
+  '15m': 15 * 60_000,
+  '1h': 3_600_000,
+  '6h': 6 * 3_600_000,
+  '24h': 24 * 3_600_000,
+  '7d': 7 * 24 * 3_600_000,
+  '30d': 30 * 24 * 3_600_000,
+} as const;
+export type RangeName = keyof typeof RANGES;
+
+/**
+ * What `/` shows: the last 15 minutes, following live. Fifteen minutes is the collector's default lost-after, so every
+ * environment still alive has been heard from in it, and it is the cheapest range that answers "what runs now".
+ */
+export const DEFAULT_RANGE: RangeName = '15m';
+
+/** The time range a state shows at collector time `now`: `following` ranges end at now and move with it. */
+export interface ResolvedRange {
+  from: number;
+  to: number;
+  following: boolean;
+}
+
+/**
+ * Resolves the URL's range: absolute `from` to `to` (to now when `to` is missing or not after `from`), else the
+ * relative range (default {@link DEFAULT_RANGE}), which alone follows live.
+ */
+export function resolveRange(
+  state: Pick<UrlState, 'range' | 'from' | 'to'>,
+  now: number,
+): ResolvedRange {
+  if (state.from !== null) {
+    const to = state.to !== null && state.to > state.from ? state.to : Math.max(now, state.from);
+    return { from: state.from, to, following: false };
+  }
+  return { from: now - RANGES[state.range ?? DEFAULT_RANGE], to: now, following: true };
+}
+
+function parseRange(value: string | null): RangeName | null {
+  return value !== null && Object.hasOwn(RANGES, value) ? (value as RangeName) : null;
+}
 
 /** Largest magnitude a JavaScript Date can hold, ms; beyond it `toISOString()` throws. */
 const MAX_DATE_MS = 8.64e15;
@@ -38,6 +83,7 @@ export function parseUrlState(search: string): UrlState {
     version: q.get('version') || null,
     reason: q.get('reason') || null,
     states: q.get('states') || null,
+    range: parseRange(q.get('range')),
     from: parseTime(q.get('from')),
     to: parseTime(q.get('to')),
     env: q.get('env') || null,
@@ -53,6 +99,8 @@ export function formatUrlState(state: UrlState): string {
   if (state.version) q.set('version', state.version);
   if (state.reason) q.set('reason', state.reason);
   if (state.states) q.set('states', state.states);
+  if (state.range && state.range !== DEFAULT_RANGE && state.from === null)
+    q.set('range', state.range);
   if (state.from !== null) q.set('from', new Date(state.from).toISOString());
   if (state.to !== null) q.set('to', new Date(state.to).toISOString());
   if (state.env) q.set('env', state.env);

@@ -1,5 +1,6 @@
-import type { StoredEvent } from '@lifeline/protocol';
+import type { EnvironmentSnapshot, StoredEvent } from '@lifeline/protocol';
 import { TimelineBuilder, type TimelineSnapshot } from '../timeline/timeline-builder.ts';
+import { CollectorClock } from './collector-clock.ts';
 
 /** Schedules one flush; the default is the next animation frame (a timer outside the browser). */
 export type FlushScheduler = (flush: () => void) => void;
@@ -12,15 +13,22 @@ const defaultScheduler: FlushScheduler = (flush) => {
 /** Options for {@link EventStore}. */
 export interface EventStoreOptions {
   schedule?: FlushScheduler;
+  /** The collector's clock estimate (a fake in tests). */
+  clock?: CollectorClock;
 }
 
+/** Until the collector's settings are known (data fed without a collector), no environment is judged lost. */
+const LOST_AFTER_UNKNOWN = Number.POSITIVE_INFINITY;
+
 /**
- * Append-only store of StoredEvents outside React. Appends are queued and applied once per animation frame into an
- * immutable {@link TimelineSnapshot}; components read it with `useSyncExternalStore(store.subscribe,
- * store.getSnapshot)`.
+ * The dashboard's model outside React: window pages are loaded at once, live StoredEvents are queued and applied
+ * once per animation frame, both into an immutable {@link TimelineSnapshot}; components read it with
+ * `useSyncExternalStore(store.subscribe, store.getSnapshot)`.
  */
 export class EventStore {
-  #builder = new TimelineBuilder();
+  #builder = new TimelineBuilder(LOST_AFTER_UNKNOWN);
+  /** The collector's clock, for the state rule (see {@link CollectorClock}). */
+  readonly clock: CollectorClock;
   readonly #listeners = new Set<() => void>();
   readonly #schedule: FlushScheduler;
   #queue: StoredEvent[] = [];
@@ -29,9 +37,11 @@ export class EventStore {
   #notifyEveryMs = 0;
   #lastNotify = Number.NEGATIVE_INFINITY;
   #notifyTimer: ReturnType<typeof setTimeout> | null = null;
+  #lostAfterMs = LOST_AFTER_UNKNOWN;
 
   constructor(options: EventStoreOptions = {}) {
     this.#schedule = options.schedule ?? defaultScheduler;
+    this.clock = options.clock ?? new CollectorClock();
   }
 
   /** Highest cursor received, queued or applied: where a live connection resumes. */
@@ -45,6 +55,7 @@ export class EventStore {
     for (const e of events) {
       this.#queue.push(e);
       if (e.cursor > this.#received) this.#received = e.cursor;
+      this.clock.atLeast(e.receivedAt);
     }
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -66,9 +77,26 @@ export class EventStore {
     else this.#notifyTimer ??= setTimeout(() => this.#notify(), wait);
   }
 
-  /** Forgets everything (the collector turned out to hold a different history) and publishes the empty model. */
-  reset(): void {
-    this.#builder = new TimelineBuilder();
+  /** Takes a page of `/v1/window` (read at event-log `head`) and publishes it at once. */
+  load(environments: readonly EnvironmentSnapshot[], head: number): void {
+    const before = this.#builder.snapshot;
+    if (this.#builder.load(environments, head) !== before) this.#notify();
+  }
+
+  /** Forgets what ended before `from` (a following range moved on), so memory stays bounded by the range. */
+  forgetBefore(from: number): void {
+    this.flush();
+    const before = this.#builder.snapshot;
+    if (this.#builder.forgetBefore(from) !== before) this.#notify();
+  }
+
+  /**
+   * Forgets everything and publishes the empty model: a new range is loading, or the collector turned out to hold a
+   * different history. `lostAfterMs` is the collector's setting once known.
+   */
+  reset(lostAfterMs: number = this.#lostAfterMs): void {
+    this.#lostAfterMs = lostAfterMs;
+    this.#builder = new TimelineBuilder(lostAfterMs);
     this.#queue = [];
     this.#received = 0;
     this.#notify();

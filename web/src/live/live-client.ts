@@ -20,7 +20,6 @@ export interface LiveClientOptions {
   url: string;
   /** Resume after this cursor (0 = replay everything). */
   after?: number;
-  functionName?: string | null;
   token?: string | null;
   /** New events, in cursor order, each exactly once across reconnects. */
   onEvents: (events: StoredEvent[]) => void;
@@ -110,7 +109,6 @@ export class LiveClient {
   #url(): string {
     const url = new URL(this.#options.url);
     url.searchParams.set('after', String(this.#cursor));
-    if (this.#options.functionName) url.searchParams.set('function', this.#options.functionName);
     if (this.#token) url.searchParams.set('token', this.#token);
     return url.toString();
   }

@@ -1,8 +1,8 @@
-import type { StoredEvent } from '@lifeline/protocol';
+import { applyEvents, type StoredEvent } from '@lifeline/protocol';
 import { describe, expect, it } from 'vitest';
 import { storedLifecycles } from '../test-support/stored-events.ts';
 import { invokeAt, invokeEnd, UNKNOWN_FUNCTION } from './lane-model.ts';
-import { LOST_AFTER_MS, laneState, reasonKind } from './lane-state.ts';
+import { laneState, reasonKind } from './lane-state.ts';
 import { TimelineBuilder } from './timeline-builder.ts';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -175,15 +175,23 @@ describe('laneState', () => {
       { envId: 'e2', startAt: T0, invokes: 1, shutdownReason: 'spindown' },
     ]);
     const register = events.filter((e) => e.event.envId === 'e1').slice(0, 1);
-    const builder = new TimelineBuilder();
+    const lostAfterMs = 60_000;
+    const builder = new TimelineBuilder(lostAfterMs);
     const snap1 = builder.apply(register);
-    expect(laneState(snap1.lanes.get('e1')!, T0 + 10)).toBe('initializing');
-    expect(laneState(snap1.lanes.get('e1')!, T0 + LOST_AFTER_MS + 1)).toBe('lost');
+    const receivedAt = register[0]!.receivedAt;
+    // `now` is the collector's clock, compared with receive times only.
+    expect(laneState(snap1.lanes.get('e1')!, receivedAt + 10)).toBe('initializing');
+    expect(laneState(snap1.lanes.get('e1')!, receivedAt + lostAfterMs + 1)).toBe('lost');
+    expect(laneState(new TimelineBuilder().apply(register).lanes.get('e1')!, T0 + 1e12)).toBe(
+      'initializing',
+    );
     const withoutExit = events.filter((e) => e.event.envId === 'e2' && e.event.type !== 'exit');
-    const snap2 = new TimelineBuilder().apply(withoutExit);
+    const snap2 = new TimelineBuilder(lostAfterMs).apply(withoutExit);
     const lane = snap2.lanes.get('e2')!;
-    expect(laneState(lane, lane.shutdown!.receivedAt + 10)).toBe('shutting-down');
-    expect(laneState(lane, lane.shutdown!.deadlineMs + 1)).toBe('ended');
+    const shutdownReceived = withoutExit.find((e) => e.event.type === 'shutdown')!.receivedAt;
+    const budget = lane.shutdown!.deadlineMs - lane.shutdown!.receivedAt;
+    expect(laneState(lane, shutdownReceived + 10)).toBe('shutting-down');
+    expect(laneState(lane, shutdownReceived + budget + 1)).toBe('ended');
   });
 });
 
@@ -210,5 +218,104 @@ describe('invokeAt', () => {
     expect(invokeAt(lane.invokes, a!.startAt + 500, 5)).toBeNull();
     expect(invokeAt(lane.invokes, b!.startAt - 3, 5)?.requestId).toBe(b!.requestId);
     expect(invokeAt([], T0, 5)).toBeNull();
+  });
+});
+
+describe('TimelineBuilder with window pages', () => {
+  it('follows live from a page without a gap or a duplicate, per environment cursor', () => {
+    const events = storedLifecycles([
+      { envId: 'env-w', startAt: T0, invokes: 3 },
+      { envId: 'env-v', startAt: T0, invokes: 2 },
+    ]);
+    const whole = new TimelineBuilder().apply(events);
+    // Page 1 was read at head 8; env-w's row was read a little later, when it covered its first 10 events.
+    const head = 8;
+    const wEvents = events.filter((e) => e.event.envId === 'env-w');
+    const covered = wEvents.slice(0, 10);
+    const cursor = covered[covered.length - 1]!.cursor;
+    // What the collector's rows hold at that point, derived by the shared fold.
+    const rows = applyEvents(
+      undefined,
+      covered.map((e) => e.event),
+      covered.map((e) => e.receivedAt),
+    );
+    const builder = new TimelineBuilder();
+    builder.load([{ cursor, env: rows.env, invocations: [...rows.invocations.values()] }], head);
+    // Live follows from the head: everything after it, including env-w's events already in the page row.
+    const snap = builder.apply(events.filter((e) => e.cursor > head));
+    expect(snap.lanes.get('env-w')!.facts).toEqual(whole.lanes.get('env-w')!.facts);
+    expect(snap.lanes.get('env-w')!.eventCount).toBe(wEvents.length);
+    expect(snap.lanes.get('env-w')!.invokes).toEqual(whole.lanes.get('env-w')!.invokes);
+    expect(snap.lanes.get('env-v')!.facts).toEqual(whole.lanes.get('env-v')!.facts);
+  });
+
+  it('calls an unknown platform status an error and the shut-down last invoke a timeout, like the collector', () => {
+    const mk = (cursor: number, event: StoredEvent['event']): StoredEvent => ({
+      cursor,
+      receivedAt: T0 + cursor,
+      event,
+    });
+    const base = { envId: 'e' };
+    const snap = new TimelineBuilder().apply([
+      mk(1, {
+        ...base,
+        id: 'e:0',
+        seq: 0,
+        time: T0,
+        type: 'register',
+        functionName: 'fn',
+        functionVersion: '1',
+        handler: 'h',
+        memorySizeMb: 128,
+        architecture: 'x86_64',
+        initializationType: 'on-demand',
+        startToRegisteredMs: 1,
+      }),
+      mk(2, {
+        ...base,
+        id: 'e:1',
+        seq: 1,
+        time: T0 + 10,
+        type: 'invoke',
+        requestId: 'r0',
+        deadlineMs: T0 + 3000,
+        invokedFunctionArn: 'arn',
+      }),
+      mk(3, {
+        ...base,
+        id: 'e:2',
+        seq: 2,
+        time: T0 + 20,
+        type: 'platform',
+        recordType: 'platform.runtimeDone',
+        recordTime: T0 + 20,
+        record: { requestId: 'r0', status: 'Weird' },
+      }),
+      mk(4, {
+        ...base,
+        id: 'e:3',
+        seq: 3,
+        time: T0 + 30,
+        type: 'invoke',
+        requestId: 'r1',
+        deadlineMs: T0 + 3030,
+        invokedFunctionArn: 'arn',
+      }),
+      mk(5, {
+        ...base,
+        id: 'e:4',
+        seq: 4,
+        time: T0 + 3100,
+        type: 'shutdown',
+        shutdownReason: 'timeout',
+        deadlineMs: T0 + 5100,
+      }),
+    ]);
+    const lane = snap.lanes.get('e')!;
+    expect(lane.invokes.map((bar) => [bar.requestId, bar.status])).toEqual([
+      ['r0', 'error'],
+      ['r1', 'timeout'],
+    ]);
+    expect([lane.errorCount, lane.timeoutCount]).toEqual([1, 1]);
   });
 });
