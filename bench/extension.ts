@@ -7,7 +7,10 @@
  * - hold: INVOKE written to the extension (`event.invoke`) → its next `/event/next`, p50/p99, with a loopback
  *   collector in its own process;
  * - the same cold start and RSS for Lifeline reading its token from Secrets Manager at run time (a loopback fake that
- *   checks the SigV4 signature): the AWS code is a lazy chunk and must not cost the cold start.
+ *   checks the SigV4 signature): the AWS code is a lazy chunk and must not cost the cold start;
+ * - the live invoke end: Lifeline with `LIFELINE_LIVE_INVOKE_END=on` against `off`, per invoke the extension overhead
+ *   (runtime's /next → last extension /next, the emulator's `extensionOverhead` span) and the billed duration (whole
+ *   invoke phase rounded up to 1 ms, as Lambda bills it): what waiting for `platform.runtimeDone` costs.
  *
  * Alone: `npx tsx --conditions=source bench/extension.ts`.
  */
@@ -25,6 +28,7 @@ import type { BenchArea, BenchResult } from './result.ts';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const COLD_STARTS = 30;
 const INVOKES = 300;
+const LIVE_END_INVOKES = 150;
 
 /** `secret`: the Lifeline layer with `LIFELINE_TOKEN_SECRET_ARN` instead of `LIFELINE_TOKEN`. */
 type Name = 'lifeline' | 'bare' | 'secret';
@@ -83,11 +87,21 @@ export const run: BenchArea = async () => {
       }
     }
 
-    const steady: Record<Name, { holds: number[]; rss: number; hwm: number }> = {
+    const steady: Record<Name, Steady> = {
       bare: await steadyState('bare', dirs.bare, env('bare'), root),
       lifeline: await steadyState('lifeline', dirs.lifeline, env('lifeline'), root),
       secret: await steadyState('secret', dirs.secret, env('secret'), root),
     };
+    const liveEnd = (mode: 'on' | 'off') =>
+      steadyState(
+        'lifeline',
+        dirs.lifeline,
+        { ...env('lifeline'), LIFELINE_LIVE_INVOKE_END: mode },
+        root,
+        LIVE_END_INVOKES,
+      );
+    const liveOff = await liveEnd('off');
+    const liveOn = await liveEnd('on');
     const fetched = aws.calls.filter((call) => call.status === 200).length;
     if (fetched === 0 || fetched !== aws.calls.length)
       throw new Error(
@@ -158,6 +172,26 @@ export const run: BenchArea = async () => {
         met: value <= limit,
       });
     }
+    for (const [label, q] of [
+      ['p50', 0.5],
+      ['p99', 0.99],
+    ] as const) {
+      const on = quantile(liveOn.overheads, q);
+      const off = quantile(liveOff.overheads, q);
+      rows.push({
+        figure: `live invoke end: extension overhead per invoke ${label} (runtime /next → last /next; on vs off)`,
+        value: on,
+        unit: 'ms',
+        baselineName: 'LIFELINE_LIVE_INVOKE_END=off',
+        baseline: off,
+        ratio: on / off,
+      });
+      rows.push({
+        figure: `live invoke end: extra billed ms per invoke ${label} (billed on − billed off)`,
+        value: quantile(liveOn.billed, q) - quantile(liveOff.billed, q),
+        unit: 'ms',
+      });
+    }
     rows.push(
       ratioRow(
         'extension cold start with a runtime token (Secrets Manager): process start → first /event/next (median)',
@@ -224,12 +258,22 @@ async function coldStart(
   }
 }
 
+/** One long-lived environment: holds, memory, and per invoke the extension overhead and billed duration. */
+interface Steady {
+  holds: number[];
+  rss: number;
+  hwm: number;
+  overheads: number[];
+  billed: number[];
+}
+
 async function steadyState(
   name: Name,
   extensionsDir: string,
   env: Record<string, string>,
   root: string,
-): Promise<{ holds: number[]; rss: number; hwm: number }> {
+  invokes = INVOKES,
+): Promise<Steady> {
   const sandbox = new Sandbox({
     extensionsDir,
     env,
@@ -237,9 +281,13 @@ async function steadyState(
     logOutput: false,
   });
   try {
-    for (let i = 0; i < INVOKES; i++) {
+    const overheads: number[] = [];
+    const billed: number[] = [];
+    for (let i = 0; i < invokes; i++) {
       const result = await sandbox.invoke({ durationMs: 2 });
       if (result.status !== 'success') throw new Error(`${name}: invoke ${result.status}`);
+      overheads.push(result.extensionOverheadMs ?? Number.NaN);
+      billed.push(Math.max(1, Math.ceil(result.durationMs)));
     }
     const pid = find(sandbox.log, 'extension.launch', extensionName(name)).pid;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -258,7 +306,13 @@ async function steadyState(
     // The first invokes of a fresh process run cold code paths; keep the steady state.
     const steady = holds.slice(10);
     await sandbox.shutdown('spindown');
-    return { holds: steady, rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+    return {
+      holds: steady,
+      rss: kb('VmRSS') / 1024,
+      hwm: kb('VmHWM') / 1024,
+      overheads: overheads.slice(10),
+      billed: billed.slice(10),
+    };
   } finally {
     await sandbox.close();
   }
