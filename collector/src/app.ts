@@ -1,19 +1,23 @@
+import type { Socket } from 'node:net';
 import fastifyWebsocket from '@fastify/websocket';
 import { LIVE_CLOSE } from '@lifeline/protocol';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { bearerToken, secretMatches } from './auth.ts';
 import type { CollectorConfig } from './config.ts';
 import { toApiError, UnauthorizedError } from './errors.ts';
+import { type LogOutput, stdoutLogOutput } from './log-output.ts';
 import { type CollectorMetrics, createMetrics } from './metrics.ts';
 import { dbPlugin } from './plugins/db.ts';
 import { eventsRepositoryPlugin } from './plugins/events-repository.ts';
 import { liveHubPlugin } from './plugins/live-hub.ts';
+import { installRequestGuard } from './request-guard.ts';
 import { startRetention } from './retention.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { liveRoutes } from './routes/live.ts';
 import { queryRoutes } from './routes/queries.ts';
 import { hasDashboard, webRoutes } from './routes/web.ts';
+import { checkWal } from './wal-check.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,8 +28,10 @@ declare module 'fastify' {
 
 /** Options for {@link buildApp} that are not configuration. */
 export interface BuildAppOptions {
-  /** Fastify logger options; default: pino JSON at `config.logLevel`, with tokens redacted. */
+  /** Fastify logger options; default: pino JSON at `config.logLevel`, with tokens redacted, to `logOutput`. */
   logger?: FastifyServerOptions['logger'];
+  /** Where the default logger writes; default: stdout, dropping (and counting) lines it cannot write. */
+  logOutput?: LogOutput;
 }
 
 /**
@@ -59,10 +65,11 @@ function isSecretKey(rawKey: string): boolean {
   return key.trim().toLowerCase() === 'token';
 }
 
-/** pino options the collector logs with: JSON, never pretty, secrets redacted. */
-export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+/** pino options the collector logs with: JSON, never pretty, secrets redacted, to `stream` when given. */
+export function loggerOptions(level: string, stream?: LogOutput): FastifyServerOptions['logger'] {
   return {
     level,
+    ...(stream === undefined ? {} : { stream }),
     redact: {
       paths: ['req.headers.authorization', 'headers.authorization', 'req.query.token'],
       censor: '[redacted]',
@@ -84,18 +91,56 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
 const SLOW_REQUEST_MS = 1000;
 
 export function buildApp(config: CollectorConfig, options: BuildAppOptions = {}): FastifyInstance {
+  // Before SQLite opens the file (the db plugin runs at ready): recovery would silently drop a damaged WAL's tail.
+  const wal = isSqliteFile(config.dbPath) ? checkWal(config.dbPath) : undefined;
+  const metrics = createMetrics();
+  const logOutput = options.logOutput ?? stdoutLogOutput();
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(config.logLevel),
+    logger: options.logger ?? loggerOptions(config.logLevel, logOutput),
     bodyLimit: config.bodyLimit,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A request must arrive whole (headers and body) within requestTimeout, however slowly it trickles in; a silent
+    // connection is closed after connectionTimeout. Node checks pending requests every connectionsCheckingInterval.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    http: {
+      headersTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(5000, config.requestTimeoutMs / 2)),
+    },
+    clientErrorHandler(error, socket) {
+      answerClientError(error, socket, metrics);
+    },
     // Ingest runs at thousands of requests a second; two log lines for each would be most of the log and a measurable
     // share of the CPU. Requests are logged below: failures and slow ones at info, every one at debug.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
-  const metrics = createMetrics();
+  if (wal?.cutShort) {
+    metrics.walCutShort += 1;
+    metrics.walDiscardedFrames += wal.discardedFrames;
+    app.log.error(
+      {
+        wal: `${config.dbPath}-wal`,
+        frames: wal.frames,
+        keptFrames: wal.keptFrames,
+        discardedFrames: wal.discardedFrames,
+      },
+      `the database's write-ahead log was cut short; acknowledged batches in it are lost: ${wal.reason}`,
+    );
+  }
+  app.server.maxConnections = config.maxConnections;
+  app.server.on('drop', () => {
+    metrics.droppedConnections += 1;
+  });
+  let connections = 0;
+  app.server.on('connection', (socket) => {
+    connections += 1;
+    socket.once('close', () => {
+      connections -= 1;
+    });
+  });
   const logsEveryRequest = app.log.level === 'debug' || app.log.level === 'trace';
   app.addHook('onResponse', async (request, reply) => {
     const ms = reply.elapsedTime;
@@ -107,6 +152,7 @@ export function buildApp(config: CollectorConfig, options: BuildAppOptions = {})
   });
   app.decorate('config', config);
   app.decorate('metrics', metrics);
+  installRequestGuard(app, config, metrics);
 
   app.setErrorHandler((error, request, reply) => {
     const body = toApiError(error as Error, config.bodyLimit);
@@ -176,7 +222,12 @@ export function buildApp(config: CollectorConfig, options: BuildAppOptions = {})
   if (config.readToken === undefined) app.register(queryRoutes, { config });
   app.register(ingestRoutes, { config, metrics });
   app.register(liveRoutes, { config });
-  app.register(healthRoutes, { config, metrics });
+  app.register(healthRoutes, {
+    config,
+    metrics,
+    connections: () => connections,
+    logLinesDropped: () => logOutput.droppedLines,
+  });
   app.register(webRoutes, { webDir: config.webDir });
 
   app.after(() => {
@@ -197,3 +248,53 @@ export function buildApp(config: CollectorConfig, options: BuildAppOptions = {})
 
   return app;
 }
+
+function isSqliteFile(dbPath: string): boolean {
+  return dbPath !== ':memory:' && !dbPath.includes('://');
+}
+
+const CLIENT_ERROR_STATUS: Record<string, [number, string, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    408,
+    'timeout',
+    'the request did not arrive whole within the request timeout',
+  ],
+  HPE_HEADER_OVERFLOW: [431, 'header_overflow', 'the request headers are too large'],
+};
+
+/**
+ * Answers a request Node's HTTP parser gave up on (Fastify's default, with the collector's error shape) and counts
+ * it in `lifeline_client_errors_total{kind}`: a request that trickles in slower than the request timeout ends here
+ * with 408.
+ */
+function answerClientError(
+  error: Error & { code?: string },
+  socket: Socket,
+  metrics: CollectorMetrics,
+): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, kind, message] = CLIENT_ERROR_STATUS[error.code ?? ''] ?? [
+    400,
+    'error',
+    'the request is not valid HTTP',
+  ];
+  metrics.clientErrors.set(kind, (metrics.clientErrors.get(kind) ?? 0) + 1);
+  const body = JSON.stringify({
+    statusCode: status,
+    code: status === 408 ? 'COLLECTOR_ERR_REQUEST_TIMEOUT' : 'COLLECTOR_ERR_BAD_REQUEST',
+    error: STATUS_LINE[status],
+    message,
+  });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_LINE[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+const STATUS_LINE: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};

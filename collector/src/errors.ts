@@ -9,6 +9,10 @@ export const InvalidBatchError = createError('COLLECTOR_ERR_INVALID_BATCH', '%s'
 export const InvalidJsonError = createError('COLLECTOR_ERR_INVALID_JSON', '%s', 400);
 /** 400: a query parameter is malformed. */
 export const BadQueryError = createError('COLLECTOR_ERR_BAD_QUERY', '%s', 400);
+/** 403: a browser page from an origin the collector does not serve, or a `Host` name it does not answer to. */
+export const ForbiddenError = createError('COLLECTOR_ERR_FORBIDDEN', '%s', 403);
+/** 503: a configured capacity (live clients) is reached; retry later. */
+export const OverloadedError = createError('COLLECTOR_ERR_OVERLOADED', '%s', 503);
 /** 404: no such resource. */
 export const NotFoundError = createError('COLLECTOR_ERR_NOT_FOUND', '%s', 404);
 /** 413: the body is larger than the configured limit. */
@@ -95,7 +99,9 @@ interface FastifyLikeError extends Error {
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
+  408: 'Request Timeout',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   500: 'Internal Server Error',
@@ -159,7 +165,10 @@ function mapFastifyError(
   const storage = storageError(error, 'the batch was not stored');
   if (storage !== undefined && storage !== error) return mapFastifyError(storage, bodyLimit);
   const statusCode = error.statusCode ?? 500;
-  if (error.code?.startsWith('COLLECTOR_ERR_STORAGE_')) {
+  if (
+    error.code?.startsWith('COLLECTOR_ERR_STORAGE_') ||
+    error.code === 'COLLECTOR_ERR_OVERLOADED'
+  ) {
     return { statusCode, code: error.code, message: error.message };
   }
   if (statusCode >= 500) {

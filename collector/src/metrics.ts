@@ -8,6 +8,16 @@ export interface CollectorMetrics {
   liveSlowConsumerCloses: number;
   retentionDeletedEvents: number;
   retentionDeletedEnvironments: number;
+  /** Requests refused before routing, by reason (`host`, `origin`, `live_clients`). */
+  refusedRequests: Map<string, number>;
+  /** Requests Node's parser ended, by kind (`timeout`: not fully received within the request timeout). */
+  clientErrors: Map<string, number>;
+  /** Connections closed at once because `maxConnections` were open. */
+  droppedConnections: number;
+  /** Start-up WAL checks that found committed frames SQLite was about to discard (see storage wal-check). */
+  walCutShort: number;
+  /** Frames those checks found discarded. */
+  walDiscardedFrames: number;
 }
 
 /** Fresh zeroed counters. */
@@ -20,6 +30,11 @@ export function createMetrics(): CollectorMetrics {
     liveSlowConsumerCloses: 0,
     retentionDeletedEvents: 0,
     retentionDeletedEnvironments: 0,
+    refusedRequests: new Map(),
+    clientErrors: new Map(),
+    droppedConnections: 0,
+    walCutShort: 0,
+    walDiscardedFrames: 0,
   };
 }
 
@@ -30,6 +45,23 @@ export interface MetricGauges {
   storedEvents: number;
   environments: number;
   headCursor: number;
+  /** Open TCP connections (live sockets included). */
+  connections: number;
+  /** Log lines the log output could not write. */
+  logLinesDropped: number;
+  /** The configured limits, reported so a scrape shows what the counters are measured against. */
+  limits: {
+    maxConnections: number;
+    maxLiveClients: number;
+    requestTimeoutSeconds: number;
+    connectionTimeoutSeconds: number;
+    bodyLimitBytes: number;
+  };
+}
+
+function labelled(map: Map<string, number>, label: string): [string, number][] {
+  const entries = [...map.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+  return entries.length === 0 ? [['', 0]] : entries.map(([key, n]) => [`{${label}="${key}"}`, n]);
 }
 
 /** Renders the Prometheus text exposition format (version 0.0.4). */
@@ -84,6 +116,50 @@ export function renderMetrics(metrics: CollectorMetrics, gauges: MetricGauges): 
     'counter',
     'Environments deleted by retention.',
     [['', metrics.retentionDeletedEnvironments]],
+  );
+  metric(
+    'lifeline_refused_requests_total',
+    'counter',
+    'Requests refused before routing, by reason: host (Host name not answered), origin (foreign page), live_clients (cap reached).',
+    labelled(metrics.refusedRequests, 'reason'),
+  );
+  metric(
+    'lifeline_client_errors_total',
+    'counter',
+    'Requests ended by the HTTP parser, by kind: timeout (not received within the request timeout), header_overflow, error.',
+    labelled(metrics.clientErrors, 'kind'),
+  );
+  metric('lifeline_connections', 'gauge', 'Open TCP connections.', [['', gauges.connections]]);
+  metric(
+    'lifeline_dropped_connections_total',
+    'counter',
+    'Connections closed at once because the connection cap was reached.',
+    [['', metrics.droppedConnections]],
+  );
+  metric('lifeline_limit', 'gauge', 'Configured limits.', [
+    ['{limit="max_connections"}', gauges.limits.maxConnections],
+    ['{limit="max_live_clients"}', gauges.limits.maxLiveClients],
+    ['{limit="request_timeout_seconds"}', gauges.limits.requestTimeoutSeconds],
+    ['{limit="connection_timeout_seconds"}', gauges.limits.connectionTimeoutSeconds],
+    ['{limit="body_limit_bytes"}', gauges.limits.bodyLimitBytes],
+  ]);
+  metric(
+    'lifeline_log_lines_dropped_total',
+    'counter',
+    'Log lines dropped because the log output failed (full disk, closed pipe) or stopped reading.',
+    [['', gauges.logLinesDropped]],
+  );
+  metric(
+    'lifeline_wal_cut_short_total',
+    'counter',
+    'Start-up checks that found the SQLite WAL cut short: frames after a bad checksum, which SQLite discards.',
+    [['', metrics.walCutShort]],
+  );
+  metric(
+    'lifeline_wal_discarded_frames_total',
+    'counter',
+    'WAL frames those start-up checks found discarded.',
+    [['', metrics.walDiscardedFrames]],
   );
   return `${lines.join('\n')}\n`;
 }

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadConfig, usage } from './config.ts';
 import { startCollector } from './start.ts';
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
     fail(error);
     return;
   }
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  // Its messages go through the collector's log, which never throws or blocks when the output fails.
+  closeWithGrace({ delay: 10_000, logger: collector.app.log }, async ({ signal, err }) => {
     if (err) collector.app.log.error({ err }, 'stopping after an unexpected error');
     else collector.app.log.info({ signal }, 'stopping');
     await collector.close();
@@ -35,9 +37,12 @@ async function main(): Promise<void> {
 function fail(error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   const code = error instanceof ConfigError ? error.code : 'COLLECTOR_ERR_START';
-  process.stderr.write(
-    `${JSON.stringify({ level: 60, time: Date.now(), code, msg: `collector not started: ${message}` })}\n`,
-  );
+  const line = `${JSON.stringify({ level: 60, time: Date.now(), code, msg: `collector not started: ${message}` })}\n`;
+  try {
+    writeSync(2, line);
+  } catch {
+    // stderr itself failed (a full disk): the exit code still says it.
+  }
   process.exitCode = 1;
 }
 

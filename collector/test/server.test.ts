@@ -106,19 +106,18 @@ describe('collector process', () => {
 
   it('stops gracefully on SIGTERM and never logs the tokens', async () => {
     const dir = tempDir();
-    const collector = await spawnCollector([
-      '--port',
-      '0',
-      '--db',
-      join(dir, 'term.db'),
-      '--token',
-      'ingest-token-secret-9',
-      '--read-token',
-      'read-token-secret-9',
-      // Every request is logged at debug: the redaction, not the silence, must keep the tokens out.
-      '--log-level',
-      'debug',
-    ]);
+    const collector = await spawnCollector(
+      [
+        '--port',
+        '0',
+        '--db',
+        join(dir, 'term.db'),
+        // Every request is logged at debug: the redaction, not the silence, must keep the tokens out.
+        '--log-level',
+        'debug',
+      ],
+      { LIFELINE_TOKEN: 'ingest-token-secret-9', LIFELINE_READ_TOKEN: 'read-token-secret-9' },
+    );
     expect(collector.stdout()).not.toContain('demo mode');
     const ingest = await fetch(`${collector.url}/v1/events`, {
       method: 'POST',

@@ -7,6 +7,10 @@ import { type CollectorMetrics, renderMetrics } from '../metrics.ts';
 export interface HealthRoutesOptions {
   config: CollectorConfig;
   metrics: CollectorMetrics;
+  /** Open TCP connections now. */
+  connections(): number;
+  /** Log lines dropped so far. */
+  logLinesDropped(): number;
 }
 
 function fileSize(path: string): number {
@@ -32,6 +36,15 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
       storedEvents: counts.events,
       environments: counts.environments,
       headCursor: app.repository.head(),
+      connections: options.connections(),
+      logLinesDropped: options.logLinesDropped(),
+      limits: {
+        maxConnections: config.maxConnections,
+        maxLiveClients: config.maxLiveClients,
+        requestTimeoutSeconds: config.requestTimeoutMs / 1000,
+        connectionTimeoutSeconds: config.connectionTimeoutMs / 1000,
+        bodyLimitBytes: config.bodyLimit,
+      },
     });
   });
 };

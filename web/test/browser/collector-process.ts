@@ -61,11 +61,17 @@ export async function startCollectorProcess(
     '--log-level',
     'info',
   ];
-  if (options.readToken) args.push('--read-token', options.readToken);
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LIFELINE_TOKEN: '', LIFELINE_READ_TOKEN: '' },
+    // Secrets never go on a command line (the collector refuses them there).
+    env: {
+      ...process.env,
+      LIFELINE_TOKEN: '',
+      LIFELINE_TOKEN_FILE: '',
+      LIFELINE_READ_TOKEN: options.readToken ?? '',
+      LIFELINE_READ_TOKEN_FILE: '',
+    },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
