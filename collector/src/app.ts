@@ -8,7 +8,6 @@ import { toApiError, UnauthorizedError } from './errors.ts';
 import { type LogOutput, stdoutLogOutput } from './log-output.ts';
 import { type CollectorMetrics, createMetrics } from './metrics.ts';
 import { dbPlugin } from './plugins/db.ts';
-import { eventsRepositoryPlugin } from './plugins/events-repository.ts';
 import { liveHubPlugin } from './plugins/live-hub.ts';
 import { installRequestGuard } from './request-guard.ts';
 import { startRetention } from './retention.ts';
@@ -83,7 +82,7 @@ export function loggerOptions(level: string, stream?: LogOutput): FastifyServerO
 }
 
 /**
- * Builds the collector app (not listening): database, repository, live hub, routes, error handling, retention.
+ * Builds the collector app (not listening): storage, live hub, routes, error handling, retention.
  * Await `app.ready()` or `app.listen()`; `app.close()` closes live sockets (1001), waits for in-flight requests and
  * closes the database.
  */
@@ -197,7 +196,6 @@ export function buildApp(config: CollectorConfig, options: BuildAppOptions = {})
     },
   });
   app.register(dbPlugin, { path: config.dbPath });
-  app.register(eventsRepositoryPlugin);
   app.register(liveHubPlugin, {
     heartbeatMs: config.liveHeartbeatMs,
     maxBufferedBytes: config.liveMaxBufferedBytes,
@@ -232,7 +230,7 @@ export function buildApp(config: CollectorConfig, options: BuildAppOptions = {})
 
   app.after(() => {
     const retention = startRetention(
-      app.repository,
+      app.storage.retention,
       {
         retentionHours: config.retentionHours,
         retentionMaxMb: config.retentionMaxMb,

@@ -1,4 +1,4 @@
-import type { EncodedEvent, EventsRepository, InsertResult } from './plugins/events-repository.ts';
+import type { EncodedEvent, IngestStore, InsertResult } from './storage/types.ts';
 
 /** Queues ingest batches and commits the ones that arrive together in one transaction. */
 export interface BatchWriter {
@@ -6,31 +6,32 @@ export interface BatchWriter {
   write(events: readonly EncodedEvent[]): Promise<InsertResult>;
 }
 
+interface Queued {
+  events: readonly EncodedEvent[];
+  resolve: (result: InsertResult) => void;
+  reject: (error: Error) => void;
+}
+
 /**
- * Group commit. With `synchronous = FULL` every commit costs an fsync, which dominates small batches; batches
- * whose requests were parsed in the same turn of the event loop are written in one transaction (each in its own
- * savepoint, so they stay all-or-nothing one by one) and acknowledged after that single commit. `onCommit` runs
- * right after the commit, once per batch, in cursor order (the live hub's broadcast).
+ * Group commit. Every commit costs an fsync, which dominates small batches; batches waiting when a commit starts
+ * are written in one transaction (each in its own savepoint, so they stay all-or-nothing one by one) and
+ * acknowledged after that single commit. At most `store.parallelCommits` commits run at once; batches arriving
+ * meanwhile wait and form the next group. `onCommit` runs right after each commit, once per batch, in the order
+ * of the group (the live hub's broadcast).
  */
 export function createBatchWriter(
-  repository: EventsRepository,
+  store: IngestStore,
   onCommit: (result: InsertResult) => void,
   maxBatchesPerCommit = 64,
 ): BatchWriter {
-  const queue: {
-    events: readonly EncodedEvent[];
-    resolve: (result: InsertResult) => void;
-    reject: (error: Error) => void;
-  }[] = [];
+  const queue: Queued[] = [];
   let scheduled = false;
+  let running = 0;
 
-  const flush = () => {
-    scheduled = false;
-    const group = queue.splice(0, maxBatchesPerCommit);
-    if (queue.length > 0) schedule();
+  const commit = async (group: Queued[]) => {
     let results: (InsertResult | Error)[];
     try {
-      results = repository.insertBatches(
+      results = await store.insertBatches(
         group.map((entry) => entry.events),
         Date.now(),
       );
@@ -50,9 +51,22 @@ export function createBatchWriter(
     });
   };
 
+  const flush = () => {
+    scheduled = false;
+    while (queue.length > 0 && running < store.parallelCommits) {
+      const group = queue.splice(0, maxBatchesPerCommit);
+      running += 1;
+      void commit(group).finally(() => {
+        running -= 1;
+        if (queue.length > 0) schedule();
+      });
+    }
+  };
+
   const schedule = () => {
     if (scheduled) return;
     scheduled = true;
+    // Batches parsed in the same turn of the event loop join the group.
     setImmediate(flush);
   };
 

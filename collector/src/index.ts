@@ -8,13 +8,18 @@ export {
   loadConfig,
   usage,
 } from './config.ts';
-export { openDatabase, type SqliteDatabase } from './plugins/db.ts';
-export {
-  createSqliteRepository,
-  type EncodedEvent,
-  type EventsRepository,
-  type InsertResult,
-  type StoredRow,
-} from './plugins/events-repository.ts';
 export { eventsFrame, type LiveHub, type LiveHubOptions } from './plugins/live-hub.ts';
 export { assertSafeToListen, type RunningCollector, startCollector } from './start.ts';
+export { isPostgresUrl, openStorage } from './storage/index.ts';
+export { openSqliteStorage } from './storage/sqlite/index.ts';
+export { openDatabase, type SqliteDatabase } from './storage/sqlite/open.ts';
+export type {
+  EncodedEvent,
+  EventLog,
+  IngestStore,
+  InsertResult,
+  QueryStore,
+  RetentionStore,
+  Storage,
+  StoredRow,
+} from './storage/types.ts';

@@ -7,6 +7,12 @@ import { onTestFinished } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { type CollectorConfig, defaultConfig } from '../src/config.ts';
 import { type RunningCollector, startCollector } from '../src/start.ts';
+import { createSqliteEventLog } from '../src/storage/sqlite/event-log.ts';
+import { createSqliteIngestStore } from '../src/storage/sqlite/ingest-store.ts';
+import { openDatabase } from '../src/storage/sqlite/open.ts';
+import { createSqliteQueryStore } from '../src/storage/sqlite/query-store.ts';
+import { createSqliteRetentionStore } from '../src/storage/sqlite/retention-store.ts';
+import type { EncodedEvent, InsertResult } from '../src/storage/types.ts';
 
 /** A temp directory removed when the test finishes. */
 export function tempDir(prefix = 'lifeline-collector-'): string {
@@ -64,5 +70,30 @@ export function lifecycle(
   return exampleLifecycle({ envId, startAt: 1_700_000_000_000, ...options });
 }
 
-// Brings the plugins' FastifyInstance augmentations (repository, liveHub, db) into the test type-check.
-export type { EventsRepository, LiveHub, SqliteDatabase } from '../src/index.ts';
+// Brings the plugins' FastifyInstance augmentations (storage, liveHub) into the test type-check.
+export type { LiveHub, Storage } from '../src/index.ts';
+
+/** The SQLite stores over a fresh file, with the connection (for tests that reach under the store). */
+export function sqliteStores(path = testConfig().dbPath) {
+  const db = openDatabase(path);
+  const ingest = createSqliteIngestStore(db);
+  const stores = {
+    db,
+    ingest,
+    eventLog: createSqliteEventLog(db),
+    query: createSqliteQueryStore(db),
+    retention: createSqliteRetentionStore(db),
+    /** Stores one batch in its own transaction. */
+    async store(events: readonly LifelineEvent[], receivedAt: number): Promise<InsertResult> {
+      const [result] = await ingest.insertBatches([encode(events)], receivedAt);
+      if (result === undefined || result instanceof Error) throw result ?? new Error('no result');
+      return result;
+    },
+  };
+  return stores;
+}
+
+/** Events as the ingest route hands them to storage. */
+export function encode(events: readonly LifelineEvent[]): EncodedEvent[] {
+  return events.map((event) => ({ event, body: JSON.stringify(event) }));
+}

@@ -1,47 +1,41 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it, vi } from 'vitest';
 import { createMetrics } from '../src/metrics.ts';
-import { openDatabase } from '../src/plugins/db.ts';
-import { createSqliteRepository, type EncodedEvent } from '../src/plugins/events-repository.ts';
 import { runRetention, startRetention } from '../src/retention.ts';
-import { lifecycle, testConfig } from './helper.ts';
+import type { InsertResult } from '../src/storage/types.ts';
+import { lifecycle, sqliteStores } from './helper.ts';
 
 const HOUR = 3_600_000;
 const silentLogger = { info() {}, error() {} } as unknown as FastifyBaseLogger;
 
 function setup() {
-  const db = openDatabase(testConfig().dbPath);
-  const repository = createSqliteRepository(db);
+  const stores = sqliteStores();
   const store = (envId: string, receivedAt: number, invokes = 3) =>
-    repository.insertBatch(
-      lifecycle(envId, { invokes }).map(
-        (event): EncodedEvent => ({ event, body: JSON.stringify(event) }),
-      ),
-      receivedAt,
-    );
-  return { db, repository, store };
+    stores.store(lifecycle(envId, { invokes }), receivedAt);
+  return { ...stores, storeEvents: stores.store, store };
 }
 
 describe('runRetention', () => {
   it('deletes whole environments last heard from before the age limit, in small transactions', async () => {
-    const { db, repository, store } = setup();
+    const { db, query, retention, store } = setup();
     try {
       const now = 100 * HOUR;
-      store('env-old', now - 30 * HOUR, 40);
-      store('env-new', now - 1 * HOUR);
+      await store('env-old', now - 30 * HOUR, 40);
+      await store('env-new', now - 1 * HOUR);
       const report = await runRetention(
-        repository,
+        retention,
         { retentionHours: 24, retentionMaxMb: 1024, chunkEvents: 7 },
         now,
       );
       expect(report.environments).toBe(1);
       expect(report.events).toBe(lifecycle('env-old', { invokes: 40 }).length);
-      expect(repository.environmentDetail('env-old', now, HOUR)).toBeNull();
-      expect(repository.environmentDetail('env-new', now, HOUR)?.events).toHaveLength(
+      expect(await query.environmentDetail('env-old', now, HOUR)).toBeNull();
+      expect((await query.environmentDetail('env-new', now, HOUR))?.events).toHaveLength(
         lifecycle('env-new', { invokes: 3 }).length,
       );
       expect(
-        repository.listInvocations({ envId: 'env-old', limit: 10, now, lostAfterMs: HOUR }).items,
+        (await query.listInvocations({ envId: 'env-old', limit: 10, now, lostAfterMs: HOUR }))
+          .items,
       ).toEqual([]);
     } finally {
       db.close();
@@ -49,20 +43,20 @@ describe('runRetention', () => {
   });
 
   it('deletes the least recently heard-from environments while the database is over its size', async () => {
-    const { db, repository, store } = setup();
+    const { db, query, retention, store } = setup();
     try {
-      for (let i = 0; i < 30; i++) store(`env-${i}`, 1000 + i, 30);
-      const used = repository.usedBytes();
+      for (let i = 0; i < 30; i++) await store(`env-${i}`, 1000 + i, 30);
+      const used = await query.sizeBytes();
       const report = await runRetention(
-        repository,
+        retention,
         { retentionHours: 1e6, retentionMaxMb: (used * 0.5) / (1024 * 1024) },
         2000,
       );
       expect(report.environments).toBeGreaterThan(0);
-      expect(repository.usedBytes()).toBeLessThanOrEqual(used * 0.5);
-      const remaining = repository
-        .listEnvironments({ limit: 100, now: 2000, lostAfterMs: HOUR })
-        .items.map((environment) => environment.envId);
+      expect(await query.sizeBytes()).toBeLessThanOrEqual(used * 0.5);
+      const remaining = (
+        await query.listEnvironments({ limit: 100, now: 2000, lostAfterMs: HOUR })
+      ).items.map((environment) => environment.envId);
       // The newest ones stay, the oldest went first.
       expect(remaining).toContain('env-29');
       expect(remaining).not.toContain('env-0');
@@ -72,25 +66,25 @@ describe('runRetention', () => {
   });
 
   it('keeps an environment and the event acknowledged for it while its deletion was under way', async () => {
-    const { db, repository } = setup();
+    const { db, query, retention, storeEvents } = setup();
     try {
       const now = 1000 * HOUR;
-      const events = lifecycle('env-late', { invokes: 3 }).map(
-        (event): EncodedEvent => ({ event, body: JSON.stringify(event) }),
-      );
-      repository.insertBatch(events.slice(0, -2), now - 9 * 24 * HOUR);
-      let late: ReturnType<typeof repository.insertBatch> | undefined;
+      const events = lifecycle('env-late', { invokes: 3 });
+      await storeEvents(events.slice(0, -2), now - 9 * 24 * HOUR);
+      let late: InsertResult | undefined;
       // Arrives between two of retention's transactions, as an ingest would.
       setImmediate(() => {
-        late = repository.insertBatch(events.slice(-2), now);
+        void storeEvents(events.slice(-2), now).then((result) => {
+          late = result;
+        });
       });
       await runRetention(
-        repository,
+        retention,
         { retentionHours: 168, retentionMaxMb: 1024, chunkEvents: 3 },
         now,
       );
       expect(late?.accepted).toBe(2);
-      const detail = repository.environmentDetail('env-late', now, HOUR);
+      const detail = await query.environmentDetail('env-late', now, HOUR);
       expect(detail).not.toBeNull();
       const kept = detail?.events.map((stored) => stored.cursor) ?? [];
       for (const row of late?.stored ?? []) expect(kept).toContain(row.cursor);
@@ -100,24 +94,23 @@ describe('runRetention', () => {
   });
 
   it('keeps, in the size pass, an environment that received an event after the run began', async () => {
-    const { db, repository, store } = setup();
+    const { db, query, retention, store, storeEvents } = setup();
     try {
       const now = 10 * HOUR;
-      store('env-busy', now - 2 * HOUR, 40);
-      const used = repository.usedBytes();
+      await store('env-busy', now - 2 * HOUR, 40);
+      const used = await query.sizeBytes();
       const late = lifecycle('env-busy', { invokes: 41 })
         .slice(-2)
-        .map((event): EncodedEvent => ({ event: { ...event, id: `late-${event.id}` }, body: '' }));
-      for (const item of late) item.body = JSON.stringify(item.event);
-      setImmediate(() => repository.insertBatch(late, now + 1));
+        .map((event) => ({ ...event, id: `late-${event.id}` }));
+      setImmediate(() => void storeEvents(late, now + 1));
       await runRetention(
-        repository,
+        retention,
         { retentionHours: 1e6, retentionMaxMb: (used * 0.1) / (1024 * 1024), chunkEvents: 5 },
         now,
       );
-      const left = repository.environmentDetail('env-busy', now, HOUR)?.events ?? [];
+      const left = (await query.environmentDetail('env-busy', now, HOUR))?.events ?? [];
       expect(left.map((stored) => stored.event.id)).toEqual(
-        expect.arrayContaining(late.map((item) => item.event.id)),
+        expect.arrayContaining(late.map((event) => event.id)),
       );
     } finally {
       db.close();
@@ -125,13 +118,13 @@ describe('runRetention', () => {
   });
 
   it('stops between transactions when aborted', async () => {
-    const { db, repository, store } = setup();
+    const { db, retention, store } = setup();
     try {
-      store('env-a', 0, 40);
+      await store('env-a', 0, 40);
       const controller = new AbortController();
       controller.abort();
       const report = await runRetention(
-        repository,
+        retention,
         { retentionHours: 1, retentionMaxMb: 1024, signal: controller.signal },
         10 * HOUR,
       );
@@ -142,12 +135,12 @@ describe('runRetention', () => {
   });
 
   it('runs periodically, counts what it deleted, and stops', async () => {
-    const { db, repository, store } = setup();
+    const { db, retention: retentionStore, store } = setup();
     try {
-      store('env-ancient', 0, 2);
+      await store('env-ancient', 0, 2);
       const metrics = createMetrics();
       const retention = startRetention(
-        repository,
+        retentionStore,
         { retentionHours: 1, retentionMaxMb: 1024, intervalMs: 10 },
         metrics,
         silentLogger,

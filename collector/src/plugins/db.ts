@@ -1,84 +1,31 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-
-/** A better-sqlite3 connection. */
-export type SqliteDatabase = Database.Database;
+import { openStorage } from '../storage/index.ts';
+import type { Storage } from '../storage/types.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The collector's only SQLite connection (one writer); SQL lives in the events repository. */
-    db: SqliteDatabase;
-  }
-}
-
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
-
-/**
- * Opens (creating if needed) the SQLite file, sets the pragmas and applies pending `migrations/*.sql` in order.
- *
- * Durability: WAL with `synchronous = FULL`, so the WAL is fsynced at every commit and an acknowledged batch
- * survives power loss, not only a process crash (NORMAL would survive a SIGKILL but may lose the last commits on
- * power loss). Measured on the target machine an fsync per commit costs less than the HTTP work of a batch, and
- * the ingest contract is "acknowledged means stored".
- */
-export function openDatabase(path: string): SqliteDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    db.pragma('temp_store = MEMORY');
-    db.pragma('cache_size = -32000');
-    migrate(db);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return db;
-}
-
-function migrate(db: SqliteDatabase): void {
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, appliedAt INTEGER NOT NULL)',
-  );
-  const applied = new Set(
-    db
-      .prepare('SELECT name FROM schema_migrations')
-      .pluck()
-      .all()
-      .map((name) => String(name)),
-  );
-  const record = db.prepare('INSERT INTO schema_migrations (name, appliedAt) VALUES (?, ?)');
-  const files = readdirSync(MIGRATIONS_DIR)
-    .filter((name) => name.endsWith('.sql'))
-    .sort();
-  for (const name of files) {
-    if (applied.has(name)) continue;
-    const sql = readFileSync(join(MIGRATIONS_DIR, name), 'utf8');
-    db.transaction(() => {
-      db.exec(sql);
-      record.run(name, Date.now());
-    })();
+    /**
+     * The collector's storage. Each consumer takes only its store: ingest `storage.ingest`, the live hub
+     * `storage.eventLog`, the read API `storage.query`, retention `storage.retention`.
+     */
+    storage: Storage;
   }
 }
 
 /** Options of the {@link dbPlugin}. */
 export interface DbPluginOptions {
+  /** A SQLite file path, or a `postgres://` / `postgresql://` URL. */
   path: string;
 }
 
 const plugin: FastifyPluginAsync<DbPluginOptions> = async (app, options) => {
-  const db = openDatabase(options.path);
-  app.decorate('db', db);
+  const storage = await openStorage(options.path);
+  app.decorate('storage', storage);
   app.addHook('onClose', async () => {
-    db.close();
+    await storage.close();
   });
 };
 
-/** Decorates `app.db` with the opened database and closes it when the app closes (after routes and sockets). */
+/** Decorates `app.storage` with the opened storage and closes it when the app closes (after routes and sockets). */
 export const dbPlugin = fp(plugin, { name: 'lifeline-db', fastify: '5.x' });

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
 import type { CollectorMetrics } from '../metrics.ts';
-import type { EventsRepository, InsertResult, StoredRow } from './events-repository.ts';
+import type { EventLog, InsertResult, StoredRow } from '../storage/types.ts';
 
 /** Limits and timings of the hub. */
 export interface LiveHubOptions {
@@ -23,21 +23,20 @@ export interface LiveHubOptions {
 /** What a client asked for. */
 export interface LiveSubscription {
   after: number;
-  functionName?: string | undefined;
 }
 
 /**
- * Tracks live sockets and feeds them stored events in cursor order: replay from storage, then the live rows
- * published after each commit.
+ * Tracks live sockets and feeds them stored events in cursor order: replay from the event log, then the rows
+ * committed since, by this collector or (on a shared database) by any other.
  */
 export interface LiveHub {
   /**
-   * Starts serving a connected socket. Synchronous up to the first await: the client is registered for live rows
-   * and the head is read in the same tick, so the replay (cursor ≤ head) and the live rows (cursor > head) meet
-   * exactly; rows are still de-duplicated by cursor on the hand-over.
+   * Starts serving a connected socket. The client is registered for live rows before the head is read, so the
+   * replay (cursor ≤ head) and the live rows (cursor > head) meet; rows are de-duplicated by cursor on the
+   * hand-over.
    */
   attach(socket: WebSocket, subscription: LiveSubscription): void;
-  /** Broadcasts committed rows; call right after the commit, in commit order. */
+  /** Reports a local commit; call right after it, in commit order. */
   publish(result: InsertResult): void;
   clientCount(): number;
   /** Closes every socket (1001 when the collector stops) and stops the heartbeat. */
@@ -46,7 +45,6 @@ export interface LiveHub {
 
 interface Client {
   socket: WebSocket;
-  functionName: string | undefined;
   /** Highest cursor sent (or the `after` it connected with). */
   lastSent: number;
   replaying: boolean;
@@ -54,11 +52,9 @@ interface Client {
   lastSendAt: number;
 }
 
-const FUNCTION_CACHE_LIMIT = 100_000;
 const DEFAULT_REPLAY_STALL_MS = 30_000;
-
-/** Where a row sits in the stream a client resumes by (its own cursor unless it was sent late, see StoredRow). */
-const positionOf = (row: StoredRow): number => row.position ?? row.cursor;
+/** Rows read from the log per page when other collectors' commits are fetched. */
+const FOLLOW_PAGE = 2000;
 
 /** Builds a `events` frame from stored rows without parsing their JSON bodies. */
 export function eventsFrame(rows: readonly StoredRow[]): string {
@@ -71,28 +67,25 @@ export function eventsFrame(rows: readonly StoredRow[]): string {
   return `${out}]}`;
 }
 
-/** Creates a hub over a repository. */
+/**
+ * Creates a hub over the event log, whose head is `head` now. With a single writer (SQLite) the rows of each local
+ * commit are broadcast as they are. With several writers (PostgreSQL) a commit, local or another collector's
+ * wake-up, makes the hub read the log after the last row it broadcast: the database is the only source of rows,
+ * so every collector sends the same rows in the same cursor order. The heartbeat timer also reads the log, so a
+ * missed wake-up delays rows by at most one heartbeat period.
+ */
 export function createLiveHub(
-  repository: EventsRepository,
+  eventLog: EventLog,
+  head: number,
   options: LiveHubOptions,
   log: FastifyBaseLogger,
   metrics: CollectorMetrics,
 ): LiveHub {
   const clients = new Set<Client>();
-  const envFunctions = new Map<string, string>();
-  let head = repository.head();
-
-  const functionOf = (envId: string): string | null => {
-    const cached = envFunctions.get(envId);
-    if (cached !== undefined) return cached;
-    const found = repository.functionOf(envId);
-    if (found !== null) remember(envId, found);
-    return found;
-  };
-  const remember = (envId: string, functionName: string) => {
-    if (envFunctions.size >= FUNCTION_CACHE_LIMIT) envFunctions.clear();
-    envFunctions.set(envId, functionName);
-  };
+  /** Highest cursor handed to clients (every row up to it was delivered or was before a client's start). */
+  let broadcastHead = head;
+  let following: Promise<void> | undefined;
+  let followAgain = false;
 
   const drop = (client: Client, code: number, reason: string) => {
     if (!clients.delete(client)) return;
@@ -124,19 +117,61 @@ export function createLiveHub(
   const sendRows = (client: Client, rows: readonly StoredRow[], frame?: string): void => {
     const last = rows[rows.length - 1];
     if (last === undefined || overloaded(client)) return;
-    if (sendRaw(client, frame ?? eventsFrame(rows))) client.lastSent = positionOf(last);
+    if (sendRaw(client, frame ?? eventsFrame(rows))) client.lastSent = last.cursor;
+  };
+
+  /** Hands committed rows (cursor order, all above broadcastHead) to every client. */
+  const deliver = (rows: readonly StoredRow[]) => {
+    const last = rows[rows.length - 1];
+    if (last === undefined) return;
+    broadcastHead = Math.max(broadcastHead, last.cursor);
+    let frame: string | undefined;
+    for (const client of clients) {
+      const first = rows[0] as StoredRow;
+      const fresh =
+        first.cursor > client.lastSent ? rows : rows.filter((row) => row.cursor > client.lastSent);
+      if (fresh.length === 0) continue;
+      if (client.replaying) {
+        client.pending.push(...fresh);
+        if (client.pending.length > options.maxPendingEvents) {
+          drop(client, LIVE_CLOSE.SLOW_CONSUMER, 'slow consumer: reconnect with your last cursor');
+        }
+        continue;
+      }
+      if (fresh === rows) {
+        frame ??= eventsFrame(rows);
+        sendRows(client, rows, frame);
+      } else sendRows(client, fresh);
+    }
+  };
+
+  /** Reads the log after broadcastHead until it is exhausted; one reader at a time, re-run when woken meanwhile. */
+  const follow = (): void => {
+    if (following) {
+      followAgain = true;
+      return;
+    }
+    following = (async () => {
+      do {
+        followAgain = false;
+        for (;;) {
+          const rows = await eventLog.eventsAfter(broadcastHead, FOLLOW_PAGE);
+          deliver(rows);
+          if (rows.length < FOLLOW_PAGE) break;
+        }
+      } while (followAgain);
+    })()
+      .catch((error: unknown) => log.error({ err: error }, 'live: reading the event log failed'))
+      .finally(() => {
+        following = undefined;
+      });
   };
 
   const replay = async (client: Client, after: number, upTo: number): Promise<void> => {
     let cursor = after;
     for (;;) {
       if (!clients.has(client)) return;
-      const rows = repository.eventsAfter(
-        cursor,
-        options.replayPageSize,
-        upTo,
-        client.functionName,
-      );
+      const rows = await eventLog.eventsAfter(cursor, options.replayPageSize, upTo);
       const last = rows[rows.length - 1];
       if (last === undefined) break;
       cursor = last.cursor;
@@ -173,48 +208,28 @@ export function createLiveHub(
     client.lastSent = Math.max(client.lastSent, upTo);
     client.replaying = false;
     sendFrame(client, { type: 'caught-up', cursor: client.lastSent });
-    const pending = client.pending.filter((row) => positionOf(row) > client.lastSent);
+    const pending = client.pending.filter((row) => row.cursor > client.lastSent);
     client.pending = [];
     if (pending.length > 0) sendRows(client, pending);
   };
 
+  const unsubscribe = eventLog.onRemoteCommit(follow);
   const timer = setInterval(() => {
+    if (!eventLog.singleWriter) follow();
     const now = Date.now();
     for (const client of clients) {
       if (client.replaying || now - client.lastSendAt < options.heartbeatMs) continue;
-      if (!overloaded(client)) sendFrame(client, { type: 'heartbeat', head, time: now });
+      if (!overloaded(client)) {
+        sendFrame(client, { type: 'heartbeat', head: broadcastHead, time: now });
+      }
     }
   }, options.heartbeatMs);
   timer.unref();
-
-  /**
-   * The rows of one function in a published batch, in stream order: an environment this batch revealed gets its
-   * earlier events (stored before its register, so never sent to this function's clients) right before the row
-   * at its function cursor, the same order a replay gives (repository.eventsAfter).
-   */
-  const rowsOfFunction = (result: InsertResult, functionName: string): StoredRow[] => {
-    const rows: StoredRow[] = [];
-    for (const row of result.stored) {
-      if (functionOf(row.envId) !== functionName) continue;
-      const functionCursor = result.revealed?.get(row.envId);
-      if (functionCursor !== undefined) {
-        if (row.cursor < functionCursor) continue;
-        if (row.cursor === functionCursor) {
-          for (const early of repository.environmentEventsBefore(row.envId, functionCursor)) {
-            rows.push({ ...early, position: functionCursor });
-          }
-        }
-      }
-      rows.push(row);
-    }
-    return rows;
-  };
 
   return {
     attach(socket, subscription) {
       const client: Client = {
         socket,
-        functionName: subscription.functionName,
         lastSent: subscription.after,
         replaying: true,
         pending: [],
@@ -226,61 +241,33 @@ export function createLiveHub(
         client.pending = [];
       });
       socket.on('error', (error) => log.debug({ err: error }, 'live socket error'));
-      const upTo = repository.head();
-      head = Math.max(head, upTo);
-      sendFrame(client, { type: 'hello', protocolVersion: PROTOCOL_VERSION, head: upTo });
-      replay(client, subscription.after, upTo).catch((error: unknown) => {
-        log.error({ err: error }, 'live replay failed');
-        drop(client, 1011, 'replay failed');
-      });
+      // Every row delivered before this point is committed, so the head read now is at or above it.
+      eventLog
+        .head()
+        .then(async (upTo) => {
+          if (!clients.has(client)) return;
+          sendFrame(client, { type: 'hello', protocolVersion: PROTOCOL_VERSION, head: upTo });
+          await replay(client, subscription.after, upTo);
+        })
+        .catch((error: unknown) => {
+          log.error({ err: error }, 'live replay failed');
+          drop(client, 1011, 'replay failed');
+        });
     },
 
     publish(result) {
-      const last = result.stored[result.stored.length - 1];
-      if (last === undefined) return;
-      head = Math.max(head, last.cursor);
-      for (const [envId, functionName] of result.functions) remember(envId, functionName);
-      if (clients.size === 0) return;
-      let allFrame: string | undefined;
-      const byFunction = new Map<string, StoredRow[]>();
-      for (const client of clients) {
-        let rows: readonly StoredRow[] = result.stored;
-        if (client.functionName !== undefined) {
-          let selected = byFunction.get(client.functionName);
-          if (selected === undefined) {
-            selected = rowsOfFunction(result, client.functionName);
-            byFunction.set(client.functionName, selected);
-          }
-          rows = selected;
-        }
-        const first = rows[0];
-        if (first === undefined) continue;
-        if (positionOf(first) <= client.lastSent || rows !== result.stored)
-          rows = rows.filter((row) => positionOf(row) > client.lastSent);
-        if (client.replaying) {
-          client.pending.push(...rows);
-          if (client.pending.length > options.maxPendingEvents) {
-            drop(
-              client,
-              LIVE_CLOSE.SLOW_CONSUMER,
-              'slow consumer: reconnect with your last cursor',
-            );
-          }
-          continue;
-        }
-        if (client.functionName === undefined && rows === result.stored) {
-          allFrame ??= eventsFrame(result.stored);
-          sendRows(client, rows, allFrame);
-        } else {
-          sendRows(client, rows);
-        }
+      if (!eventLog.singleWriter) {
+        follow();
+        return;
       }
+      deliver(result.stored);
     },
 
     clientCount: () => clients.size,
 
     closeAll(code, reason) {
       clearInterval(timer);
+      unsubscribe();
       for (const client of [...clients]) drop(client, code, reason);
     },
   };
@@ -296,7 +283,8 @@ const plugin: FastifyPluginAsync<LiveHubOptions & { metrics: CollectorMetrics }>
   app,
   options,
 ) => {
-  const hub = createLiveHub(app.repository, options, app.log, options.metrics);
+  const eventLog = app.storage.eventLog;
+  const hub = createLiveHub(eventLog, await eventLog.head(), options, app.log, options.metrics);
   app.decorate('liveHub', hub);
   app.addHook('preClose', async () => {
     hub.closeAll(LIVE_CLOSE.GOING_AWAY, 'collector stopping');
@@ -307,5 +295,5 @@ const plugin: FastifyPluginAsync<LiveHubOptions & { metrics: CollectorMetrics }>
 export const liveHubPlugin = fp(plugin, {
   name: 'lifeline-live-hub',
   fastify: '5.x',
-  dependencies: ['lifeline-events-repository'],
+  dependencies: ['lifeline-db'],
 });

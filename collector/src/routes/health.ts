@@ -25,17 +25,17 @@ function fileSize(path: string): number {
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, options) => {
   const { config, metrics } = options;
 
-  app.get('/healthz', async () => ({ status: 'ok', head: app.repository.head() }));
+  app.get('/healthz', async () => ({ status: 'ok', head: await app.storage.eventLog.head() }));
 
   app.get('/metrics', async (_request, reply) => {
-    const counts = app.repository.counts();
+    const counts = await app.storage.query.counts();
     reply.type('text/plain; version=0.0.4; charset=utf-8');
     return renderMetrics(metrics, {
       liveClients: app.liveHub.clientCount(),
       dbSizeBytes: fileSize(config.dbPath) + fileSize(`${config.dbPath}-wal`),
       storedEvents: counts.events,
       environments: counts.environments,
-      headCursor: app.repository.head(),
+      headCursor: await app.storage.eventLog.head(),
       connections: options.connections(),
       logLinesDropped: options.logLinesDropped(),
       limits: {

@@ -5,7 +5,7 @@ import { createBatchWriter } from '../batch-writer.ts';
 import type { CollectorConfig } from '../config.ts';
 import { invalidBatch, UnauthorizedError, UnsupportedMediaTypeError } from '../errors.ts';
 import type { CollectorMetrics } from '../metrics.ts';
-import type { EncodedEvent } from '../plugins/events-repository.ts';
+import type { EncodedEvent } from '../storage/types.ts';
 
 /** Options of {@link ingestRoutes}. */
 export interface IngestRoutesOptions {
@@ -22,7 +22,7 @@ const JSON_TYPE = /^application\/json\s*(?:;|$)/i;
  */
 export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app, options) => {
   const { config, metrics } = options;
-  const writer = createBatchWriter(app.repository, (result) => app.liveHub.publish(result));
+  const writer = createBatchWriter(app.storage.ingest, (result) => app.liveHub.publish(result));
 
   const checkRequest = async (request: FastifyRequest) => {
     if (

@@ -11,7 +11,7 @@ export interface LiveRoutesOptions {
 const CURSOR = /^\d{1,16}$/;
 
 /**
- * `GET /v1/live?after=CURSOR&function=NAME&token=T` (WebSocket). Problems are reported with close codes (4400,
+ * `GET /v1/live?after=CURSOR&token=T` (WebSocket). Problems are reported with close codes (4400,
  * 4401) rather than HTTP statuses, because a browser cannot read the status of a refused upgrade.
  */
 export const liveRoutes: FastifyPluginAsync<LiveRoutesOptions> = async (app, options) => {
@@ -33,14 +33,6 @@ export const liveRoutes: FastifyPluginAsync<LiveRoutesOptions> = async (app, opt
       socket.close(LIVE_CLOSE.BAD_REQUEST, 'after must be a non-negative integer cursor');
       return;
     }
-    const functionName = query.function;
-    if (
-      functionName !== undefined &&
-      (typeof functionName !== 'string' || functionName.length === 0 || functionName.length > 256)
-    ) {
-      socket.close(LIVE_CLOSE.BAD_REQUEST, 'function must be one function name');
-      return;
-    }
-    app.liveHub.attach(socket, { after: Number(after), functionName });
+    app.liveHub.attach(socket, { after: Number(after) });
   });
 };

@@ -87,17 +87,26 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
   };
 
   app.get('/v1/functions', { schema: { querystring: FunctionsQuery } }, async (request) =>
-    app.repository.listFunctions({ ...request.query, now: Date.now(), lostAfterMs }),
+    app.storage.query.listFunctions({ ...request.query, now: Date.now(), lostAfterMs }),
   );
 
   app.get('/v1/environments', { schema: { querystring: EnvironmentsQuery } }, async (request) => {
     const { function: functionName, ...rest } = request.query;
     range(rest.from, rest.to);
-    return app.repository.listEnvironments({ ...rest, functionName, now: Date.now(), lostAfterMs });
+    return app.storage.query.listEnvironments({
+      ...rest,
+      functionName,
+      now: Date.now(),
+      lostAfterMs,
+    });
   });
 
   app.get('/v1/environments/:envId', { schema: { params: EnvironmentParams } }, async (request) => {
-    const detail = app.repository.environmentDetail(request.params.envId, Date.now(), lostAfterMs);
+    const detail = await app.storage.query.environmentDetail(
+      request.params.envId,
+      Date.now(),
+      lostAfterMs,
+    );
     if (detail === null) throw new NotFoundError(`no environment ${request.params.envId}`);
     return detail;
   });
@@ -105,18 +114,23 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
   app.get('/v1/invocations', { schema: { querystring: InvocationsQuery } }, async (request) => {
     const { function: functionName, ...rest } = request.query;
     range(rest.from, rest.to);
-    return app.repository.listInvocations({ ...rest, functionName, now: Date.now(), lostAfterMs });
+    return app.storage.query.listInvocations({
+      ...rest,
+      functionName,
+      now: Date.now(),
+      lostAfterMs,
+    });
   });
 
   app.get('/v1/shutdowns', { schema: { querystring: ShutdownsQuery } }, async (request) => {
     const { function: functionName, ...rest } = request.query;
     range(rest.from, rest.to);
-    return app.repository.listShutdowns({ ...rest, functionName, now: Date.now(), lostAfterMs });
+    return app.storage.query.listShutdowns({ ...rest, functionName, now: Date.now(), lostAfterMs });
   });
 
   app.get('/v1/events', { schema: { querystring: EventsQuery } }, async (request, reply) => {
     const { after = 0, limit } = request.query;
-    const rows = app.repository.eventsAfter(after, limit);
+    const rows = await app.storage.eventLog.eventsAfter(after, limit);
     const last = rows[rows.length - 1];
     const nextCursor = rows.length === limit && last !== undefined ? `"${last.cursor}"` : 'null';
     // Stored bodies are sent verbatim instead of being parsed and serialised again.

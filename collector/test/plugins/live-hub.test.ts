@@ -3,12 +3,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { createMetrics } from '../../src/metrics.ts';
-import type {
-  EventsRepository,
-  InsertResult,
-  StoredRow,
-} from '../../src/plugins/events-repository.ts';
 import { createLiveHub, eventsFrame } from '../../src/plugins/live-hub.ts';
+import type { EventLog, InsertResult, StoredRow } from '../../src/storage/types.ts';
 
 const silentLogger = { debug() {}, error() {} } as unknown as FastifyBaseLogger;
 
@@ -57,24 +53,6 @@ function row(cursor: number, envId = 'env-1'): StoredRow {
   };
 }
 
-function fakeRepository(rows: StoredRow[], functions: Record<string, string> = {}) {
-  return {
-    head: () => rows.at(-1)?.cursor ?? 0,
-    eventsAfter: (after: number, limit: number, upTo = Number.MAX_SAFE_INTEGER, fn?: string) =>
-      rows
-        .filter((r) => r.cursor > after && r.cursor <= upTo)
-        .filter((r) => fn === undefined || functions[r.envId] === fn)
-        .slice(0, limit),
-    functionOf: (envId: string) => functions[envId] ?? null,
-    environmentEventsBefore: (envId: string, before: number) =>
-      rows.filter((r) => r.envId === envId && r.cursor < before),
-  } as unknown as EventsRepository;
-}
-
-function published(rows: StoredRow[], functions = new Map<string, string>()): InsertResult {
-  return { accepted: rows.length, duplicates: 0, stored: rows, functions };
-}
-
 const options = {
   heartbeatMs: 60_000,
   maxBufferedBytes: 1024,
@@ -82,12 +60,41 @@ const options = {
   replayPageSize: 2,
 };
 
+/** An event log over an array; `singleWriter: false` behaves like a log shared with other collectors. */
+function fakeLog(rows: StoredRow[], singleWriter = true) {
+  let wake = () => {};
+  const log: EventLog = {
+    singleWriter,
+    head: async () => rows.at(-1)?.cursor ?? 0,
+    eventsAfter: async (after, limit, upTo = Number.MAX_SAFE_INTEGER) =>
+      rows.filter((r) => r.cursor > after && r.cursor <= upTo).slice(0, limit),
+    onRemoteCommit: (listener) => {
+      wake = listener;
+      return () => {
+        wake = () => {};
+      };
+    },
+  };
+  return Object.assign(log, { wake: () => wake() });
+}
+
+function published(rows: StoredRow[]): InsertResult {
+  return { accepted: rows.length, duplicates: 0, stored: rows };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+function hubOver(log: EventLog, hubOptions = options, metrics = createMetrics()) {
+  return createLiveHub(log, 0, hubOptions, silentLogger, metrics);
+}
+
 describe('createLiveHub', () => {
   it('hands over from replay to live rows without gap or duplicate', async () => {
     const stored = [row(1), row(2), row(3), row(4), row(5)];
-    const hub = createLiveHub(fakeRepository(stored), options, silentLogger, createMetrics());
+    const hub = hubOver(fakeLog(stored));
     const socket = new FakeSocket();
     hub.attach(socket as unknown as WebSocket, { after: 1 });
+    await tick();
     expect(socket.frames[0]).toMatchObject({ type: 'hello', head: 5 });
     // Rows committed while the replay waits for the socket are queued, not sent.
     stored.push(row(6), row(7));
@@ -106,14 +113,10 @@ describe('createLiveHub', () => {
   });
 
   it('ends the connection instead of handing over when a replay page fails to write', async () => {
-    const hub = createLiveHub(
-      fakeRepository([row(1), row(2), row(3)]),
-      options,
-      silentLogger,
-      createMetrics(),
-    );
+    const hub = hubOver(fakeLog([row(1), row(2), row(3)]));
     const socket = new FakeSocket();
     hub.attach(socket as unknown as WebSocket, { after: 0 });
+    await tick();
     for (const callback of socket.callbacks.splice(0)) callback(new Error('EPIPE'));
     await new Promise((resolve) => setImmediate(resolve));
     expect(socket.closed?.code).toBe(1011);
@@ -122,12 +125,7 @@ describe('createLiveHub', () => {
 
   it('closes a replaying client with 4408 when too many live rows wait', () => {
     const metrics = createMetrics();
-    const hub = createLiveHub(
-      fakeRepository([row(1), row(2), row(3)]),
-      options,
-      silentLogger,
-      metrics,
-    );
+    const hub = hubOver(fakeLog([row(1), row(2), row(3)]), options, metrics);
     const socket = new FakeSocket();
     hub.attach(socket as unknown as WebSocket, { after: 0 });
     hub.publish(published([row(4), row(5)]));
@@ -140,10 +138,9 @@ describe('createLiveHub', () => {
 
   it('closes a replaying client with 4408 when a replay page stays unwritten for the stall limit', async () => {
     const metrics = createMetrics();
-    const hub = createLiveHub(
-      fakeRepository([row(1), row(2), row(3)]),
+    const hub = hubOver(
+      fakeLog([row(1), row(2), row(3)]),
       { ...options, maxPendingEvents: 1000, replayStallMs: 20 },
-      silentLogger,
       metrics,
     );
     const socket = new FakeSocket();
@@ -159,12 +156,10 @@ describe('createLiveHub', () => {
   });
 
   it('keeps a replaying client whose pages are written before the stall limit', async () => {
-    const hub = createLiveHub(
-      fakeRepository([row(1), row(2), row(3), row(4), row(5)]),
-      { ...options, replayStallMs: 60_000 },
-      silentLogger,
-      createMetrics(),
-    );
+    const hub = hubOver(fakeLog([row(1), row(2), row(3), row(4), row(5)]), {
+      ...options,
+      replayStallMs: 60_000,
+    });
     const socket = new FakeSocket();
     hub.attach(socket as unknown as WebSocket, { after: 0 });
     for (let i = 0; i < 10 && !socket.frames.some((f) => f.type === 'caught-up'); i++) {
@@ -177,58 +172,39 @@ describe('createLiveHub', () => {
   });
 
   it('closes a live client with 4408 when its socket buffer is over the limit', async () => {
-    const hub = createLiveHub(fakeRepository([]), options, silentLogger, createMetrics());
+    const hub = hubOver(fakeLog([]));
     const socket = new FakeSocket();
     hub.attach(socket as unknown as WebSocket, { after: 0 });
-    await new Promise((resolve) => setImmediate(resolve));
+    await tick();
+    await tick();
     expect(socket.frames.at(-1)?.type).toBe('caught-up');
     socket.bufferedAmount = 4096;
     hub.publish(published([row(1)]));
     expect(socket.closed?.code).toBe(LIVE_CLOSE.SLOW_CONSUMER);
     expect(socket.cursors()).toEqual([]);
   });
+});
 
-  it('queues the earlier rows of a revealed environment for a replaying filtered client, once, in stream order', async () => {
-    const stored = [row(1, 'env-y'), row(2, 'env-x'), row(3, 'env-x')];
-    const functions: Record<string, string> = { 'env-y': 'alpha' };
-    const hub = createLiveHub(
-      fakeRepository(stored, functions),
-      { ...options, maxPendingEvents: 100 },
-      silentLogger,
-      createMetrics(),
-    );
+describe('createLiveHub on a log shared with other collectors', () => {
+  it('reads rows from the log on every wake-up, local or remote, in cursor order, once each', async () => {
+    const stored = [row(1), row(2)];
+    const log = fakeLog(stored, false);
+    const hub = hubOver(log, { ...options, maxPendingEvents: 100 });
     const socket = new FakeSocket();
-    hub.attach(socket as unknown as WebSocket, { after: 0, functionName: 'alpha' });
-    // env-x registers while the replay waits for the socket: its rows 2 and 3 join the stream at cursor 4.
-    stored.push(row(4, 'env-x'));
-    functions['env-x'] = 'alpha';
-    hub.publish({
-      ...published([row(4, 'env-x')], new Map([['env-x', 'alpha']])),
-      revealed: new Map([['env-x', 4]]),
-    });
+    hub.attach(socket as unknown as WebSocket, { after: 0 });
     for (let i = 0; i < 10 && !socket.frames.some((f) => f.type === 'caught-up'); i++) {
       socket.flush();
-      await new Promise((resolve) => setImmediate(resolve));
+      await tick();
     }
-    hub.publish(published([row(5, 'env-x'), row(6, 'env-z')]));
+    // Another collector commits 3 and 4; this one commits 5 (its result is only a wake-up).
+    stored.push(row(3), row(4));
+    log.wake();
+    stored.push(row(5));
+    hub.publish(published([row(5)]));
+    log.wake();
+    for (let i = 0; i < 5; i++) await tick();
     expect(socket.cursors()).toEqual([1, 2, 3, 4, 5]);
     hub.closeAll(LIVE_CLOSE.GOING_AWAY, 'bye');
-  });
-
-  it('sends a function-filtered client only rows of that function', async () => {
-    const hub = createLiveHub(
-      fakeRepository([], { 'env-a': 'alpha' }),
-      options,
-      silentLogger,
-      createMetrics(),
-    );
-    const socket = new FakeSocket();
-    hub.attach(socket as unknown as WebSocket, { after: 0, functionName: 'alpha' });
-    await new Promise((resolve) => setImmediate(resolve));
-    hub.publish(
-      published([row(1, 'env-a'), row(2, 'env-b'), row(3, 'env-c')], new Map([['env-c', 'alpha']])),
-    );
-    expect(socket.cursors()).toEqual([1, 3]);
   });
 });
 

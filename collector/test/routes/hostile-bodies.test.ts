@@ -188,7 +188,7 @@ describe('POST /v1/events with hostile bodies', () => {
     const cases = generateCases(3000, bodyLimit);
     const statuses = new Map<string, Set<number>>();
     for (const [index, hostile] of cases.entries()) {
-      const before = collector.app.repository.counts();
+      const before = await collector.app.storage.query.counts();
       const response = await fetch(`${collector.url}/v1/events`, {
         method: 'POST',
         headers:
@@ -200,7 +200,7 @@ describe('POST /v1/events with hostile bodies', () => {
       const text = await response.text();
       const label = `case ${index} (${hostile.kind}): ${response.status} ${text.slice(0, 200)}`;
       expect(response.status, label).toBeLessThan(500);
-      const after = collector.app.repository.counts();
+      const after = await collector.app.storage.query.counts();
       if (response.status === 200) {
         const ack = JSON.parse(text) as { accepted: number };
         expect(after.events - before.events, label).toBe(ack.accepted);

@@ -1,13 +1,14 @@
 import type { LifelineEvent } from '@lifeline/protocol';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
+import type { SqliteStorage } from '../../src/storage/sqlite/index.ts';
 import { build, ingest, lifecycle, listen } from '../helper.ts';
 import { LiveTestClient, liveUrl } from '../live-client.ts';
 
 const TOKEN = 'ingest-secret-1';
 
 async function storedCount(app: FastifyInstance): Promise<number> {
-  return app.repository.counts().events;
+  return (await app.storage.query.counts()).events;
 }
 
 function post(
@@ -52,14 +53,14 @@ describe('POST /v1/events', () => {
     const [first, second] = lifecycle('env-d', { invokes: 0 });
     const response = await ingest(app, [first, second, first, first]);
     expect(response.json()).toEqual({ accepted: 2, duplicates: 2 });
-    const env = app.repository.environmentDetail('env-d', Date.now(), 60_000);
+    const env = await app.storage.query.environmentDetail('env-d', Date.now(), 60_000);
     expect(env?.environment.eventCount).toBe(2);
   });
 
   it('updates the derived environment in the same request when a batch is acknowledged', async () => {
     const app = await build();
     await ingest(app, lifecycle('env-e', { invokes: 3, shutdownReason: 'spindown' }));
-    const detail = app.repository.environmentDetail('env-e', Date.now(), 60_000);
+    const detail = await app.storage.query.environmentDetail('env-e', Date.now(), 60_000);
     expect(detail?.environment).toMatchObject({ invokeCount: 3, state: 'ended' });
     expect(detail?.invocations).toHaveLength(3);
   });
@@ -188,7 +189,7 @@ describe('POST /v1/events', () => {
     events.push({ id: 'x' });
     expect((await ingest(app, events)).statusCode).toBe(400);
     expect(await storedCount(app)).toBe(0);
-    expect(app.repository.counts().environments).toBe(0);
+    expect((await app.storage.query.counts()).environments).toBe(0);
   });
 
   it('rejects with 400 instead of failing when a record is nested too deeply to store', async () => {
@@ -218,7 +219,11 @@ describe('POST /v1/events', () => {
     );
     expect(acks.reduce((sum, ack) => sum + ack.accepted, 0)).toBe(events.length);
     expect(acks.reduce((sum, ack) => sum + ack.duplicates, 0)).toBe(7 * events.length);
-    const detail = collector.app.repository.environmentDetail('env-race', Date.now(), 60_000);
+    const detail = await collector.app.storage.query.environmentDetail(
+      'env-race',
+      Date.now(),
+      60_000,
+    );
     expect(detail?.environment).toMatchObject({ eventCount: events.length, invokeCount: 5 });
   });
 
@@ -233,7 +238,8 @@ describe('POST /v1/events', () => {
     expect(seed.status).toBe(200);
     const client = new LiveTestClient(liveUrl(collector.url, 'after=0'));
     await client.caughtUp();
-    app.db.pragma(`max_page_count = ${Number(app.db.pragma('page_count', { simple: true })) + 3}`);
+    const { db } = app.storage as SqliteStorage;
+    db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true })) + 3}`);
     const [first] = lifecycle('env-big', { invokes: 1 }) as [LifelineEvent];
     const big = Array.from({ length: 40 }, (_, seq) => ({
       ...first,
@@ -272,9 +278,9 @@ describe('POST /v1/events', () => {
     }
     expect(responses[1]?.status).toBe(507);
     const seeded = lifecycle('env-seed', { invokes: 1 }).length;
-    expect(app.repository.counts().events).toBe(seeded + acknowledged);
+    expect((await app.storage.query.counts()).events).toBe(seeded + acknowledged);
     // Every acknowledged row is broadcast; nothing else is stored.
-    const head = app.repository.head();
+    const head = await app.storage.eventLog.head();
     await client.untilCursor(head);
     expect(client.events.map((event) => event.cursor)).toEqual(
       Array.from({ length: head }, (_, i) => i + 1),

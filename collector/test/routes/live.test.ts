@@ -29,7 +29,7 @@ describe('GET /v1/live', () => {
   it('sends hello, replays stored events, says caught-up, then streams new ones', async () => {
     const collector = await listen();
     await send(collector.url, lifecycle('env-a', { invokes: 2 }));
-    const stored = collector.app.repository.head();
+    const stored = await collector.app.storage.eventLog.head();
     const client = new LiveTestClient(liveUrl(collector.url, 'after=0'));
     await client.caughtUp();
     expect(client.frames[0]).toEqual({
@@ -40,7 +40,7 @@ describe('GET /v1/live', () => {
     expect(cursorsOf(client)).toEqual(range(1, stored));
     expect(client.frames.at(-1)).toEqual({ type: 'caught-up', cursor: stored });
     await send(collector.url, lifecycle('env-b', { invokes: 1 }));
-    const head = collector.app.repository.head();
+    const head = await collector.app.storage.eventLog.head();
     await client.untilCursor(head);
     expect(cursorsOf(client)).toEqual(range(1, head));
     expect(client.events.at(-1)?.event.envId).toBe('env-b');
@@ -50,7 +50,7 @@ describe('GET /v1/live', () => {
   it('replays only what follows the cursor it is given', async () => {
     const collector = await listen({ liveReplayPageSize: 3 });
     await send(collector.url, lifecycle('env-c', { invokes: 3 }));
-    const head = collector.app.repository.head();
+    const head = await collector.app.storage.eventLog.head();
     const client = new LiveTestClient(liveUrl(collector.url, 'after=5'));
     await client.caughtUp();
     expect(cursorsOf(client)).toEqual(range(6, head));
@@ -87,27 +87,12 @@ describe('GET /v1/live', () => {
       cursor = client.lastCursor(cursor);
     }
     await ingest;
-    const head = collector.app.repository.head();
+    const head = await collector.app.storage.eventLog.head();
     const last = new LiveTestClient(liveUrl(collector.url, `after=${cursor}`));
     await last.untilCursor(head);
     received.push(...cursorsOf(last));
     expect(received).toEqual(range(1, head));
     expect(head).toBe(batches.flat().length);
-  });
-
-  it('delivers only the events of environments of the requested function', async () => {
-    const collector = await listen();
-    await send(collector.url, lifecycle('env-f1', { functionName: 'alpha', invokes: 1 }));
-    const client = new LiveTestClient(liveUrl(collector.url, 'after=0&function=alpha'));
-    await client.caughtUp();
-    await send(collector.url, lifecycle('env-f2', { functionName: 'beta', invokes: 1 }));
-    await send(collector.url, lifecycle('env-f3', { functionName: 'alpha', invokes: 1 }));
-    await client.waitFor(
-      () => client.events.some((event) => event.event.envId === 'env-f3'),
-      'env-f3',
-    );
-    const envs = new Set(client.events.map((event) => event.event.envId));
-    expect([...envs]).toEqual(['env-f1', 'env-f3']);
   });
 
   it('closes a client that cannot keep up with 4408, and it resumes from its last cursor', async () => {
@@ -125,50 +110,9 @@ describe('GET /v1/live', () => {
     raw.resume();
     expect(await client.closed).toBe(LIVE_CLOSE.SLOW_CONSUMER);
     const resumed = new LiveTestClient(liveUrl(collector.url, `after=${client.lastCursor(0)}`));
-    const head = collector.app.repository.head();
+    const head = await collector.app.storage.eventLog.head();
     await resumed.untilCursor(head);
     expect([...cursorsOf(client), ...cursorsOf(resumed)]).toEqual(range(1, head));
-  });
-
-  it('sends a function-filtered client the events its environment sent before its register, once', async () => {
-    const collector = await listen({ liveReplayPageSize: 2 });
-    const x = lifecycle('env-x', { functionName: 'f1', invokes: 1 });
-    const y = lifecycle('env-y', { functionName: 'f1', invokes: 1 });
-    const other = lifecycle('env-o', { functionName: 'f2', invokes: 1 });
-    const filtered = new LiveTestClient(liveUrl(collector.url, 'after=0&function=f1'));
-    await filtered.caughtUp();
-    await send(collector.url, y.slice(0, 3));
-    await send(collector.url, x.slice(1, 4));
-    await send(collector.url, other);
-    await send(collector.url, [...y.slice(3), x[0] as LifelineEvent]);
-    await send(collector.url, x.slice(4));
-    const { repository } = collector.app;
-    const expected = new Set(
-      repository
-        .eventsAfter(0, 10_000)
-        .filter((row) => row.envId !== 'env-o')
-        .map((row) => row.cursor),
-    );
-    await filtered.waitFor(() => filtered.events.length >= expected.size, 'every f1 event');
-    const live = cursorsOf(filtered);
-    expect(new Set(live)).toEqual(expected);
-    expect(live).toHaveLength(expected.size);
-    // A fresh replay sends the same stream in the same order.
-    const fresh = new LiveTestClient(liveUrl(collector.url, 'after=0&function=f1'));
-    await fresh.caughtUp();
-    expect(cursorsOf(fresh)).toEqual(live);
-    // Resuming with the highest cursor seen after any frame gives the rest: no gap, no duplicate.
-    const seen: number[] = [];
-    for (const frame of filtered.frames) {
-      if (frame.type !== 'events') continue;
-      seen.push(...frame.events.map((event) => event.cursor));
-      const resumed = new LiveTestClient(
-        liveUrl(collector.url, `after=${Math.max(...seen)}&function=f1`),
-      );
-      await resumed.caughtUp();
-      expect([...seen, ...cursorsOf(resumed)]).toEqual(live);
-      await resumed.close();
-    }
   });
 
   it('closes a replaying client that stopped reading with 4408 after the stall limit', async () => {
@@ -180,8 +124,8 @@ describe('GET /v1/live', () => {
       const events = lifecycle(`env-stall-${env}`, { invokes: 60 }).map((event) =>
         event.type === 'platform' ? { ...event, record: { pad } } : event,
       );
-      app.repository.insertBatch(
-        events.map((event) => ({ event: event as LifelineEvent, body: JSON.stringify(event) })),
+      await app.storage.ingest.insertBatches(
+        [events.map((event) => ({ event: event as LifelineEvent, body: JSON.stringify(event) }))],
         Date.now(),
       );
     }
@@ -196,7 +140,7 @@ describe('GET /v1/live', () => {
     expect(client.frames.some((frame) => frame.type === 'caught-up')).toBe(false);
     const resumed = new LiveTestClient(liveUrl(collector.url, 'after=0'));
     await resumed.caughtUp();
-    expect(resumed.lastCursor()).toBe(app.repository.head());
+    expect(resumed.lastCursor()).toBe(await app.storage.eventLog.head());
   });
 
   it('closes with 4401 when the read token is missing or wrong and streams with it', async () => {
@@ -230,7 +174,7 @@ describe('GET /v1/live', () => {
       'heartbeat',
     );
     const heartbeat = client.frames.find((frame) => frame.type === 'heartbeat');
-    expect(heartbeat).toMatchObject({ head: collector.app.repository.head() });
+    expect(heartbeat).toMatchObject({ head: await collector.app.storage.eventLog.head() });
   });
 
   it('closes live sockets with 1001 when the collector stops', async () => {

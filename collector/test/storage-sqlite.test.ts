@@ -1,33 +1,29 @@
-import { ENVIRONMENT_STATES, type LifelineEvent } from '@lifeline/protocol';
+import { ENVIRONMENT_STATES } from '@lifeline/protocol';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/plugins/db.ts';
-import { createSqliteRepository } from '../../src/plugins/events-repository.ts';
-import { lifecycle, testConfig } from '../helper.ts';
+import { openDatabase } from '../src/storage/sqlite/open.ts';
+import { lifecycle, sqliteStores, testConfig } from './helper.ts';
 
 const LOST_AFTER = 60_000;
 const NOW = 10_000_000;
 
-describe('createSqliteRepository', () => {
-  it('filters by state in SQL exactly as the state rules compute it', () => {
-    const db = openDatabase(testConfig().dbPath);
+describe('SQLite storage', () => {
+  it('filters by state in SQL exactly as the state rules compute it', async () => {
+    const { db, query, store: storeEvents } = sqliteStores();
     try {
-      const repository = createSqliteRepository(db);
       const full = lifecycle('x', { invokes: 2, shutdownReason: 'spindown' });
-      const store = (envId: string, count: number, receivedAt: number) => {
-        const events = lifecycle(envId, { invokes: 2, shutdownReason: 'spindown' }).slice(0, count);
-        repository.insertBatch(
-          events.map((event: LifelineEvent) => ({ event, body: JSON.stringify(event) })),
+      const store = (envId: string, count: number, receivedAt: number) =>
+        storeEvents(
+          lifecycle(envId, { invokes: 2, shutdownReason: 'spindown' }).slice(0, count),
           receivedAt,
         );
-      };
-      store('env-initializing', 1, NOW);
-      store('env-idle', 4, NOW);
-      store('env-active', 5, NOW);
-      store('env-shutting-down', full.length - 1, NOW - 1000);
-      store('env-ended-by-budget', full.length - 1, NOW - 5000);
-      store('env-ended', full.length, NOW);
-      store('env-lost', 5, NOW - LOST_AFTER - 1);
-      const all = repository.listEnvironments({ limit: 100, now: NOW, lostAfterMs: LOST_AFTER });
+      await store('env-initializing', 1, NOW);
+      await store('env-idle', 4, NOW);
+      await store('env-active', 5, NOW);
+      await store('env-shutting-down', full.length - 1, NOW - 1000);
+      await store('env-ended-by-budget', full.length - 1, NOW - 5000);
+      await store('env-ended', full.length, NOW);
+      await store('env-lost', 5, NOW - LOST_AFTER - 1);
+      const all = await query.listEnvironments({ limit: 100, now: NOW, lostAfterMs: LOST_AFTER });
       const byState = new Map<string, string[]>();
       for (const environment of all.items) {
         byState.set(environment.state, [
@@ -44,7 +40,7 @@ describe('createSqliteRepository', () => {
         lost: ['env-lost'],
       });
       for (const state of ENVIRONMENT_STATES) {
-        const filtered = repository.listEnvironments({
+        const filtered = await query.listEnvironments({
           state,
           limit: 100,
           now: NOW,
@@ -55,7 +51,7 @@ describe('createSqliteRepository', () => {
           state,
         ).toEqual(byState.get(state) ?? []);
       }
-      const summary = repository.listFunctions({ limit: 10, now: NOW, lostAfterMs: LOST_AFTER });
+      const summary = await query.listFunctions({ limit: 10, now: NOW, lostAfterMs: LOST_AFTER });
       expect(summary.items[0]).toMatchObject({ environments: 7, alive: 4 });
     } finally {
       db.close();
@@ -74,31 +70,33 @@ describe('createSqliteRepository', () => {
         '001-init.sql',
         '002-function-cursor.sql',
         '003-idle-on-one-clock.sql',
+        '004-storage-split.sql',
       ]);
     } finally {
       db.close();
     }
   });
 
-  it('moves idle time of an existing database to the extension clock when it is opened', () => {
+  it('moves idle time of an existing database to the extension clock when it is opened', async () => {
     const path = testConfig().dbPath;
     const events = lifecycle('env-old', { invokes: 2, gapMs: 700, shutdownReason: 'spindown' });
-    const first = openDatabase(path);
-    createSqliteRepository(first).insertBatch(
-      events.map((event) => ({ event, body: JSON.stringify(event) })),
-      1,
-    );
+    const first = sqliteStores(path);
+    await first.store(events, 1);
     // As migration 002 left it: the end of the last invoke on the platform clock, 003 not applied yet.
-    first.prepare("UPDATE environments SET lastInvokeEndAt = 5 WHERE envId = 'env-old'").run();
-    first.prepare("DELETE FROM schema_migrations WHERE name = '003-idle-on-one-clock.sql'").run();
-    first.close();
-    const db = openDatabase(path);
+    first.db.prepare("UPDATE environments SET lastInvokeEndAt = 5 WHERE envId = 'env-old'").run();
+    first.db
+      .prepare("DELETE FROM schema_migrations WHERE name = '003-idle-on-one-clock.sql'")
+      .run();
+    first.db.close();
+    const { db, query } = sqliteStores(path);
     try {
-      const shutdown = createSqliteRepository(db).listShutdowns({
-        limit: 10,
-        now: 2,
-        lostAfterMs: 60_000,
-      }).items[0];
+      const shutdown = (
+        await query.listShutdowns({
+          limit: 10,
+          now: 2,
+          lostAfterMs: 60_000,
+        })
+      ).items[0];
       expect(shutdown?.idleMs).toBe(698.5);
     } finally {
       db.close();

@@ -1,0 +1,29 @@
+import type { Storage } from '../types.ts';
+import { createSqliteEventLog } from './event-log.ts';
+import { createSqliteIngestStore } from './ingest-store.ts';
+import type { SqliteDatabase } from './open.ts';
+import { openDatabase } from './open.ts';
+import { createSqliteQueryStore } from './query-store.ts';
+import { createSqliteRetentionStore } from './retention-store.ts';
+
+/** The SQLite storage, with its connection for tools that need the file itself (tests, benches). */
+export interface SqliteStorage extends Storage {
+  readonly kind: 'sqlite';
+  readonly db: SqliteDatabase;
+}
+
+/** The SQLite storage over one file (created and migrated if needed): one connection, one writer. */
+export function openSqliteStorage(path: string): SqliteStorage {
+  const db = openDatabase(path);
+  return {
+    kind: 'sqlite',
+    db,
+    ingest: createSqliteIngestStore(db),
+    eventLog: createSqliteEventLog(db),
+    query: createSqliteQueryStore(db),
+    retention: createSqliteRetentionStore(db),
+    close: async () => {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,236 @@
+import {
+  type FunctionSummary,
+  type InvocationFacts,
+  type LifelineEvent,
+  percentile,
+  toEnvironment,
+  toInvocation,
+  toShutdown,
+} from '@lifeline/protocol';
+import {
+  decodeRowCursor,
+  decodeTextCursor,
+  encodeRowCursor,
+  encodeTextCursor,
+  pageOf,
+} from '../cursor-codec.ts';
+import type { EnvironmentRow } from '../fact-rows.ts';
+import type { QueryStore, StoredRow } from '../types.ts';
+import type { SqliteDatabase } from './open.ts';
+
+/**
+ * The state rules of the derivation (environmentState) in SQL, for the `state` filter and the `alive` count
+ * (parameters @now and @lostAfterMs, collector clock).
+ */
+export const STATE_SQL = `CASE
+  WHEN exitedAt IS NOT NULL THEN 'ended'
+  WHEN shutdownAt IS NOT NULL THEN
+    CASE WHEN COALESCE(shutdownReceivedAt, @now) + MAX(0, COALESCE(shutdownDeadlineMs, shutdownAt) - shutdownAt) < @now
+      THEN 'ended' ELSE 'shutting-down' END
+  WHEN @now - lastReceivedAt > @lostAfterMs THEN 'lost'
+  WHEN lastInvokeStatus = 'running' THEN 'active'
+  WHEN invokeCount = 0 AND initReportAt IS NULL AND initRuntimeDoneAt IS NULL THEN 'initializing'
+  ELSE 'idle' END`;
+
+const FIVE_MINUTES_MS = 5 * 60 * 1000;
+
+type InvocationRow = InvocationFacts & { rowId: number; fnName: string | null };
+
+/** The SQLite query store: the read API's lists and details. */
+export function createSqliteQueryStore(db: SqliteDatabase): QueryStore {
+  const selectEnvironment = db.prepare('SELECT * FROM environments WHERE envId = ?');
+  const selectFunctions = db.prepare(
+    `SELECT functionName, COUNT(*) AS environments, COUNT(registeredAt) AS coldStarts,
+       SUM(invokeCount) AS invokes, SUM(errorCount) AS errors, SUM(timeoutCount) AS timeouts,
+       MAX(lastActivityAt) AS lastActivityAt,
+       SUM(CASE WHEN (${STATE_SQL}) IN ('ended', 'lost') THEN 0 ELSE 1 END) AS alive
+     FROM environments
+     WHERE functionName IS NOT NULL AND (@after IS NULL OR functionName > @after)
+     GROUP BY functionName ORDER BY functionName LIMIT @limit`,
+  );
+  const selectVersions = db
+    .prepare(
+      'SELECT DISTINCT functionVersion FROM environments WHERE functionName = ? AND functionVersion IS NOT NULL ORDER BY functionVersion',
+    )
+    .pluck();
+  const selectInitDurations = db
+    .prepare(
+      `SELECT d FROM (SELECT COALESCE(initReportDurationMs, reportInitDurationMs) AS d FROM environments
+       WHERE functionName = ?) WHERE d IS NOT NULL ORDER BY d`,
+    )
+    .pluck();
+  const selectShutdownReasons = db.prepare(
+    `SELECT shutdownReason AS reason, COUNT(*) AS n FROM environments
+     WHERE functionName = ? AND shutdownReason IS NOT NULL GROUP BY shutdownReason`,
+  );
+  const selectRecentInvokes = db
+    .prepare(
+      `SELECT COUNT(*) FROM invocations i JOIN environments e ON e.envId = i.envId
+       WHERE e.functionName = ? AND i.startedAt >= ?`,
+    )
+    .pluck();
+  const selectEnvironments = db.prepare(
+    `SELECT * FROM environments
+     WHERE (@functionName IS NULL OR functionName = @functionName)
+       AND (@from IS NULL OR lastActivityAt >= @from)
+       AND (@to IS NULL OR firstActivityAt <= @to)
+       AND (@state IS NULL OR (${STATE_SQL}) = @state)
+       AND (@before IS NULL OR rowId < @before)
+     ORDER BY rowId DESC LIMIT @limit`,
+  );
+  const selectEnvironmentInvocations = db.prepare(
+    'SELECT * FROM invocations WHERE envId = ? ORDER BY COALESCE(seq, 9007199254740991), rowId',
+  );
+  const selectEnvironmentEvents = db.prepare(
+    'SELECT cursor, receivedAt, envId, body FROM events WHERE envId = ? ORDER BY cursor LIMIT ?',
+  );
+  const selectInvocations = db.prepare(
+    `SELECT i.*, e.functionName AS fnName FROM invocations i
+     LEFT JOIN environments e ON e.envId = i.envId
+     WHERE (@functionName IS NULL OR e.functionName = @functionName)
+       AND (@envId IS NULL OR i.envId = @envId)
+       AND (@from IS NULL OR COALESCE(i.startedAt, i.platformStartAt) >= @from)
+       AND (@to IS NULL OR COALESCE(i.startedAt, i.platformStartAt) <= @to)
+       AND (@before IS NULL OR i.rowId < @before)
+     ORDER BY i.rowId DESC LIMIT @limit`,
+  );
+  const selectShutdowns = db.prepare(
+    `SELECT * FROM environments
+     WHERE shutdownAt IS NOT NULL
+       AND (@functionName IS NULL OR functionName = @functionName)
+       AND (@version IS NULL OR functionVersion = @version)
+       AND (@reason IS NULL OR shutdownReason = @reason COLLATE NOCASE)
+       AND (@from IS NULL OR shutdownAt >= @from)
+       AND (@to IS NULL OR shutdownAt <= @to)
+       AND (@before IS NULL OR rowId < @before)
+     ORDER BY rowId DESC LIMIT @limit`,
+  );
+  const countEvents = db.prepare('SELECT COUNT(*) FROM events').pluck();
+  const countEnvironments = db.prepare('SELECT COUNT(*) FROM environments').pluck();
+  const selectPageCount = db.prepare('PRAGMA page_count').pluck();
+  const selectFreePages = db.prepare('PRAGMA freelist_count').pluck();
+  const selectPageSize = db.prepare('PRAGMA page_size').pluck();
+
+  return {
+    async listFunctions({ cursor, limit, now, lostAfterMs }) {
+      const rows = selectFunctions.all({
+        after: cursor === undefined ? null : decodeTextCursor(cursor),
+        limit: limit + 1,
+        now,
+        lostAfterMs,
+      }) as {
+        functionName: string;
+        environments: number;
+        coldStarts: number;
+        invokes: number;
+        errors: number;
+        timeouts: number;
+        lastActivityAt: number;
+        alive: number;
+      }[];
+      const items = rows.map((row): FunctionSummary => {
+        const durations = selectInitDurations.all(row.functionName) as number[];
+        const shutdowns: Record<string, number> = {};
+        for (const { reason, n } of selectShutdownReasons.all(row.functionName) as {
+          reason: string;
+          n: number;
+        }[]) {
+          shutdowns[reason] = n;
+        }
+        const recent = Number(
+          selectRecentInvokes.get(row.functionName, row.lastActivityAt - FIVE_MINUTES_MS),
+        );
+        return {
+          functionName: row.functionName,
+          versions: (selectVersions.all(row.functionName) as string[]).slice(0, 100),
+          alive: row.alive,
+          environments: row.environments,
+          coldStarts: row.coldStarts,
+          initDurationP50: percentile(durations, 50),
+          initDurationP95: percentile(durations, 95),
+          invokes: row.invokes,
+          errors: row.errors,
+          timeouts: row.timeouts,
+          invokesPerMinute: recent / 5,
+          shutdowns,
+          lastActivityAt: row.lastActivityAt,
+        };
+      });
+      return pageOf(items, limit, (item) => encodeTextCursor(item.functionName));
+    },
+
+    async listEnvironments(filter) {
+      const rows = selectEnvironments.all({
+        functionName: filter.functionName ?? null,
+        from: filter.from ?? null,
+        to: filter.to ?? null,
+        state: filter.state ?? null,
+        before: filter.cursor === undefined ? null : decodeRowCursor(filter.cursor),
+        limit: filter.limit + 1,
+        now: filter.now,
+        lostAfterMs: filter.lostAfterMs,
+      }) as EnvironmentRow[];
+      const page = pageOf(rows, filter.limit, (row) => encodeRowCursor(row.rowId));
+      return {
+        items: page.items.map((row) => toEnvironment(row, filter.now, filter.lostAfterMs)),
+        nextCursor: page.nextCursor,
+      };
+    },
+
+    async environmentDetail(envId, now, lostAfterMs) {
+      const row = selectEnvironment.get(envId) as EnvironmentRow | undefined;
+      if (row === undefined) return null;
+      const invocations = (selectEnvironmentInvocations.all(envId) as InvocationFacts[]).map(
+        (invocation) => toInvocation(invocation, row.functionName),
+      );
+      const events = (selectEnvironmentEvents.all(envId, 10_000) as StoredRow[]).map((stored) => ({
+        cursor: stored.cursor,
+        receivedAt: stored.receivedAt,
+        event: JSON.parse(stored.body) as LifelineEvent,
+      }));
+      return { environment: toEnvironment(row, now, lostAfterMs), invocations, events };
+    },
+
+    async listInvocations(filter) {
+      const rows = selectInvocations.all({
+        functionName: filter.functionName ?? null,
+        envId: filter.envId ?? null,
+        from: filter.from ?? null,
+        to: filter.to ?? null,
+        before: filter.cursor === undefined ? null : decodeRowCursor(filter.cursor),
+        limit: filter.limit + 1,
+      }) as InvocationRow[];
+      const page = pageOf(rows, filter.limit, (row) => encodeRowCursor(row.rowId));
+      return {
+        items: page.items.map((row) => toInvocation(row, row.fnName)),
+        nextCursor: page.nextCursor,
+      };
+    },
+
+    async listShutdowns(filter) {
+      const rows = selectShutdowns.all({
+        functionName: filter.functionName ?? null,
+        version: filter.version ?? null,
+        reason: filter.reason ?? null,
+        from: filter.from ?? null,
+        to: filter.to ?? null,
+        before: filter.cursor === undefined ? null : decodeRowCursor(filter.cursor),
+        limit: filter.limit + 1,
+      }) as EnvironmentRow[];
+      const page = pageOf(rows, filter.limit, (row) => encodeRowCursor(row.rowId));
+      return {
+        items: page.items.map((row) => toShutdown(row)).filter((item) => item !== null),
+        nextCursor: page.nextCursor,
+      };
+    },
+
+    counts: async () => ({
+      events: Number(countEvents.get()),
+      environments: Number(countEnvironments.get()),
+    }),
+
+    sizeBytes: async () =>
+      (Number(selectPageCount.get()) - Number(selectFreePages.get())) *
+      Number(selectPageSize.get()),
+  };
+}

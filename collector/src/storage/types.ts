@@ -1,0 +1,185 @@
+import type {
+  Environment,
+  EnvironmentDetail,
+  EnvironmentState,
+  FunctionSummary,
+  Invocation,
+  LifelineEvent,
+  Page,
+  Shutdown,
+} from '@lifeline/protocol';
+
+/**
+ * The collector's storage, split by consumer: ingest writes through the {@link IngestStore}, the live hub and
+ * `/v1/events` read the {@link EventLog}, the read API the {@link QueryStore}, the retention job the
+ * {@link RetentionStore}. Each consumer receives only the store it uses. Every operation returns a promise so a
+ * networked backend (PostgreSQL) fits; SQLite answers synchronously inside them.
+ */
+export interface Storage {
+  /** `sqlite` (one file, one writer) or `postgres` (several collectors on one database). */
+  readonly kind: 'sqlite' | 'postgres';
+  readonly ingest: IngestStore;
+  readonly eventLog: EventLog;
+  readonly query: QueryStore;
+  readonly retention: RetentionStore;
+  /** Closes connections; pending operations finish first. */
+  close(): Promise<void>;
+}
+
+/** An event to store: the validated event and its JSON text (what `/v1/events` and the live socket send back). */
+export interface EncodedEvent {
+  event: LifelineEvent;
+  body: string;
+}
+
+/** A stored event as the live hub and `/v1/events` need it. */
+export interface StoredRow {
+  cursor: number;
+  receivedAt: number;
+  envId: string;
+  /** The event's JSON text, as received (re-serialised once at ingest). */
+  body: string;
+}
+
+/** Result of storing one batch. */
+export interface InsertResult {
+  accepted: number;
+  duplicates: number;
+  /** The newly stored rows, in cursor order. */
+  stored: StoredRow[];
+}
+
+export interface IngestStore {
+  /**
+   * Group commit: several batches in ONE transaction, each batch all-or-nothing on its own (a savepoint), with the
+   * derived environment and invocation rows updated in the same transaction. A batch that fails is reported as an
+   * Error in its slot while the others commit; a failure of the whole transaction rejects. Duplicates (by event
+   * id, across every collector on the database) are skipped and counted. Resolves after the commit.
+   */
+  insertBatches(
+    batches: readonly (readonly EncodedEvent[])[],
+    receivedAt: number,
+  ): Promise<(InsertResult | Error)[]>;
+  /** Group commits worth running at once (1 for SQLite's single writer). */
+  readonly parallelCommits: number;
+}
+
+export interface EventLog {
+  /** The highest cursor below which every event is committed and visible (0 when empty). */
+  head(): Promise<number>;
+  /** Events with `after < cursor <= upTo`, in cursor order, at most `limit`. */
+  eventsAfter(after: number, limit: number, upTo?: number): Promise<StoredRow[]>;
+  /**
+   * True when this process is the only writer, so the rows of a local commit are exactly the next rows of the
+   * log (SQLite) and can be broadcast without reading them back. False when other collectors write too: the live
+   * hub then reads the log after every wake-up.
+   */
+  readonly singleWriter: boolean;
+  /** Calls `listener` when another collector may have committed events; returns the unsubscribe. */
+  onRemoteCommit(listener: () => void): () => void;
+}
+
+/** Common listing options: `cursor` is the opaque `nextCursor` of the previous page. */
+export interface ListOptions {
+  cursor?: string | undefined;
+  limit: number;
+  /** Collector clock used to compute states. */
+  now: number;
+  lostAfterMs: number;
+}
+
+/** `GET /v1/environments` filters; `from`/`to` select environments active in that range (event clock). */
+export interface EnvironmentFilter extends ListOptions {
+  functionName?: string | undefined;
+  state?: EnvironmentState | undefined;
+  from?: number | undefined;
+  to?: number | undefined;
+}
+
+/** `GET /v1/invocations` filters; `from`/`to` bound the invoke's start (event clock). */
+export interface InvocationFilter extends ListOptions {
+  functionName?: string | undefined;
+  envId?: string | undefined;
+  from?: number | undefined;
+  to?: number | undefined;
+}
+
+/** `GET /v1/shutdowns` filters; `reason` matches case-insensitively, `from`/`to` bound SHUTDOWN's arrival. */
+export interface ShutdownFilter extends ListOptions {
+  functionName?: string | undefined;
+  version?: string | undefined;
+  reason?: string | undefined;
+  from?: number | undefined;
+  to?: number | undefined;
+}
+
+/** A time range on the event clock with the filters every windowed read shares. */
+export interface RangeFilter {
+  from: number;
+  to: number;
+  functionName?: string | undefined;
+  tenant?: string | undefined;
+}
+
+/** `GET /v1/window`. */
+export interface WindowFilter extends RangeFilter {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** `GET /v1/stats/shutdowns`. */
+export interface ShutdownStatsFilter extends RangeFilter {
+  version?: string | undefined;
+  reason?: string | undefined;
+}
+
+/** `GET /v1/series`; `step` in ms. */
+export interface SeriesFilter extends RangeFilter {
+  step: number;
+}
+
+export interface QueryStore {
+  /** Per-function summaries, by name. */
+  listFunctions(options: ListOptions): Promise<Page<FunctionSummary>>;
+  /** Environments, newest first. */
+  listEnvironments(filter: EnvironmentFilter): Promise<Page<Environment>>;
+  /** One environment with its invocations (invoke order) and up to 10,000 of its events; null if unknown. */
+  environmentDetail(
+    envId: string,
+    now: number,
+    lostAfterMs: number,
+  ): Promise<EnvironmentDetail | null>;
+  /** Invocations, newest first. */
+  listInvocations(filter: InvocationFilter): Promise<Page<Invocation>>;
+  /** Shutdowns, newest environment first. */
+  listShutdowns(filter: ShutdownFilter): Promise<Page<Shutdown>>;
+  /** Counts for /metrics. */
+  counts(): Promise<{ events: number; environments: number }>;
+  /** Bytes the stored data takes (database pages in use, or the database size). */
+  sizeBytes(): Promise<number>;
+}
+
+/** Limits of one retention pass. */
+export interface RetentionPass {
+  /** Collector clock. */
+  now: number;
+  retentionHours: number;
+  retentionMaxMb: number;
+  /** Events deleted per transaction, so ingest never waits long for the writer. */
+  chunkEvents: number;
+  /** Transactions per pass at most; the next pass continues. */
+  maxChunks: number;
+  /** Checked between transactions: a stopping collector does not wait for a long pass. */
+  signal?: AbortSignal | undefined;
+}
+
+/** What one pass deleted. */
+export interface RetentionReport {
+  environments: number;
+  events: number;
+}
+
+export interface RetentionStore {
+  /** One pass: deletes what is older than the retention setting (and, where supported, over the size cap). */
+  expire(pass: RetentionPass): Promise<RetentionReport>;
+}
