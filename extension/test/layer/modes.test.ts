@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { realCollector } from '../helpers/collector-sandbox.ts';
+import { logOf } from '../helpers/layer-sandbox.ts';
+
+/**
+ * The layer under each of the emulator's lifecycle modes against a real collector: every invoke and the shutdown of
+ * every environment arrive, each environment under its own envId.
+ */
+
+describe('provisioned concurrency', () => {
+  it('records two provisioned environments with every invoke and their shutdowns, under distinct envIds', async () => {
+    const { sandbox, environment } = await realCollector();
+    const sandboxes = [0, 1].map(() => sandbox({ initializationType: 'provisioned-concurrency' }));
+    const requestIds: string[][] = [[], []];
+    for (const [index, created] of sandboxes.entries()) {
+      for (let i = 0; i < 3; i++) {
+        const invoke = await created.invoke({ durationMs: 10 });
+        expect(invoke.status).toBe('success');
+        requestIds[index]!.push(invoke.requestId);
+      }
+      await created.shutdown('spindown');
+    }
+    const envIds = sandboxes.map(
+      (created) => logOf(created.log, 'extension.register')[0]!.extensionId!,
+    );
+    expect(new Set(envIds).size).toBe(2);
+    for (const [index, envId] of envIds.entries()) {
+      const detail = await environment(envId);
+      expect(detail.environment).toMatchObject({
+        envId,
+        state: 'ended',
+        initializationType: 'provisioned-concurrency',
+        invokeCount: 3,
+        missingEvents: 0,
+        droppedEvents: 0,
+      });
+      expect(detail.environment.shutdown).toMatchObject({ reason: 'spindown' });
+      expect(detail.invocations.map((invocation) => invocation.requestId).sort()).toEqual(
+        [...requestIds[index]!].sort(),
+      );
+    }
+  });
+});
