@@ -111,7 +111,16 @@ export function waitForInvokeEnd(
   return sinceLastInvokeMs === undefined || sinceLastInvokeMs >= LIVE_END_AUTO_MIN_INTERVAL_MS;
 }
 
-/** How long the live invoke end may wait for `platform.runtimeDone`: up to the guard before the deadline. */
-export function invokeEndWaitMs(deadlineMs: number, now: number): number {
-  return Math.max(0, deadlineMs - LIVE_END_DEADLINE_GUARD_MS - now);
+/**
+ * The longest the live invoke end waits for `platform.runtimeDone` after the INVOKE. A working telemetry pipe brings
+ * it within the buffering timeout of the runtime's end; a function running longer than this simply gets its end at
+ * the next thaw, and a broken pipe costs at most this much once (a miss turns the live end off until the missed
+ * record turns up).
+ */
+export const LIVE_END_MAX_WAIT_MS = 10_000;
+
+/** How long the live invoke end may wait for `platform.runtimeDone`: the cap, and never near the deadline. */
+export function invokeEndWaitMs(invokedAt: number, deadlineMs: number, now: number): number {
+  const until = Math.min(invokedAt + LIVE_END_MAX_WAIT_MS, deadlineMs - LIVE_END_DEADLINE_GUARD_MS);
+  return Math.max(0, until - now);
 }

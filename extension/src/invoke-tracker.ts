@@ -72,6 +72,11 @@ export class InvokeTracker {
     });
   }
 
+  /** Whether the `platform.runtimeDone` of `requestId` was recorded without anyone waiting for it (any more). */
+  hasRuntimeDone(requestId: string): boolean {
+    return this.#runtimeDone.has(requestId);
+  }
+
   /** Forgets everything: a restored environment owes nothing of its snapshot's. */
   reset(): void {
     this.#awaitingReport.clear();

@@ -137,7 +137,8 @@ export async function runExtension(options: RunOptions): Promise<number> {
   const tracker = new InvokeTracker({ concurrent });
   const restores = new RestoreWatch(config.initializationType === 'snap-start');
   let telemetryFlows = false;
-  let liveEndMissed = false;
+  /** The invoke whose runtimeDone the live end gave up on: off until that record turns up (the pipe works). */
+  let liveEndMissed: string | undefined;
   let registerDraft: RegisterDraft | undefined;
 
   /** A SnapStart restore: this copy of the snapshot becomes an environment of its own. */
@@ -263,10 +264,12 @@ export async function runExtension(options: RunOptions): Promise<number> {
       if (session.telemetry === 'subscribed') tracker.started(requestId);
       delivery.kick('invoke');
       const now = Date.now();
+      if (liveEndMissed !== undefined && tracker.hasRuntimeDone(liveEndMissed))
+        liveEndMissed = undefined;
       const liveEnd =
         session.telemetry === 'subscribed' &&
         telemetryFlows &&
-        !liveEndMissed &&
+        liveEndMissed === undefined &&
         waitForInvokeEnd(
           config.liveInvokeEnd,
           lastInvokeAt === undefined ? undefined : now - lastInvokeAt,
@@ -275,12 +278,12 @@ export async function runExtension(options: RunOptions): Promise<number> {
       await delivery.waitFor(entry, config.invokeWaitMs);
       if (liveEnd) {
         // The end of a rare invoke goes out before /next, instead of sitting in a frozen environment until the
-        // next thaw. One miss (telemetry stopped) turns this off: it must never hold a function to its deadline.
+        // next thaw. A miss turns this off until the missed record turns up: a broken pipe costs one wait, once.
         const done = await tracker.runtimeDone(
           requestId,
-          invokeEndWaitMs(event.deadlineMs, Date.now()),
+          invokeEndWaitMs(now, event.deadlineMs, Date.now()),
         );
-        if (done === undefined) liveEndMissed = true;
+        if (done === undefined) liveEndMissed = requestId;
         else {
           delivery.kick('invoke');
           await delivery.waitFor(done, config.invokeWaitMs);

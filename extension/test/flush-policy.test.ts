@@ -3,10 +3,15 @@ import {
   backoffMs,
   decide,
   type FlushState,
+  invokeEndWaitMs,
   isStale,
+  LIVE_END_AUTO_MIN_INTERVAL_MS,
+  LIVE_END_DEADLINE_GUARD_MS,
+  LIVE_END_MAX_WAIT_MS,
   retryInMs,
   STALE_AFTER_PAUSE_MS,
   shouldSpool,
+  waitForInvokeEnd,
 } from '../src/flush-policy.ts';
 
 const idle: FlushState = { sendable: 3, inFlight: false, failures: 0, lastFailureAt: 0 };
@@ -65,5 +70,25 @@ describe('shouldSpool', () => {
     expect(shouldSpool({ ...healthy, pending: 0, oldestTime: undefined })).toBe(true);
     expect(shouldSpool({ ...healthy, failures: 1 })).toBe(true);
     expect(shouldSpool({ ...healthy, oldestTime: 1000 })).toBe(true);
+  });
+});
+
+describe('waitForInvokeEnd', () => {
+  it('always or never when on or off', () => {
+    expect(waitForInvokeEnd('on', 1)).toBe(true);
+    expect(waitForInvokeEnd('off', undefined)).toBe(false);
+  });
+  it('auto: for the first invoke and when the previous one came a second or more earlier', () => {
+    expect(waitForInvokeEnd('auto', undefined)).toBe(true);
+    expect(waitForInvokeEnd('auto', LIVE_END_AUTO_MIN_INTERVAL_MS)).toBe(true);
+    expect(waitForInvokeEnd('auto', LIVE_END_AUTO_MIN_INTERVAL_MS - 1)).toBe(false);
+  });
+});
+
+describe('invokeEndWaitMs', () => {
+  it('is capped after the INVOKE and never reaches into the guard before the deadline', () => {
+    expect(invokeEndWaitMs(1000, 1_000_000, 1000)).toBe(LIVE_END_MAX_WAIT_MS);
+    expect(invokeEndWaitMs(1000, 2000, 1500)).toBe(2000 - LIVE_END_DEADLINE_GUARD_MS - 1500);
+    expect(invokeEndWaitMs(1000, 1050, 1000)).toBe(0);
   });
 });

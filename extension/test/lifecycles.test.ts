@@ -267,6 +267,13 @@ describe('the live invoke end', () => {
     expect(next!.at).toBeGreaterThanOrEqual(deadline - 150);
     invoke('r2', Date.now() + 60_000);
     await api.waitForCalls('event/next', 3, 2000);
+    // The missed record turns up after all: the pipe works, the live end is back.
+    await post('platform.runtimeDone', { requestId: 'r1', status: 'success' });
+    invoke('r3', Date.now() + 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(api.callsTo('event/next')).toHaveLength(3);
+    await post('platform.runtimeDone', { requestId: 'r3', status: 'success' });
+    await api.waitForCalls('event/next', 4);
     shutdown();
     expect(await exitCode).toBe(0);
   });
