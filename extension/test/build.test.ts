@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildLayer, LAUNCHER } from '../build.ts';
+import { PASS_THROUGH } from '../launchers.ts';
 import { readZip } from './helpers/zip-reader.ts';
 
 describe('buildLayer', () => {
@@ -18,6 +19,7 @@ describe('buildLayer', () => {
       ['extensions/lifeline', '755'],
       ['lifeline/', '755'],
       ['lifeline/index.mjs', '644'],
+      ['lifeline/pass-through.sh', '644'],
       [expect.stringMatching(/^lifeline\/token-source-\w+\.mjs$/), '644'],
     ]);
     expect(entries[1]?.data.toString('utf8')).toBe(LAUNCHER);
@@ -29,9 +31,10 @@ describe('buildLayer', () => {
     // The AWS code and node:crypto stay off the cold-start path: only a dynamic import names them.
     expect(bundle).not.toContain('node:crypto');
     expect(bundle).toMatch(/import\("\.\/token-source-\w+\.mjs"\)/);
-    expect(entries[4]?.data.toString('utf8')).toContain('node:crypto');
+    expect(entries[4]?.data.toString('utf8')).toBe(PASS_THROUGH);
+    expect(entries[5]?.data.toString('utf8')).toContain('node:crypto');
     expect(first.lazyChunks).toEqual([
-      { path: join(first.layerDir, entries[4]!.name), bytes: entries[4]!.data.length },
+      { path: join(first.layerDir, entries[5]!.name), bytes: entries[5]!.data.length },
     ]);
 
     const second = await buildLayer(out);
