@@ -353,7 +353,11 @@ async function setUp(
       const subscription = await subscribeTelemetry(api, {
         port: started.port,
         preferredSchema: platform.managedInstances ? '2025-01-29' : undefined,
-        timeoutMs: config.liveInvokeEnd === 'off' ? undefined : LIVE_END_BUFFERING_TIMEOUT_MS,
+        // The live invoke end pays for telemetry latency; Managed Instances have no runtimeDone to wait for.
+        timeoutMs:
+          config.liveInvokeEnd === 'off' || platform.managedInstances
+            ? undefined
+            : LIVE_END_BUFFERING_TIMEOUT_MS,
       });
       telemetry = subscription.state;
       if (subscription.state === 'subscribed') listener = started;

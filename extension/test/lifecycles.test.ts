@@ -56,7 +56,10 @@ describe('Lambda Managed Instances', () => {
     expect(api.callsTo('register').map((call) => JSON.parse(call.body))).toEqual([
       { events: ['SHUTDOWN'] },
     ]);
-    expect(api.subscription).toMatchObject({ schemaVersion: '2025-01-29' });
+    expect(api.subscription).toMatchObject({
+      schemaVersion: '2025-01-29',
+      buffering: { timeoutMs: 100 },
+    });
     await Promise.all(['a', 'b', 'c', 'd'].map((id) => post('platform.start', { requestId: id })));
     await Promise.all(
       ['a', 'b', 'c'].map((id) =>
