@@ -12,6 +12,7 @@ import { TimelineView } from '../timeline/TimelineView.tsx';
 import type { TimeWindow } from '../timeline/time-scale.ts';
 import { DetailsPanel } from './DetailsPanel.tsx';
 import { EmptyState } from './EmptyState.tsx';
+import { matchWindow, SearchBox } from './SearchBox.tsx';
 import { TokenPrompt } from './TokenPrompt.tsx';
 import {
   DEFAULT_RANGE,
@@ -31,6 +32,13 @@ const RANGE_LABELS: Record<RangeName, string> = {
   '7d': 'Last 7 days',
   '30d': 'Last 30 days',
 };
+
+/** A following range's figures are read again when its end moves by this much. */
+const STATS_STEP_MS = 10_000;
+
+function shortTime(t: number): string {
+  return new Date(t).toISOString().slice(5, 16).replace('T', ' ');
+}
 
 const STATUS_TEXT: Record<LiveStatus, string> = {
   connecting: 'Connecting…',
@@ -86,11 +94,15 @@ export function App({ store, live = true }: AppProps) {
   const [url, setUrl] = useUrlState();
   const now = useCollectorNow(store, 1000);
   // What the store loads: the last `range` following live, or the absolute from/to of the URL.
+  const { range: urlRange, from: urlFrom, to: urlTo } = url;
   const sessionRange = useMemo<SessionRange>(() => {
-    if (url.from === null) return { following: true, spanMs: RANGES[url.range ?? DEFAULT_RANGE] };
-    const { from, to } = resolveRange(url, store.clock.now());
+    if (urlFrom === null) return { following: true, spanMs: RANGES[urlRange ?? DEFAULT_RANGE] };
+    const { from, to } = resolveRange(
+      { range: urlRange, from: urlFrom, to: urlTo },
+      store.clock.now(),
+    );
     return { following: false, from, to };
-  }, [url.from, url.to, url.range, store]);
+  }, [urlFrom, urlTo, urlRange, store]);
   const liveState = useWindowSession(store, sessionRange, live);
 
   const functions = useMemo(() => {
@@ -116,15 +128,31 @@ export function App({ store, live = true }: AppProps) {
     return set.size ? (set as ReadonlySet<EnvironmentState>) : null;
   }, [url.states]);
 
-  const shutdownFilter = useMemo(
+  // The range the Shutdowns and Functions figures cover. A following range moves in steps of STATS_STEP_MS, so
+  // the figures are read again each step, not each second.
+  const statsTo = url.from === null ? Math.ceil(now / STATS_STEP_MS) * STATS_STEP_MS : null;
+  const statsRange = useMemo(
+    () => resolveRange({ range: urlRange, from: urlFrom, to: urlTo }, statsTo ?? 0),
+    [urlRange, urlFrom, urlTo, statsTo],
+  );
+  const rangeText =
+    url.from === null
+      ? `the ${RANGE_LABELS[url.range ?? DEFAULT_RANGE].toLowerCase()}`
+      : `${shortTime(statsRange.from)} → ${shortTime(statsRange.to)} UTC`;
+  const shutdownQuery = useMemo(
     () => ({
+      from: statsRange.from,
+      to: statsRange.to,
       functionName: url.fn,
       version: url.version,
       reason: url.reason,
-      from: url.from,
-      to: url.to,
     }),
-    [url.fn, url.version, url.reason, url.from, url.to],
+    [url.fn, url.version, url.reason, statsRange],
+  );
+  const showOnTimeline = useCallback(
+    (env: string, from: number, to: number) =>
+      setUrl({ view: 'timeline', env, req: null, from, to }),
+    [setUrl],
   );
 
   // The timeline's window is the shared time range: panning writes it to the URL (and loads it); following live
@@ -195,6 +223,18 @@ export function App({ store, live = true }: AppProps) {
             </button>
           ))}
         </div>
+        <SearchBox
+          initialQuery={url.q}
+          onOpen={(match, q) =>
+            setUrl({
+              view: 'timeline',
+              env: match.envId,
+              req: match.requestId ?? null,
+              ...matchWindow(match),
+              q,
+            })
+          }
+        />
         <span className="spacer" />
         {loading && (
           <span className="progress" aria-live="polite">
@@ -323,17 +363,17 @@ export function App({ store, live = true }: AppProps) {
           />
         ) : url.view === 'shutdowns' ? (
           <ShutdownsView
-            lanes={snapshot.lanes}
-            filter={shutdownFilter}
-            onSelect={(env) => select(env, null)}
+            query={shutdownQuery}
+            onOpen={(env) => select(env, null)}
+            onShow={showOnTimeline}
           />
         ) : (
           <FunctionsView
-            lanes={snapshot.lanes}
-            now={now}
+            from={statsRange.from}
+            to={statsRange.to}
+            rangeText={rangeText}
             functionName={url.fn}
-            version={url.version}
-            onOpen={(fn) => setUrl({ fn, view: 'timeline' })}
+            onOpen={(fn) => setUrl({ fn, version: null, view: 'timeline' })}
           />
         )}
         {selectedLane && (
@@ -341,8 +381,10 @@ export function App({ store, live = true }: AppProps) {
             lane={selectedLane}
             requestId={url.req}
             now={now}
+            lanes={snapshot.lanes}
             onClose={() => setUrl({ env: null, req: null })}
             onSelectInvoke={(req) => setUrl({ req })}
+            onSelectEnv={(env) => setUrl({ env, req: null })}
           />
         )}
       </main>

@@ -1,4 +1,5 @@
 // @vitest-environment jsdom
+import type { EnvironmentDetail } from '@lifeline/protocol';
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { storedLifecycles } from '../test-support/stored-events.ts';
@@ -6,31 +7,48 @@ import { TimelineBuilder } from '../timeline/timeline-builder.ts';
 import { DetailsPanel, eventsSummary } from './DetailsPanel.tsx';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
-const lane = new TimelineBuilder()
-  .apply(
-    storedLifecycles([
-      {
-        envId: 'env-details',
-        functionName: 'orders',
-        startAt: T0,
-        invokes: 2,
-        shutdownReason: 'spindown',
-      },
-    ]),
-  )
-  .lanes.get('env-details')!;
+const events = storedLifecycles([
+  {
+    envId: 'env-details',
+    functionName: 'orders',
+    startAt: T0,
+    invokes: 2,
+    shutdownReason: 'spindown',
+  },
+  {
+    envId: 'env-next',
+    functionName: 'orders',
+    startAt: T0 + 60_000,
+    invokes: 1,
+  },
+]).map((s) =>
+  s.event.type === 'register' && s.event.envId === 'env-next'
+    ? { ...s, event: { ...s.event, previousEnvId: 'env-details', sandboxId: 'sb-1' } }
+    : s,
+);
+const lanes = new TimelineBuilder().apply(events).lanes;
+const lane = lanes.get('env-details')!;
+/** The collector's answer for the environment, as `/v1/environments/:envId` gives it. */
+const loadDetail = async () =>
+  ({
+    events: events.filter((s) => s.event.envId === 'env-details'),
+  }) as unknown as EnvironmentDetail;
+const noop = () => {};
 
 afterEach(cleanup);
 
 describe('DetailsPanel', () => {
-  it('shows the invoke identifiers, timings and only its raw events when an invoke is selected', () => {
+  it('shows the invoke identifiers, timings and only its raw events when an invoke is selected', async () => {
     render(
       <DetailsPanel
         lane={lane}
         requestId="env-deta-req-1"
         now={T0 + 60_000}
-        onClose={() => {}}
-        onSelectInvoke={() => {}}
+        lanes={lanes}
+        onClose={noop}
+        onSelectInvoke={noop}
+        onSelectEnv={noop}
+        loadDetail={loadDetail}
       />,
     );
     expect(screen.getByRole('heading', { name: 'Invoke env-deta-req-1' })).toBeTruthy();
@@ -40,23 +58,31 @@ describe('DetailsPanel', () => {
     expect(fact('Billed duration')).toBe('122 ms');
     expect(fact('Memory')).toBe('65 / 128 MB used');
     expect(fact('Headroom')).toBe('2.88 s (96.0 % left)');
+    expect(screen.getByRole('link', { name: /Logs Insights/ }).getAttribute('href')).toContain(
+      'env-deta-req-1',
+    );
+    fireEvent.click(screen.getByRole('button', { name: "Show this invoke's events" }));
     // invoke + platform.start + runtimeDone + report
-    expect(screen.getByText('Raw events (4)')).toBeTruthy();
+    expect(await screen.findByText('Raw events (4)')).toBeTruthy();
   });
 
-  it('shows the environment and all its raw events when no invoke is selected, and closes', () => {
+  it('shows the environment and all its raw events when no invoke is selected, and closes', async () => {
     const closed: boolean[] = [];
     render(
       <DetailsPanel
         lane={lane}
         requestId={null}
         now={T0 + 60_000}
+        lanes={lanes}
         onClose={() => closed.push(true)}
-        onSelectInvoke={() => {}}
+        onSelectInvoke={noop}
+        onSelectEnv={noop}
+        loadDetail={loadDetail}
       />,
     );
     expect(screen.getByText('ended')).toBeTruthy();
-    expect(screen.getByText(`Raw events (${lane.eventCount})`)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: `Show all ${lane.eventCount} events` }));
+    expect(await screen.findByText(`Raw events (${lane.eventCount})`)).toBeTruthy();
     const json = JSON.parse(document.querySelector('pre')!.textContent!);
     expect(json).toHaveLength(lane.eventCount);
     fireEvent.click(screen.getByRole('button', { name: 'Close details' }));
@@ -70,8 +96,11 @@ describe('DetailsPanel', () => {
         lane={lane}
         requestId={null}
         now={T0}
-        onClose={() => {}}
+        lanes={lanes}
+        onClose={noop}
         onSelectInvoke={(r) => picked.push(r)}
+        onSelectEnv={noop}
+        loadDetail={loadDetail}
       />,
     );
     const buttons = screen.getAllByRole('button', { name: /env-deta-req-/ });
@@ -81,6 +110,27 @@ describe('DetailsPanel', () => {
     ]);
     fireEvent.click(buttons[0]!);
     expect(picked).toEqual(['env-deta-req-1']);
+  });
+});
+
+describe('DetailsPanel sandbox chain', () => {
+  it('names the environment that replaced this one and opens it', () => {
+    const opened: string[] = [];
+    render(
+      <DetailsPanel
+        lane={lane}
+        requestId={null}
+        now={T0 + 120_000}
+        lanes={lanes}
+        onClose={noop}
+        onSelectInvoke={noop}
+        onSelectEnv={(env) => opened.push(env)}
+        loadDetail={loadDetail}
+      />,
+    );
+    expect(screen.getByText('Replaces').nextElementSibling?.textContent).toBe('—');
+    fireEvent.click(screen.getByRole('button', { name: 'env-next' }));
+    expect(opened).toEqual(['env-next']);
   });
 });
 

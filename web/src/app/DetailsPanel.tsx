@@ -1,8 +1,21 @@
-import type { StoredEvent } from '@lifeline/protocol';
-import { useState } from 'react';
+import type { EnvironmentDetail, StoredEvent } from '@lifeline/protocol';
+import { type ReactNode, useEffect, useState } from 'react';
+import { startKind } from '../timeline/hover-facts.ts';
 import { type EnvLane, type InvokeBar, invokeEnd } from '../timeline/lane-model.ts';
 import { laneState } from '../timeline/lane-state.ts';
 import { formatDuration } from '../timeline/time-scale.ts';
+import { logsInsightsUrl, requestLogsQuery, xrayTraceUrl } from './aws-links.ts';
+import { getJson } from './read-api.ts';
+import './DetailsPanel.css';
+
+/** Reads one environment's stored events (`/v1/environments/:envId`). */
+export type LoadDetail = (envId: string, signal: AbortSignal) => Promise<EnvironmentDetail>;
+
+const loadFromCollector: LoadDetail = (envId, signal) =>
+  getJson<EnvironmentDetail>(`/v1/environments/${encodeURIComponent(envId)}`, {}, signal);
+
+/** Logs Insights looks this far around the invoke (log lines carry their own, slightly different, timestamps). */
+const LOGS_MARGIN_MS = 5 * 60_000;
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -14,8 +27,7 @@ function iso(t: number | null | undefined): string {
     : new Date(t).toISOString().replace('T', ' ').replace('Z', ' UTC');
 }
 
-function eventsOf(lane: EnvLane, requestId: string | null): StoredEvent[] {
-  const all = lane.events.slice(0, lane.eventCount);
+function eventsOf(all: readonly StoredEvent[], requestId: string | null): readonly StoredEvent[] {
   if (!requestId) return all;
   return all.filter((s) => {
     const e = s.event;
@@ -46,17 +58,35 @@ async function copyText(text: string): Promise<boolean> {
 interface DetailsPanelProps {
   lane: EnvLane;
   requestId: string | null;
+  /** Collector clock, for the state rule. */
   now: number;
+  /** The loaded environments, to name the one that replaced this one. */
+  lanes: ReadonlyMap<string, EnvLane>;
   onClose: () => void;
   onSelectInvoke: (requestId: string | null) => void;
+  onSelectEnv: (envId: string) => void;
+  loadDetail?: LoadDetail;
 }
 
-/** The selected environment or invoke: identifiers, timings, and the raw events as copyable JSON. */
-export function DetailsPanel({ lane, requestId, now, onClose, onSelectInvoke }: DetailsPanelProps) {
-  const [copied, setCopied] = useState(false);
+/**
+ * The selected environment or invoke: identifiers, timings, links to its X-Ray trace and CloudWatch logs, and the
+ * raw events (read from the collector on request) as copyable JSON.
+ */
+export function DetailsPanel({
+  lane,
+  requestId,
+  now,
+  lanes,
+  onClose,
+  onSelectInvoke,
+  onSelectEnv,
+  loadDetail = loadFromCollector,
+}: DetailsPanelProps) {
   const bar = requestId ? (lane.invokes.find((b) => b.requestId === requestId) ?? null) : null;
-  const events = eventsOf(lane, bar ? bar.requestId : null);
-  const json = JSON.stringify(events, null, 2);
+  let replacedBy: string | null = null;
+  for (const other of lanes.values()) {
+    if (other.previousEnvId === lane.envId) replacedBy = other.envId;
+  }
   return (
     <aside className="details" aria-label="Details">
       <header>
@@ -74,34 +104,137 @@ export function DetailsPanel({ lane, requestId, now, onClose, onSelectInvoke }: 
       </header>
       <div className="body">
         {bar ? (
-          <InvokeFacts bar={bar} />
+          <>
+            <InvokeFacts bar={bar} />
+            <InvokeLinks lane={lane} bar={bar} />
+          </>
         ) : (
           <>
-            <LaneFacts lane={lane} now={now} />
+            <LaneFacts lane={lane} now={now} replacedBy={replacedBy} onSelectEnv={onSelectEnv} />
             <InvokeList lane={lane} onSelect={onSelectInvoke} />
           </>
         )}
-        <h3>
-          Raw events ({events.length})
-          <button
-            type="button"
-            className="btn"
-            onClick={async () => {
-              setCopied(await copyText(json));
-              setTimeout(() => setCopied(false), 1500);
-            }}
-          >
-            {copied ? 'Copied' : 'Copy JSON'}
-          </button>
-        </h3>
-        <pre>{json.length > 200_000 ? `${json.slice(0, 200_000)}\n…` : json}</pre>
+        <RawEvents
+          key={`${lane.envId}/${bar?.requestId ?? ''}`}
+          lane={lane}
+          requestId={bar ? bar.requestId : null}
+          loadDetail={loadDetail}
+        />
       </div>
     </aside>
   );
 }
 
+/** The stored events of the environment (or of the invoke), read from the collector when asked for. */
+function RawEvents({
+  lane,
+  requestId,
+  loadDetail,
+}: {
+  lane: EnvLane;
+  requestId: string | null;
+  loadDetail: LoadDetail;
+}) {
+  const [asked, setAsked] = useState(false);
+  const [loaded, setLoaded] = useState<readonly StoredEvent[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    if (!asked) return;
+    const controller = new AbortController();
+    loadDetail(lane.envId, controller.signal).then(
+      (detail) => setLoaded(detail.events),
+      (err: unknown) => {
+        if (!controller.signal.aborted) setError((err as Error).message);
+      },
+    );
+    return () => controller.abort();
+  }, [asked, lane.envId, loadDetail]);
+  if (!asked) {
+    return (
+      <h3>
+        Raw events
+        <button type="button" className="btn" onClick={() => setAsked(true)}>
+          {requestId ? "Show this invoke's events" : `Show all ${lane.eventCount} events`}
+        </button>
+      </h3>
+    );
+  }
+  if (error) return <p className="sub">Raw events unavailable: {error}</p>;
+  if (!loaded) return <p className="sub">Loading raw events…</p>;
+  const events = eventsOf(loaded, requestId);
+  const json = JSON.stringify(events, null, 2);
+  return (
+    <>
+      <h3>
+        Raw events ({events.length})
+        <button
+          type="button"
+          className="btn"
+          onClick={async () => {
+            setCopied(await copyText(json));
+            setTimeout(() => setCopied(false), 1500);
+          }}
+        >
+          {copied ? 'Copied' : 'Copy JSON'}
+        </button>
+      </h3>
+      <pre>{json.length > 200_000 ? `${json.slice(0, 200_000)}\n…` : json}</pre>
+    </>
+  );
+}
+
+/** Where to go next from an invoke: its X-Ray trace and a Logs Insights query for its request id. */
+function InvokeLinks({ lane, bar }: { lane: EnvLane; bar: InvokeBar }) {
+  const region = lane.region;
+  if (!region) {
+    return (
+      <p className="sub">
+        No region recorded for this environment: no links to X-Ray or CloudWatch.
+      </p>
+    );
+  }
+  const trace = bar.traceId ? xrayTraceUrl(region, bar.traceId) : null;
+  const end = invokeEnd(bar) ?? bar.deadlineMs ?? bar.startAt;
+  const logs = logsInsightsUrl({
+    region,
+    functionName: lane.functionName,
+    requestId: bar.requestId,
+    from: bar.startAt - LOGS_MARGIN_MS,
+    to: end + LOGS_MARGIN_MS,
+  });
+  return (
+    <div className="deep-links">
+      <a className="btn" href={logs} target="_blank" rel="noopener noreferrer">
+        CloudWatch Logs Insights ↗
+      </a>
+      {trace ? (
+        <a className="btn" href={trace} target="_blank" rel="noopener noreferrer">
+          X-Ray trace ↗
+        </a>
+      ) : (
+        <span className="sub">No X-Ray trace id</span>
+      )}
+      <details>
+        <summary>Logs Insights query</summary>
+        <pre>{`# log group /aws/lambda/${lane.functionName}${lane.accountId ? `, account ${lane.accountId}` : ''}\n${requestLogsQuery(bar.requestId)}`}</pre>
+      </details>
+    </div>
+  );
+}
+
+/** An environment id that opens it. */
+function EnvLink({ envId, onSelect }: { envId: string | null; onSelect: (envId: string) => void }) {
+  if (!envId) return <>—</>;
+  return (
+    <button type="button" className="link mono" onClick={() => onSelect(envId)}>
+      {envId}
+    </button>
+  );
+}
+
 /** Label, value, and whether the value is an identifier (monospace). */
-type Fact = readonly [string, string, 'mono'?];
+type Fact = readonly [string, ReactNode, 'mono'?];
 
 function Facts({ items }: { items: readonly Fact[] }) {
   return (
@@ -194,14 +327,26 @@ function InvokeList({ lane, onSelect }: { lane: EnvLane; onSelect: (requestId: s
   );
 }
 
-function LaneFacts({ lane, now }: { lane: EnvLane; now: number }) {
+function LaneFacts({
+  lane,
+  now,
+  replacedBy,
+  onSelectEnv,
+}: {
+  lane: EnvLane;
+  now: number;
+  replacedBy: string | null;
+  onSelectEnv: (envId: string) => void;
+}) {
   const init = lane.inits[0];
   const sd = lane.shutdown;
+  const state = laneState(lane, now);
+  const silent = state === 'idle' || state === 'lost';
   return (
     <Facts
       items={[
         ['Environment', lane.envId, 'mono'],
-        ['State', laneState(lane, now)],
+        ['State', silent ? `${state} · silent since ${iso(lane.lastActivityAt)}` : state],
         [
           'Function',
           `${lane.functionName}${lane.functionVersion ? ` · ${lane.functionVersion}` : ''}`,
@@ -211,14 +356,15 @@ function LaneFacts({ lane, now }: { lane: EnvLane; now: number }) {
           `${lane.runtime ?? '—'} · ${lane.architecture ?? '—'} · ${lane.memorySizeMb ?? '—'} MB`,
         ],
         ['Region / account', `${lane.region ?? '—'} / ${lane.accountId ?? '—'}`],
-        ['Init type', lane.initializationType ?? '—'],
+        ['Started by', startKind(lane)],
         ['Sandbox', lane.sandboxId ?? '—', 'mono'],
-        ['Replaces', lane.previousEnvId ?? '—', 'mono'],
+        ['Replaces', <EnvLink key="p" envId={lane.previousEnvId} onSelect={onSelectEnv} />],
+        ['Replaced by', <EnvLink key="n" envId={replacedBy} onSelect={onSelectEnv} />],
         ['Registered', iso(lane.registeredAt)],
         ['Init', init ? `${formatDuration(init.durationMs)} · ${init.status ?? 'running'}` : '—'],
         [
           'Invokes',
-          `${lane.invokes.length} · ${plural(lane.errorCount, 'error')} · ${plural(lane.timeoutCount, 'timeout')}`,
+          `${lane.invokeCount} · ${plural(lane.errorCount, 'error')} · ${plural(lane.timeoutCount, 'timeout')}`,
         ],
         ['Shutdown', sd ? `${sd.reason} at ${iso(sd.receivedAt)}` : '—'],
         [

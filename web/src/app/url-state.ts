@@ -14,6 +14,8 @@ export interface UrlState {
   /** Selected environment and invoke (details panel). */
   env: string | null;
   req: string | null;
+  /** The id searched for (a shared link searches it on open). */
+  q: string | null;
 }
 
 const VIEWS = ['timeline', 'shutdowns', 'functions'] as const;
@@ -88,6 +90,7 @@ export function parseUrlState(search: string): UrlState {
     to: parseTime(q.get('to')),
     env: q.get('env') || null,
     req: q.get('req') || null,
+    q: q.get('q') || null,
   };
 }
 
@@ -105,6 +108,7 @@ export function formatUrlState(state: UrlState): string {
   if (state.to !== null) q.set('to', new Date(state.to).toISOString());
   if (state.env) q.set('env', state.env);
   if (state.req) q.set('req', state.req);
+  if (state.q) q.set('q', state.q);
   const s = q.toString();
   return s ? `?${s}` : '';
 }

@@ -1,107 +1,177 @@
-import { useMemo } from 'react';
-import type { EnvLane } from '../timeline/lane-model.ts';
+import type { FunctionStats, FunctionStatsItem } from '@lifeline/protocol';
+import { useReadApi } from '../app/read-api.ts';
 import { formatDuration } from '../timeline/time-scale.ts';
-import { functionOverviews } from './function-summary.ts';
+import { Sparkline } from './Sparkline.tsx';
+import './FunctionsView.css';
 
 interface FunctionsViewProps {
-  lanes: ReadonlyMap<string, EnvLane>;
-  now: number;
+  from: number;
+  to: number;
+  /** How the range reads in a sentence, e.g. "the last 15 min". */
+  rangeText: string;
   functionName: string | null;
-  version: string | null;
+  tenant?: string | null;
+  /** Shows the function's environments on the timeline. */
   onOpen: (functionName: string) => void;
 }
 
-/** Per function: environments alive now, cold starts, init p50/p95, invokes per minute, errors and timeouts. */
-export function FunctionsView({ lanes, now, functionName, version, onOpen }: FunctionsViewProps) {
-  const overviews = useMemo(() => {
-    const selected = [...lanes.values()].filter(
-      (l) =>
-        (!functionName || l.functionName === functionName) &&
-        (!version || l.functionVersion === version),
-    );
-    return functionOverviews(selected, now);
-  }, [lanes, now, functionName, version]);
-  const total = (pick: (f: (typeof overviews)[number]) => number) =>
-    overviews.reduce((n, f) => n + pick(f), 0);
+/** Per function, over the chosen range, from the collector's figures (`/v1/stats/functions`). */
+export function FunctionsView({
+  from,
+  to,
+  rangeText,
+  functionName,
+  tenant,
+  onOpen,
+}: FunctionsViewProps) {
+  const { data, error } = useReadApi<FunctionStats>('/v1/stats/functions', {
+    from: Math.floor(from),
+    to: Math.ceil(to),
+    tenant,
+  });
+  return (
+    <FunctionsReport
+      stats={data}
+      error={error}
+      rangeText={rangeText}
+      functionName={functionName}
+      onOpen={onOpen}
+    />
+  );
+}
+
+function sum(list: readonly FunctionStatsItem[], pick: (f: FunctionStatsItem) => number): number {
+  return list.reduce((n, f) => n + pick(f), 0);
+}
+
+function coldTotal(f: FunctionStatsItem): number {
+  return Object.values(f.coldStarts).reduce((a, b) => a + b, 0);
+}
+
+function breakdown(counts: Readonly<Record<string, number>>): string {
+  return (
+    Object.entries(counts)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(' · ') || '—'
+  );
+}
+
+interface FunctionsReportProps {
+  stats: FunctionStats | null;
+  error: string | null;
+  rangeText: string;
+  functionName: string | null;
+  onOpen: (functionName: string) => void;
+}
+
+/** The cards and the per-function table, every figure stated over the range it covers. */
+export function FunctionsReport({
+  stats,
+  error,
+  rangeText,
+  functionName,
+  onOpen,
+}: FunctionsReportProps) {
+  const list = (stats?.functions ?? []).filter(
+    (f) => !functionName || f.functionName === functionName,
+  );
+  const minutes = stats ? Math.max(1e-9, (stats.to - stats.from) / 60_000) : 1;
+  const coldByKind: Record<string, number> = {};
+  for (const f of list)
+    for (const [k, n] of Object.entries(f.coldStarts)) coldByKind[k] = (coldByKind[k] ?? 0) + n;
   const cards: [string, string, string][] = [
     [
       'Environments alive now',
-      String(total((f) => f.alive)),
-      `of ${total((f) => f.environments)} seen`,
+      String(sum(list, (f) => f.alive)),
+      `of ${sum(list, (f) => f.environments)} active in ${rangeText}`,
     ],
-    ['Cold starts', String(total((f) => f.coldStarts)), 're-initialisations included'],
-    ['Invokes per minute', total((f) => f.invokesPerMinute).toFixed(1), 'last 5 min of activity'],
+    ['Cold starts', String(sum(list, coldTotal)), breakdown(coldByKind)],
     [
-      'Running now',
-      String(total((f) => f.running)),
-      `${total((f) => f.invokes).toLocaleString('en-US')} invokes seen`,
+      'Invokes per minute',
+      (sum(list, (f) => f.invokes) / minutes).toFixed(1),
+      `average over ${rangeText}`,
     ],
-    ['Errors', String(total((f) => f.errors)), 'error and failure statuses'],
-    ['Timeouts', String(total((f) => f.timeouts)), 'invokes that hit their deadline'],
+    ['Invokes', sum(list, (f) => f.invokes).toLocaleString('en-US'), `started in ${rangeText}`],
+    ['Errors', String(sum(list, (f) => f.errors)), 'error and failure statuses'],
+    ['Timeouts', String(sum(list, (f) => f.timeouts)), 'invokes that hit their deadline'],
   ];
   return (
     <div className="view">
       <div className="scroll">
         <div className="section-title">
           <h2>Functions</h2>
-          <span className="progress">{overviews.length} functions</span>
+          <span className="progress" aria-live="polite">
+            {error
+              ? `Could not read the figures: ${error}`
+              : stats
+                ? `${list.length} functions active in ${rangeText}`
+                : 'Loading figures…'}
+          </span>
         </div>
         <div className="cards">
           {cards.map(([label, value, sub]) => (
             <section key={label} className="card" aria-label={label}>
               <div className="label">{label}</div>
-              <div className="value">{value}</div>
+              <div className="value">{stats ? value : '…'}</div>
               <div className="sub">{sub}</div>
             </section>
           ))}
         </div>
-        <table className="data" aria-label="Functions">
+        <table className="data functions-table" aria-label="Functions">
           <thead>
             <tr>
               <th>Function</th>
-              <th>Versions</th>
+              <th>Invokes and errors</th>
               <th className="num">Alive now</th>
-              <th className="num">Environments</th>
+              <th className="num">Envs</th>
               <th className="num">Cold starts</th>
-              <th className="num">Init p50</th>
-              <th className="num">Init p95</th>
+              <th className="num">Init p50 / p95</th>
               <th className="num">Invokes</th>
-              <th className="num">Invokes/min</th>
+              <th className="num">Per min</th>
               <th className="num">Errors</th>
               <th className="num">Timeouts</th>
-              <th>Shutdowns</th>
+              <th className="wide">Shutdowns</th>
             </tr>
           </thead>
           <tbody>
-            {overviews.map((f) => (
+            {list.map((f) => (
               <tr key={f.functionName} data-function={f.functionName}>
                 <td>
-                  <button type="button" className="btn" onClick={() => onOpen(f.functionName)}>
+                  <button
+                    type="button"
+                    className="btn"
+                    onClick={() => onOpen(f.functionName)}
+                    aria-label={`Show ${f.functionName} on the timeline`}
+                  >
                     {f.functionName}
                   </button>
+                  <div className="sub">
+                    {f.versions.map((v) => (v === '$LATEST' ? v : `v${v}`)).join(', ')}
+                  </div>
                 </td>
-                <td>{f.versions.join(', ') || '—'}</td>
+                <td>
+                  <Sparkline series={f.series} />
+                </td>
                 <td className="num">
                   <b>{f.alive}</b>
                 </td>
                 <td className="num">{f.environments}</td>
-                <td className="num">{f.coldStarts}</td>
-                <td className="num">{formatDuration(f.initDurationP50)}</td>
-                <td className="num">{formatDuration(f.initDurationP95)}</td>
+                <td className="num" title={breakdown(f.coldStarts)}>
+                  {coldTotal(f)}
+                </td>
+                <td className="num">
+                  {formatDuration(f.initDurationP50)} / {formatDuration(f.initDurationP95)}
+                </td>
                 <td className="num">{f.invokes.toLocaleString('en-US')}</td>
                 <td className="num">{f.invokesPerMinute.toFixed(1)}</td>
-                <td className="num" style={f.errors ? { color: 'var(--c-error)' } : undefined}>
+                <td className="num" data-nonzero={f.errors > 0} data-kind="error">
                   {f.errors}
                 </td>
-                <td className="num" style={f.timeouts ? { color: 'var(--c-timeout)' } : undefined}>
+                <td className="num" data-nonzero={f.timeouts > 0} data-kind="timeout">
                   {f.timeouts}
                 </td>
-                <td>
-                  {Object.entries(f.shutdowns)
-                    .filter(([, n]) => n > 0)
-                    .map(([reason, n]) => `${reason} ${n}`)
-                    .join(' · ') || '—'}
-                </td>
+                <td className="wide">{breakdown(f.shutdowns)}</td>
               </tr>
             ))}
           </tbody>

@@ -1,47 +1,129 @@
-import { useMemo, useState } from 'react';
-import type { EnvLane } from '../timeline/lane-model.ts';
+import type { Page, Shutdown, ShutdownFigure, ShutdownStats } from '@lifeline/protocol';
+import { useEffect, useMemo, useState } from 'react';
+import { getJson, useReadApi } from '../app/read-api.ts';
+import { reasonKind } from '../timeline/lane-state.ts';
 import { formatDuration } from '../timeline/time-scale.ts';
-import { histogram } from '../util/stats.ts';
 import { shutdownsToCsv } from './csv-export.ts';
-import { Histogram } from './Histogram.tsx';
-import { REASON_COLOR } from './reason-colors.ts';
+import { binsOf, Histogram } from './Histogram.tsx';
 import {
-  type ShutdownFilter,
-  type ShutdownRow,
+  lifeRange,
+  meaningfulIdle,
   type ShutdownSortKey,
-  shutdownRows,
-  sortShutdownRows,
-  summarizeShutdowns,
-} from './shutdown-stats.ts';
+  sortShutdowns,
+} from './shutdown-table.ts';
+import './ShutdownsView.css';
 
-const TABLE_LIMIT = 2000;
+/** Rows per table page (the collector's page limit). */
+const PAGE_SIZE = 500;
 
-function binsOf(rows: readonly ShutdownRow[], value: (row: ShutdownRow) => number | null) {
-  const values = rows.map(value).filter((v): v is number => v !== null && Number.isFinite(v));
-  return histogram(values, 12);
-}
-
-function pct(v: number | null): string {
-  return v === null ? '—' : `${v.toFixed(1)} %`;
+/** What the view shows: shutdowns in [from, to] (extension clock), filtered. */
+export interface ShutdownQuery {
+  from: number;
+  to: number;
+  functionName: string | null;
+  version: string | null;
+  reason: string | null;
+  tenant?: string | null;
 }
 
 interface ShutdownsViewProps {
-  lanes: ReadonlyMap<string, EnvLane>;
-  filter: ShutdownFilter;
-  onSelect: (envId: string) => void;
+  /** A range that follows live moves in steps (see App), and each step reads the figures again. */
+  query: ShutdownQuery;
+  onOpen: (envId: string) => void;
+  /** Shows the environment's life on the timeline. */
+  onShow: (envId: string, from: number, to: number) => void;
 }
 
-/** "How do my environments end?": by reason, shutdown budget used, idle time, lifetime, invokes per environment. */
-export function ShutdownsView({ lanes, filter, onSelect }: ShutdownsViewProps) {
-  const rows = useMemo(() => shutdownRows(lanes.values(), filter), [lanes, filter]);
-  // Idle time is the question for spindowns only: a timeout or failure ends an environment mid-work.
-  const spindowns = useMemo(() => rows.filter((r) => r.reasonKind === 'spindown'), [rows]);
-  const summary = useMemo(() => summarizeShutdowns(rows), [rows]);
+function pct(v: number | null): string {
+  return v === null ? '—' : `${v.toFixed(v < 10 ? 1 : 0)} %`;
+}
+
+function params(q: ShutdownQuery) {
+  return {
+    from: Math.floor(q.from),
+    to: Math.ceil(q.to),
+    function: q.functionName,
+    version: q.version,
+    reason: q.reason,
+    tenant: q.tenant,
+  };
+}
+
+/** "How do my environments end?", from the collector's figures for the range (`/v1/stats/shutdowns`). */
+export function ShutdownsView({ query, onOpen, onShow }: ShutdownsViewProps) {
+  const p = params(query);
+  const stats = useReadApi<ShutdownStats>('/v1/stats/shutdowns', p);
+  const first = useReadApi<Page<Shutdown>>('/v1/shutdowns', { ...p, limit: PAGE_SIZE });
+  const [more, setMore] = useState<{ rows: Shutdown[]; next: string | null } | null>(null);
+  const key = JSON.stringify(p);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new query drops the pages loaded for the old one.
+  useEffect(() => setMore(null), [key]);
+  const rows = useMemo(
+    () => [...(first.data?.items ?? []), ...(more?.rows ?? [])],
+    [first.data, more],
+  );
+  const next = more ? more.next : (first.data?.nextCursor ?? null);
+  const loadMore = async () => {
+    if (!next) return;
+    const page = await getJson<Page<Shutdown>>('/v1/shutdowns', {
+      ...p,
+      limit: PAGE_SIZE,
+      cursor: next,
+    });
+    setMore((m) => ({ rows: [...(m?.rows ?? []), ...page.items], next: page.nextCursor }));
+  };
+  return (
+    <ShutdownsReport
+      stats={stats.data}
+      error={stats.error ?? first.error}
+      rows={rows}
+      hasMore={next !== null}
+      onLoadMore={loadMore}
+      onOpen={onOpen}
+      onShow={onShow}
+    />
+  );
+}
+
+interface ShutdownsReportProps {
+  /** Null while the first answer is on its way. */
+  stats: ShutdownStats | null;
+  error: string | null;
+  rows: readonly Shutdown[];
+  hasMore: boolean;
+  onLoadMore: () => void;
+  onOpen: (envId: string) => void;
+  onShow: (envId: string, from: number, to: number) => void;
+}
+
+const CHARTS: readonly [ShutdownFigure, string, (v: number) => string, string?][] = [
+  ['budgetUsedPct', 'Shutdown budget used (%)', (v) => `${v.toFixed(v < 10 ? 1 : 0)}%`],
+  ['shutdownDurationMs', 'Shutdown phase (SHUTDOWN → exit)', formatDuration],
+  [
+    'idleMs',
+    'Idle before spindown',
+    formatDuration,
+    'Idle time applies to spindowns only; none in this range.',
+  ],
+  ['lifetimeMs', 'Environment lifetime', formatDuration],
+  ['invokes', 'Invokes per environment', (v) => String(Math.round(v))],
+];
+
+/** The report itself: reason cards, the figures' histograms, and the table (rows from `/v1/shutdowns`). */
+export function ShutdownsReport({
+  stats,
+  error,
+  rows,
+  hasMore,
+  onLoadMore,
+  onOpen,
+  onShow,
+}: ShutdownsReportProps) {
   const [sort, setSort] = useState<{ key: ShutdownSortKey; dir: 'asc' | 'desc' }>({
     key: 'receivedAt',
     dir: 'desc',
   });
-  const sorted = useMemo(() => sortShutdownRows(rows, sort.key, sort.dir), [rows, sort]);
+  const sorted = useMemo(() => sortShutdowns(rows, sort.key, sort.dir), [rows, sort]);
 
   const exportCsv = () => {
     const blob = new Blob([shutdownsToCsv(sorted)], { type: 'text/csv;charset=utf-8' });
@@ -70,176 +152,158 @@ export function ShutdownsView({ lanes, filter, onSelect }: ShutdownsViewProps) {
     </th>
   );
 
-  const all = summary[0]!;
+  const f = stats?.figures;
   return (
     <div className="view">
       <div className="scroll">
         <div className="section-title">
           <h2>How environments end</h2>
-          <span className="progress">{rows.length} shutdowns</span>
+          <span className="progress" aria-live="polite" data-total={stats?.total}>
+            {error
+              ? `Could not read the figures: ${error}`
+              : stats
+                ? `${stats.total.toLocaleString('en-US')} shutdowns in this range`
+                : 'Loading figures…'}
+          </span>
           <span className="spacer" />
           <button type="button" className="btn" onClick={exportCsv} disabled={rows.length === 0}>
             Export CSV
           </button>
         </div>
-        <div className="cards">
-          {summary.map((s) => (
-            <section
-              key={s.reason}
-              className="card"
-              aria-label={`Reason ${s.reason}`}
-              data-reason={s.reason}
-              style={
-                s.reason !== 'all'
-                  ? { borderTop: `3px solid ${REASON_COLOR[s.reason]}` }
-                  : undefined
-              }
-            >
-              <div className="label">{s.reason === 'all' ? 'All shutdowns' : s.reason}</div>
+        {stats && f && (
+          <div className="cards">
+            <section className="card" aria-label="All shutdowns" data-reason="all">
+              <div className="label">All shutdowns</div>
               <div className="value" data-figure="count">
-                {s.count}
+                {stats.total.toLocaleString('en-US')}
               </div>
               <dl className="figures">
-                <dt>budget p50 / p95</dt>
+                <dt>budget used p50 / p95</dt>
                 <dd>
-                  <span data-figure="budget-p50">{pct(s.budgetUsedPct.p50)}</span> /{' '}
-                  <span data-figure="budget-p95">{pct(s.budgetUsedPct.p95)}</span>
+                  <span data-figure="budget-p50">{pct(f.budgetUsedPct.p50)}</span> /{' '}
+                  <span data-figure="budget-p95">{pct(f.budgetUsedPct.p95)}</span>
                 </dd>
                 <dt>phase p50 / max</dt>
                 <dd>
-                  <span data-figure="shutdown-p50">{formatDuration(s.shutdownMs.p50)}</span> /{' '}
-                  {formatDuration(s.shutdownMs.max)}
+                  <span data-figure="shutdown-p50">{formatDuration(f.shutdownDurationMs.p50)}</span>{' '}
+                  / {formatDuration(f.shutdownDurationMs.max)}
                 </dd>
-                <dt>idle before p50</dt>
-                <dd data-figure="idle-p50">{formatDuration(s.idleMs.p50)}</dd>
+                <dt>idle before spindown p50</dt>
+                <dd data-figure="idle-p50">{formatDuration(f.idleMs.p50)}</dd>
                 <dt>lifetime p50</dt>
-                <dd data-figure="lifetime-p50">{formatDuration(s.lifetimeMs.p50)}</dd>
-                <dt>invokes / env</dt>
-                <dd data-figure="invokes-mean">{s.meanInvokes.toFixed(1)}</dd>
+                <dd data-figure="lifetime-p50">{formatDuration(f.lifetimeMs.p50)}</dd>
+                <dt>invokes / env p50</dt>
+                <dd data-figure="invokes-p50">{f.invokes.p50 ?? '—'}</dd>
               </dl>
             </section>
-          ))}
-        </div>
-        {all.count > 0 && (
-          <div className="legend" style={{ marginBottom: 8 }}>
-            {(['spindown', 'timeout', 'failure', 'other'] as const).map((kind) => (
-              <span key={kind} className="legend-item">
-                <span
-                  className="swatch"
-                  style={{ background: REASON_COLOR[kind] }}
-                  aria-hidden="true"
-                />
-                {kind}
-              </span>
-            ))}
-          </div>
-        )}
-        {all.count > 0 && (
-          <div className="charts">
-            <Histogram
-              title="Shutdown budget used (%)"
-              bins={binsOf(rows, (r) => r.budgetUsedPct)}
-              format={(v) => `${v.toFixed(v < 10 ? 1 : 0)}%`}
-            />
-            <Histogram
-              title="Shutdown phase (→ exit)"
-              bins={binsOf(rows, (r) => r.shutdownMs)}
-              format={formatDuration}
-            />
-            <Histogram
-              title="Idle before spindown"
-              bins={binsOf(spindowns, (r) => r.idleMs)}
-              format={formatDuration}
-              emptyText="Idle time applies to spindowns only; none in this range."
-            />
-            <Histogram
-              title="Environment lifetime"
-              bins={binsOf(rows, (r) => r.lifetimeMs)}
-              format={formatDuration}
-            />
-            <Histogram
-              title="Invokes per environment"
-              bins={binsOf(rows, (r) => r.invokes)}
-              format={(v) => String(Math.round(v))}
-            />
-          </div>
-        )}
-        <table className="data" aria-label="Shutdowns">
-          <thead>
-            <tr>
-              {header('receivedAt', 'Shutdown at', false)}
-              <th>Environment</th>
-              {header('functionName', 'Function', false)}
-              {header('reason', 'Reason', false)}
-              {header('shutdownMs', 'Shutdown phase')}
-              {header('budgetUsedPct', 'Budget used')}
-              {header('idleMs', 'Idle before')}
-              {header('lifetimeMs', 'Lifetime')}
-              {header('invokes', 'Invokes')}
-            </tr>
-          </thead>
-          <tbody>
-            {sorted.slice(0, TABLE_LIMIT).map((r) => (
-              <tr key={r.envId} data-env={r.envId}>
-                <td>{new Date(r.receivedAt).toISOString().slice(11, 23)}</td>
-                <td>
-                  <button
-                    type="button"
-                    className="btn mono"
-                    onClick={() => onSelect(r.envId)}
-                    aria-label={`Open environment ${r.envId}`}
-                  >
-                    {r.envId.slice(0, 12)}
-                  </button>
-                </td>
-                <td>
-                  {r.functionName}
-                  {r.functionVersion && r.functionVersion !== '$LATEST'
-                    ? ` · v${r.functionVersion}`
+            {Object.entries(stats.byReason).map(([reason, count]) => (
+              <section
+                key={reason}
+                className="card reason-card"
+                aria-label={`Reason ${reason}`}
+                data-reason={reason}
+                data-kind={reasonKind(reason)}
+              >
+                <div className="label">{reason}</div>
+                <div className="value" data-figure="count">
+                  {count.toLocaleString('en-US')}
+                </div>
+                <div className="sub">
+                  {stats.total > 0
+                    ? `${Math.round((count / stats.total) * 100)} % of shutdowns`
                     : ''}
-                </td>
-                <td>
-                  <span
-                    className="status-pill"
-                    style={{
-                      color: REASON_COLOR[r.reasonKind],
-                      background: `color-mix(in srgb, ${REASON_COLOR[r.reasonKind]} 14%, transparent)`,
-                    }}
-                  >
-                    {r.reason}
-                  </span>
-                </td>
-                <td className="num">
-                  {formatDuration(r.shutdownMs)}{' '}
-                  <span className="sub">/ {formatDuration(r.budgetMs)}</span>
-                </td>
-                <td className="num">
-                  {pct(r.budgetUsedPct)}
-                  <span className="bar-track" aria-hidden="true">
-                    <span
-                      className="bar-fill"
-                      style={{
-                        width: `${Math.min(100, r.budgetUsedPct ?? 0)}%`,
-                        background:
-                          (r.budgetUsedPct ?? 0) > 80
-                            ? 'var(--c-timeout)'
-                            : (r.budgetUsedPct ?? 0) > 50
-                              ? 'var(--c-near)'
-                              : 'var(--c-success)',
-                      }}
-                    />
-                  </span>
-                </td>
-                <td className="num">{formatDuration(r.idleMs)}</td>
-                <td className="num">{formatDuration(r.lifetimeMs)}</td>
-                <td className="num">{r.invokes}</td>
-              </tr>
+                </div>
+              </section>
             ))}
-          </tbody>
-        </table>
-        {sorted.length > TABLE_LIMIT && (
-          <p className="progress">
-            Showing {TABLE_LIMIT} of {sorted.length}; export CSV for all.
+          </div>
+        )}
+        {stats && f && stats.total > 0 && (
+          <div className="charts">
+            {CHARTS.map(([figure, title, format, emptyText]) => (
+              <Histogram
+                key={figure}
+                title={title}
+                bins={binsOf(f[figure].histogram)}
+                format={format}
+                emptyText={emptyText}
+              />
+            ))}
+          </div>
+        )}
+        <div className="table-wrap">
+          <table className="data" aria-label="Shutdowns">
+            <thead>
+              <tr>
+                {header('receivedAt', 'Shutdown at', false)}
+                <th>Environment</th>
+                {header('functionName', 'Function', false)}
+                {header('reason', 'Reason', false)}
+                {header('shutdownDurationMs', 'Shutdown phase')}
+                {header('budgetUsedPct', 'Budget used')}
+                {header('idleMs', 'Idle before')}
+                {header('lifetimeMs', 'Lifetime')}
+                {header('invokes', 'Invokes')}
+              </tr>
+            </thead>
+            <tbody>
+              {sorted.map((r) => {
+                const kind = reasonKind(r.reason);
+                return (
+                  <tr key={r.envId} data-env={r.envId}>
+                    <td>{new Date(r.receivedAt).toISOString().slice(0, 23).replace('T', ' ')}</td>
+                    <td className="actions">
+                      <button
+                        type="button"
+                        className="btn mono"
+                        onClick={() => onOpen(r.envId)}
+                        aria-label={`Open environment ${r.envId}`}
+                        title={r.envId}
+                      >
+                        {r.envId.slice(0, 12)}
+                      </button>
+                      <button
+                        type="button"
+                        className="btn"
+                        onClick={() => {
+                          const { from, to } = lifeRange(r);
+                          onShow(r.envId, from, to);
+                        }}
+                        aria-label={`Show environment ${r.envId} on the timeline`}
+                        title="Show on timeline"
+                      >
+                        ⟶
+                      </button>
+                    </td>
+                    <td>
+                      {r.functionName}
+                      {r.functionVersion && r.functionVersion !== '$LATEST'
+                        ? ` · v${r.functionVersion}`
+                        : ''}
+                    </td>
+                    <td>
+                      <span className="status-pill reason-pill" data-kind={kind}>
+                        {r.reason}
+                      </span>
+                    </td>
+                    <td className="num">
+                      {formatDuration(r.shutdownDurationMs)}{' '}
+                      <span className="sub">/ {formatDuration(r.budgetMs)}</span>
+                    </td>
+                    <td className="num">{pct(r.budgetUsedPct)}</td>
+                    <td className="num">{formatDuration(meaningfulIdle(r))}</td>
+                    <td className="num">{formatDuration(r.lifetimeMs)}</td>
+                    <td className="num">{r.invokes}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+        {hasMore && (
+          <p>
+            <button type="button" className="btn" onClick={onLoadMore}>
+              Load {PAGE_SIZE} more
+            </button>
           </p>
         )}
       </div>

@@ -1,18 +1,18 @@
+import type { Shutdown } from '@lifeline/protocol';
 import { describe, expect, it } from 'vitest';
 import { csvField, shutdownsToCsv } from './csv-export.ts';
-import type { ShutdownRow } from './shutdown-stats.ts';
 
-const row: ShutdownRow = {
+const row: Shutdown = {
   envId: 'env-1',
   functionName: 'orders, "eu"',
   functionVersion: '$LATEST',
   memorySizeMb: 128,
   reason: 'spindown',
-  reasonKind: 'spindown',
   receivedAt: Date.UTC(2026, 10, 25, 12, 0, 0),
   deadlineMs: Date.UTC(2026, 10, 25, 12, 0, 2),
   budgetMs: 2000,
-  shutdownMs: 35,
+  exitedAt: Date.UTC(2026, 10, 25, 12, 0, 0) + 35,
+  shutdownDurationMs: 35,
   budgetUsedPct: 1.75,
   idleMs: null,
   lifetimeMs: 123456.7891,

@@ -1,4 +1,4 @@
-import type { ShutdownRow } from './shutdown-stats.ts';
+import type { Shutdown } from '@lifeline/protocol';
 
 /**
  * Quotes one CSV field (RFC 4180). Text starting with = + - @ or a tab is prefixed with ' so a spreadsheet does not
@@ -12,7 +12,7 @@ export function csvField(value: string | number | null): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
-const COLUMNS: readonly [string, (row: ShutdownRow) => string | number | null][] = [
+const COLUMNS: readonly [string, (row: Shutdown) => string | number | null][] = [
   ['env_id', (r) => r.envId],
   ['function', (r) => r.functionName],
   ['version', (r) => r.functionVersion],
@@ -20,7 +20,7 @@ const COLUMNS: readonly [string, (row: ShutdownRow) => string | number | null][]
   ['reason', (r) => r.reason],
   ['shutdown_at', (r) => new Date(r.receivedAt).toISOString()],
   ['budget_ms', (r) => r.budgetMs],
-  ['shutdown_ms', (r) => r.shutdownMs],
+  ['shutdown_ms', (r) => r.shutdownDurationMs],
   ['budget_used_pct', (r) => r.budgetUsedPct],
   ['idle_ms', (r) => r.idleMs],
   ['lifetime_ms', (r) => r.lifetimeMs],
@@ -28,7 +28,7 @@ const COLUMNS: readonly [string, (row: ShutdownRow) => string | number | null][]
 ];
 
 /** The shutdown table as CSV text (header row, CRLF line ends as RFC 4180 asks). */
-export function shutdownsToCsv(rows: readonly ShutdownRow[]): string {
+export function shutdownsToCsv(rows: readonly Shutdown[]): string {
   const lines = [COLUMNS.map(([name]) => name).join(',')];
   for (const row of rows) lines.push(COLUMNS.map(([, get]) => csvField(get(row))).join(','));
   return `${lines.join('\r\n')}\r\n`;

@@ -15,9 +15,12 @@ import {
   type WheelEvent,
 } from 'react';
 import { drawAxis, drawLanes, type PlacedRow } from './draw-lanes.ts';
-import { invokeAt } from './lane-model.ts';
+import { HoverCard, type ShowHover } from './HoverCard.tsx';
+import { invokeHoverFacts, laneHoverFacts } from './hover-facts.ts';
+import { invokeAt, invokeEnd } from './lane-model.ts';
 import { type Palette, readPalette } from './palette.ts';
 import { buildRows, type Row } from './row-model.ts';
+import { SeriesStrip } from './SeriesStrip.tsx';
 import { GroupRowView, LaneRowView } from './TimelineRow.tsx';
 import {
   createTimeScale,
@@ -32,6 +35,9 @@ import type { TimelineSnapshot } from './timeline-builder.ts';
 const GROUP_H = 34;
 const LANE_H = 30;
 const LABEL_W = 248;
+/** Below this timeline width the label column narrows, so the lanes keep most of the room. */
+const NARROW_W = 900;
+const LABEL_W_NARROW = 170;
 const SETTLE_MS = 140;
 const DEFAULT_SPAN_MS = 5 * 60_000;
 
@@ -119,6 +125,14 @@ export function TimelineView(props: TimelineViewProps) {
   const propsRef = useRef({ snapshot, selectedEnv, selectedReq });
   propsRef.current = { snapshot, selectedEnv, selectedReq };
   const drawnOnce = useRef(false);
+  const [labelW, setLabelW] = useState(LABEL_W);
+  const labelWRef = useRef(labelW);
+  labelWRef.current = labelW;
+  const [boundsWidth, setBoundsWidth] = useState(0);
+  const showHover = useRef<ShowHover | null>(null);
+  const connectHover = useCallback((show: ShowHover | null) => {
+    showHover.current = show;
+  }, []);
 
   const virtualizer = useVirtualizer({
     count: rows.length,
@@ -278,7 +292,13 @@ export function TimelineView(props: TimelineViewProps) {
     if (!wrap || !canvas || !axis) return;
     const resize = () => {
       const dpr = window.devicePixelRatio || 1;
-      const width = Math.max(0, wrap.clientWidth - LABEL_W);
+      const label = wrap.clientWidth < NARROW_W ? LABEL_W_NARROW : LABEL_W;
+      if (label !== labelWRef.current) {
+        labelWRef.current = label;
+        setLabelW(label);
+      }
+      setBoundsWidth(wrap.clientWidth);
+      const width = Math.max(0, wrap.clientWidth - label);
       const height = wrap.clientHeight;
       const axisWidth = axis.parentElement ? axis.parentElement.clientWidth : width;
       sizeRef.current = { width, height, axisWidth };
@@ -322,6 +342,32 @@ export function TimelineView(props: TimelineViewProps) {
     },
     [invalidate, settle],
   );
+
+  // Selecting pauses follow live and brings the selection into view: its row scrolled to, its time centred.
+  const centred = useRef<string | null>(null);
+  useEffect(() => {
+    const key = selectedEnv ? `${selectedEnv}/${selectedReq ?? ''}` : null;
+    if (key === null || centred.current === key) return;
+    const lane = snapshot.lanes.get(selectedEnv!);
+    if (!lane) return;
+    centred.current = key;
+    const index = rows.findIndex((r) => r.kind === 'lane' && r.lane.envId === selectedEnv);
+    if (index >= 0) virtualizerRef.current.scrollToIndex(index, { align: 'auto' });
+    const bar = selectedReq ? lane.invokes.find((b) => b.requestId === selectedReq) : undefined;
+    const start = bar ? bar.startAt : (lane.registeredAt ?? lane.firstActivityAt);
+    const end = bar
+      ? (invokeEnd(bar) ?? Math.max(bar.startAt, Date.now()))
+      : (lane.exitedAt ?? lane.shutdown?.receivedAt ?? lane.lastActivityAt);
+    const w = windowRef.current;
+    const inView = start >= w.start && end <= w.end;
+    if (inView && !followRef.current) return;
+    const span = w.end - w.start;
+    const next =
+      end - start > span * 0.9
+        ? fitWindow(start, end)
+        : { start: (start + end) / 2 - span / 2, end: (start + end) / 2 + span / 2 };
+    changeWindow(next, false);
+  }, [selectedEnv, selectedReq, snapshot, rows, changeWindow]);
 
   const zoomBy = useCallback(
     (factor: number, anchorX?: number) => {
@@ -367,7 +413,7 @@ export function TimelineView(props: TimelineViewProps) {
   const onWheel = useCallback(
     (e: WheelEvent<HTMLDivElement>) => {
       const rect = wrapRef.current?.getBoundingClientRect();
-      const x = rect ? e.clientX - rect.left - LABEL_W : undefined;
+      const x = rect ? e.clientX - rect.left - labelWRef.current : undefined;
       if (e.ctrlKey || e.metaKey) {
         // Pinch gestures arrive as ctrl+wheel.
         zoomBy(Math.exp(-e.deltaY * 0.0025), x);
@@ -398,11 +444,12 @@ export function TimelineView(props: TimelineViewProps) {
   const onPointerDown = (e: PointerEvent<HTMLDivElement>) => {
     if (e.button !== 0) return;
     const rect = wrapRef.current?.getBoundingClientRect();
-    if (rect && e.clientX - rect.left < LABEL_W) return;
+    if (rect && e.clientX - rect.left < labelWRef.current) return;
     drag.current = { x: e.clientX, window: windowRef.current, moved: false, id: e.pointerId };
   };
   const onPointerMove = (e: PointerEvent<HTMLDivElement>) => {
     const d = drag.current;
+    if (!d?.moved) hoverAt(e);
     if (!d) return;
     const dx = e.clientX - d.x;
     if (!d.moved && Math.abs(dx) < 4) return;
@@ -414,6 +461,37 @@ export function TimelineView(props: TimelineViewProps) {
     const ms = dx / createTimeScale(d.window, sizeRef.current.width).pxPerMs;
     changeWindow(panWindow(d.window, -ms), false);
   };
+  // The hover card: the invoke under the pointer (canvas hit test, as for clicks), else the lane.
+  const hoverAt = (e: PointerEvent<HTMLDivElement>) => {
+    const show = showHover.current;
+    const bounds = timelineRef.current?.getBoundingClientRect();
+    if (!show || !bounds || e.pointerType === 'touch') return;
+    const target = e.target as HTMLElement;
+    const li = target.closest<HTMLElement>('li.row');
+    const chart = li?.querySelector<HTMLElement>('.lane-chart');
+    const envId = chart?.dataset.env;
+    const lane = envId ? propsRef.current.snapshot.lanes.get(envId) : undefined;
+    if (!chart || !lane) {
+      show(null);
+      return;
+    }
+    const rect = chart.getBoundingClientRect();
+    const scale = createTimeScale(windowRef.current, rect.width);
+    const bar =
+      e.clientX >= rect.left
+        ? invokeAt(lane.invokes, scale.toTime(e.clientX - rect.left), 4 / scale.pxPerMs)
+        : null;
+    const wallNow = Date.now();
+    const row = rowsRef.current.find((r) => r.kind === 'lane' && r.lane.envId === envId);
+    show({
+      facts: bar
+        ? invokeHoverFacts(lane, bar, wallNow)
+        : laneHoverFacts(lane, row?.kind === 'lane' ? row.state : 'idle', wallNow),
+      x: e.clientX - bounds.left,
+      y: e.clientY - bounds.top,
+    });
+  };
+
   const endDrag = () => {
     const d = drag.current;
     drag.current = null;
@@ -483,7 +561,7 @@ export function TimelineView(props: TimelineViewProps) {
   };
 
   return (
-    <div className="view">
+    <div className="view" style={{ ['--label-w' as string]: `${labelW}px` }}>
       <div className="timeline-toolbar">
         <div className="btn-group">
           <button
@@ -524,6 +602,7 @@ export function TimelineView(props: TimelineViewProps) {
         <span className="spacer" />
         <TimelineLegend />
       </div>
+      <SeriesStrip window={settled} functionName={functionName} follow={follow} />
       <section
         className="timeline"
         ref={timelineRef}
@@ -531,8 +610,8 @@ export function TimelineView(props: TimelineViewProps) {
         // biome-ignore lint/a11y/noNoninteractiveTabindex: the timeline takes keyboard zoom and pan.
         tabIndex={0}
         onKeyDown={onKeyDown}
-        style={{ ['--label-w' as string]: `${LABEL_W}px` }}
       >
+        <HoverCard connect={connectHover} boundsWidth={boundsWidth} />
         <div className="axis-row">
           <div className="corner">Environment</div>
           <div style={{ position: 'relative' }}>
@@ -549,6 +628,7 @@ export function TimelineView(props: TimelineViewProps) {
             onPointerMove={onPointerMove}
             onPointerUp={endDrag}
             onPointerCancel={endDrag}
+            onPointerLeave={() => showHover.current?.(null)}
             onScroll={invalidate}
             onClickCapture={onChartClick}
           >

@@ -1,0 +1,85 @@
+import type { EnvironmentState } from '@lifeline/protocol';
+import { isNearTimeout, shortId } from './invoke-labels.ts';
+import { type EnvLane, type InvokeBar, invokeEnd } from './lane-model.ts';
+import { formatDuration } from './time-scale.ts';
+
+/** One line of a hover card: label and value. */
+export type HoverLine = readonly [string, string];
+
+/** What a hover card shows: a title and a few lines. */
+export interface HoverFacts {
+  readonly title: string;
+  readonly lines: readonly HoverLine[];
+}
+
+function clock(t: number): string {
+  return `${new Date(t).toISOString().slice(11, 23)} UTC`;
+}
+
+/** How the environment started: a restore from a SnapStart snapshot, or an init of the named kind. */
+export function startKind(lane: EnvLane): string {
+  const init = lane.inits[0];
+  const restored = init?.phase === 'snap-start' || lane.initializationType === 'snap-start';
+  const kind = lane.initializationType ?? 'unknown';
+  return restored ? 'restore (SnapStart)' : `init (${kind})`;
+}
+
+/** The facts a pointer over an invoke bar asks for: status, duration, headroom to the deadline, how it started. */
+export function invokeHoverFacts(lane: EnvLane, bar: InvokeBar, now: number): HoverFacts {
+  const end = invokeEnd(bar);
+  const budget = bar.deadlineMs !== null ? bar.deadlineMs - bar.startAt : null;
+  const lines: HoverLine[] = [];
+  lines.push([
+    'Status',
+    `${bar.status}${bar.errorType ? ` (${bar.errorType})` : ''}${isNearTimeout(bar) ? ', near timeout' : ''}`,
+  ]);
+  lines.push([
+    'Duration',
+    bar.durationMs !== null
+      ? formatDuration(bar.durationMs)
+      : end !== null
+        ? formatDuration(end - bar.startAt)
+        : `${formatDuration(now - bar.startAt)} so far`,
+  ]);
+  if (bar.headroomMs !== null && budget !== null && budget > 0) {
+    lines.push([
+      'Headroom',
+      `${formatDuration(bar.headroomMs)} of ${formatDuration(budget)} (${Math.round((bar.headroomMs / budget) * 100)} % left)`,
+    ]);
+  } else if (budget !== null) {
+    lines.push(['Timeout', formatDuration(budget)]);
+  }
+  lines.push(['Started', clock(bar.startAt)]);
+  if (bar.initDurationMs !== null) {
+    lines.push(['Cold start', `${startKind(lane)}, ${formatDuration(bar.initDurationMs)}`]);
+  }
+  if (bar.reportPending && bar.status !== 'running') lines.push(['Report', 'not arrived yet']);
+  return { title: `Invoke ${shortId(bar.requestId)}`, lines };
+}
+
+/** The facts a pointer over a lane (outside its bars) asks for: state, how it started, what it did, how it ended. */
+export function laneHoverFacts(lane: EnvLane, state: EnvironmentState, now: number): HoverFacts {
+  const init = lane.inits[0];
+  const start = lane.registeredAt ?? lane.firstActivityAt;
+  const end = lane.exitedAt ?? lane.shutdown?.receivedAt ?? null;
+  const lines: HoverLine[] = [
+    [
+      'State',
+      state === 'idle' || state === 'lost'
+        ? `${state}, silent since ${clock(lane.lastActivityAt)}`
+        : state,
+    ],
+    [
+      'Function',
+      `${lane.functionName}${lane.functionVersion && lane.functionVersion !== '$LATEST' ? ` v${lane.functionVersion}` : ''}`,
+    ],
+    [
+      'Started by',
+      `${startKind(lane)}${init?.durationMs != null ? `, ${formatDuration(init.durationMs)}` : ''}`,
+    ],
+    ['Invokes', `${lane.invokeCount} · ${lane.errorCount} errors · ${lane.timeoutCount} timeouts`],
+    ['Lifetime', `${formatDuration((end ?? now) - start)}${end === null ? ' so far' : ''}`],
+  ];
+  if (lane.shutdown) lines.push(['Shutdown', lane.shutdown.reason]);
+  return { title: `Environment ${shortId(lane.envId)}`, lines };
+}
