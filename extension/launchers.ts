@@ -31,8 +31,8 @@ dir="\${0%/*}"
 root="$dir/../${NAME}"`;
 
 /**
- * The JS layer's launcher: the Lambda runtime's `/var/lang/bin/node`, else the first `node` on PATH (bash's `hash`
- * looks it up without a subshell); without any, the pass-through.
+ * The JS layer's launcher: the Lambda runtime's `/var/lang/bin/node`, else the first executable `node` on PATH (bash's
+ * `hash` looks it up without a subshell); without any, the pass-through.
  */
 export const LAUNCHER = `#!/bin/bash
 ${HEAD}
@@ -40,6 +40,8 @@ node=/var/lang/bin/node
 if [ ! -x "$node" ]; then
   node=
   hash node 2>/dev/null && node="\${BASH_CMDS[node]}"
+  # Without an executable one, bash remembers a non-executable file of that name: that is no Node.js either.
+  [ -x "$node" ] || node=
 fi
 [ -n "$node" ] && exec "$node" "$root/index.mjs" "$@"
 exec /bin/bash "$root/${PASS_THROUGH_FILE}" "no Node.js found (this layer needs a Node.js runtime); attach the Lifeline universal layer of this architecture instead"
