@@ -7,7 +7,9 @@ export default defineConfig({
   base: './',
   plugins: [react()],
   resolve: { conditions: ['source'] },
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, target: 'es2023' },
+  // No source map in dist: the collector serves dist to anyone who can reach it, and a map would hand out the whole
+  // source (1.4 MB). Debug with `npm run dev -w @lifeline/web`, which maps everything.
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, target: 'es2023' },
   server: {
     proxy: {
       '/v1': { target: COLLECTOR, ws: true, changeOrigin: false },

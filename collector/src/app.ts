@@ -167,6 +167,8 @@ export function buildApp(config: CollectorConfig, options: BuildAppOptions = {})
       request.method === 'GET' &&
       !path.startsWith('/v1/') &&
       path !== '/v1' &&
+      // Client-side routes have no file extension; a missing file (e.g. a source map) is a 404, not the page.
+      !/\.[^/]*$/.test(path) &&
       hasDashboard(config.webDir)
     ) {
       return reply.sendFile('index.html');

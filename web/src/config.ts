@@ -17,13 +17,17 @@ export function liveUrl(): string {
   return url.toString();
 }
 
-/** localStorage key of the read token (`--read-token` / LIFELINE_READ_TOKEN on the collector). */
+/**
+ * Storage key of the read token (`LIFELINE_READ_TOKEN` / `--read-token-file` on the collector). The token lives in
+ * sessionStorage: this tab only, gone when it closes, never sent anywhere by the browser on its own (docs/adr/0007).
+ */
 export const TOKEN_STORAGE_KEY = 'lifeline.token';
 
 /** The stored read token, or null (also when storage is unavailable). */
 export function loadToken(): string | null {
   try {
-    return window.localStorage.getItem(TOKEN_STORAGE_KEY);
+    forgetLegacyToken();
+    return window.sessionStorage.getItem(TOKEN_STORAGE_KEY);
   } catch {
     return null;
   }
@@ -32,9 +36,23 @@ export function loadToken(): string | null {
 /** Stores (or with null, forgets) the read token. */
 export function saveToken(token: string | null): void {
   try {
-    if (token) window.localStorage.setItem(TOKEN_STORAGE_KEY, token);
-    else window.localStorage.removeItem(TOKEN_STORAGE_KEY);
+    forgetLegacyToken();
+    if (token) window.sessionStorage.setItem(TOKEN_STORAGE_KEY, token);
+    else window.sessionStorage.removeItem(TOKEN_STORAGE_KEY);
   } catch {
     // Private mode without storage: the token lives for this page only.
+  }
+}
+
+/**
+ * Earlier versions kept the token in localStorage, where it outlived the tab and was shared by every tab of the
+ * origin: move it into this tab's session once and delete it there.
+ */
+function forgetLegacyToken(): void {
+  const legacy = window.localStorage.getItem(TOKEN_STORAGE_KEY);
+  if (legacy === null) return;
+  window.localStorage.removeItem(TOKEN_STORAGE_KEY);
+  if (window.sessionStorage.getItem(TOKEN_STORAGE_KEY) === null) {
+    window.sessionStorage.setItem(TOKEN_STORAGE_KEY, legacy);
   }
 }

@@ -27,7 +27,13 @@ export function hasDashboard(webDir: string): boolean {
  */
 export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, options) => {
   if (hasDashboard(options.webDir)) {
-    await app.register(fastifyStatic, { root: options.webDir, index: ['index.html'] });
+    await app.register(fastifyStatic, {
+      root: options.webDir,
+      index: ['index.html'],
+      // A source map would hand the whole source to anyone who can reach the collector; the build makes none, and
+      // one copied in by hand is not served either.
+      allowedPath: (pathName) => !pathName.endsWith('.map'),
+    });
     return;
   }
   app.get('/', async (_request, reply) => {

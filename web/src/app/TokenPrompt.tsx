@@ -24,7 +24,7 @@ export function TokenPrompt({
         <h2>This collector needs a read token</h2>
         <p>
           {retry ? 'That token was not accepted. ' : ''}Paste the read token configured on the
-          collector. It is kept in this browser only.
+          collector. It is kept in this tab only and forgotten when the tab closes.
         </p>
         <input
           type="password"
