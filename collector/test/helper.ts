@@ -34,6 +34,14 @@ export function testConfig(overrides: Partial<CollectorConfig> = {}): CollectorC
   };
 }
 
+/**
+ * The storage backends every storage and API test runs on: `[name, dbPath]`, where `dbPath()` gives a fresh
+ * database setting for one test (a SQLite file in a temp directory).
+ */
+export function backends(): [string, () => string][] {
+  return [['sqlite', () => join(tempDir(), 'lifeline.db')]];
+}
+
 /** A ready app (not listening) on a real SQLite file, closed when the test finishes. */
 export async function build(overrides: Partial<CollectorConfig> = {}): Promise<FastifyInstance> {
   const app = buildApp(testConfig(overrides));

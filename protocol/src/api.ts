@@ -321,7 +321,12 @@ export type SearchMatchKind = (typeof SEARCH_MATCH_KINDS)[number];
 
 /** One hit of {@link SearchResult}: `from`/`to` is the time range to show (event clock). */
 export const SearchMatch = Type.Object({
-  kind: Type.Union(SEARCH_MATCH_KINDS.map((kind) => Type.Literal(kind))),
+  kind: Type.Union([
+    Type.Literal('request'),
+    Type.Literal('environment'),
+    Type.Literal('sandbox'),
+    Type.Literal('trace'),
+  ]),
   envId: Type.String(),
   requestId: Type.Optional(Type.String()),
   functionName: Type.String(),

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ENVIRONMENT_STATES } from '@lifeline/protocol';
+import { ENVIRONMENT_STATES, PROTOCOL_VERSION } from '@lifeline/protocol';
 import { Type } from 'typebox';
 import type { CollectorConfig } from '../config.ts';
 import { BadQueryError, NotFoundError } from '../errors.ts';
+import { WINDOW_PAGE_MAX } from '../storage/read-model.ts';
 import { EpochMs, FunctionName, Limit, PageCursor } from './query-schemas.ts';
 
 /** Options of {@link queryRoutes}. */
@@ -42,6 +43,37 @@ const ShutdownsQuery = Type.Object({
 
 const FunctionsQuery = Type.Object({ cursor: Type.Optional(PageCursor), limit: Limit });
 
+const RangeFields = {
+  from: EpochMs,
+  to: EpochMs,
+  function: Type.Optional(FunctionName),
+  tenant: Type.Optional(Text),
+};
+
+const WindowQuery = Type.Object({
+  ...RangeFields,
+  cursor: Type.Optional(PageCursor),
+  limit: Type.Integer({ minimum: 1, maximum: WINDOW_PAGE_MAX, default: WINDOW_PAGE_MAX }),
+});
+
+const ShutdownStatsQuery = Type.Object({
+  ...RangeFields,
+  version: Type.Optional(Text),
+  reason: Type.Optional(Text),
+});
+
+const FunctionStatsQuery = Type.Object({ from: EpochMs, to: EpochMs, tenant: Type.Optional(Text) });
+
+/** A series has at most this many buckets; a smaller `step` over a long range is a 400. */
+const MAX_SERIES_BUCKETS = 2000;
+
+const SeriesQuery = Type.Object({
+  ...RangeFields,
+  step: Type.Optional(Type.Integer({ minimum: 1000, maximum: 30 * 86_400_000 })),
+});
+
+const SearchQuery = Type.Object({ q: Type.String({ minLength: 1, maxLength: 256 }) });
+
 /** Cursors in the API are strings; `/v1/events` takes the numeric event cursor. */
 const EventsQuery = Type.Object({
   after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
@@ -59,6 +91,7 @@ const NUMERIC_PARAMS: Readonly<Record<string, { pattern: RegExp; expected: strin
   after: { pattern: /^\d{1,16}$/, expected: 'a non-negative integer cursor' },
   from: { pattern: /^\d{1,16}(?:\.\d{1,6})?$/, expected: 'epoch milliseconds (decimal digits)' },
   to: { pattern: /^\d{1,16}(?:\.\d{1,6})?$/, expected: 'epoch milliseconds (decimal digits)' },
+  step: { pattern: /^\d{1,16}$/, expected: 'milliseconds (a positive integer)' },
 };
 
 /** Throws a 400 naming the first numeric query parameter that is not plain decimal digits. */
@@ -76,9 +109,13 @@ export function checkNumericQuery(query: unknown): void {
   }
 }
 
-/** The read API: `GET /v1/functions|environments|environments/:envId|invocations|shutdowns|events`. */
+/**
+ * The read API: `GET /v1/settings|window|stats/shutdowns|stats/functions|series|search` (windowed reads and
+ * aggregates) and `GET /v1/functions|environments|environments/:envId|invocations|shutdowns|events` (lists).
+ */
 export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async (app, options) => {
-  const { lostAfterMs } = options.config;
+  const { lostAfterMs, retentionHours } = options.config;
+  const query = app.storage.query;
   app.addHook('preValidation', async (request) => checkNumericQuery(request.query));
   const range = (from: number | undefined, to: number | undefined) => {
     if (from !== undefined && to !== undefined && from > to) {
@@ -86,14 +123,60 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
     }
   };
 
+  app.get('/v1/settings', async () => ({
+    lostAfterMs,
+    retentionDays: retentionHours / 24,
+    protocolVersion: PROTOCOL_VERSION,
+  }));
+
+  app.get('/v1/window', { schema: { querystring: WindowQuery } }, async (request) => {
+    const { function: functionName, ...rest } = request.query;
+    range(rest.from, rest.to);
+    return query.window({ ...rest, functionName, now: Date.now(), lostAfterMs });
+  });
+
+  app.get(
+    '/v1/stats/shutdowns',
+    { schema: { querystring: ShutdownStatsQuery } },
+    async (request) => {
+      const { function: functionName, ...rest } = request.query;
+      range(rest.from, rest.to);
+      return query.shutdownStats({ ...rest, functionName });
+    },
+  );
+
+  app.get(
+    '/v1/stats/functions',
+    { schema: { querystring: FunctionStatsQuery } },
+    async (request) => {
+      range(request.query.from, request.query.to);
+      return query.functionStats({ ...request.query, now: Date.now(), lostAfterMs });
+    },
+  );
+
+  app.get('/v1/series', { schema: { querystring: SeriesQuery } }, async (request) => {
+    const { function: functionName, ...rest } = request.query;
+    range(rest.from, rest.to);
+    if (rest.step !== undefined && (rest.to - rest.from) / rest.step > MAX_SERIES_BUCKETS) {
+      throw new BadQueryError(
+        `step ${rest.step} gives more than ${MAX_SERIES_BUCKETS} buckets over this range; pass a larger step or none`,
+      );
+    }
+    return query.series({ ...rest, functionName, now: Date.now(), lostAfterMs });
+  });
+
+  app.get('/v1/search', { schema: { querystring: SearchQuery } }, async (request) =>
+    query.search(request.query.q.trim()),
+  );
+
   app.get('/v1/functions', { schema: { querystring: FunctionsQuery } }, async (request) =>
-    app.storage.query.listFunctions({ ...request.query, now: Date.now(), lostAfterMs }),
+    query.listFunctions({ ...request.query, now: Date.now(), lostAfterMs }),
   );
 
   app.get('/v1/environments', { schema: { querystring: EnvironmentsQuery } }, async (request) => {
     const { function: functionName, ...rest } = request.query;
     range(rest.from, rest.to);
-    return app.storage.query.listEnvironments({
+    return query.listEnvironments({
       ...rest,
       functionName,
       now: Date.now(),
@@ -102,11 +185,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
   });
 
   app.get('/v1/environments/:envId', { schema: { params: EnvironmentParams } }, async (request) => {
-    const detail = await app.storage.query.environmentDetail(
-      request.params.envId,
-      Date.now(),
-      lostAfterMs,
-    );
+    const detail = await query.environmentDetail(request.params.envId, Date.now(), lostAfterMs);
     if (detail === null) throw new NotFoundError(`no environment ${request.params.envId}`);
     return detail;
   });
@@ -114,7 +193,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
   app.get('/v1/invocations', { schema: { querystring: InvocationsQuery } }, async (request) => {
     const { function: functionName, ...rest } = request.query;
     range(rest.from, rest.to);
-    return app.storage.query.listInvocations({
+    return query.listInvocations({
       ...rest,
       functionName,
       now: Date.now(),
@@ -125,7 +204,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
   app.get('/v1/shutdowns', { schema: { querystring: ShutdownsQuery } }, async (request) => {
     const { function: functionName, ...rest } = request.query;
     range(rest.from, rest.to);
-    return app.storage.query.listShutdowns({ ...rest, functionName, now: Date.now(), lostAfterMs });
+    return query.listShutdowns({ ...rest, functionName, now: Date.now(), lostAfterMs });
   });
 
   app.get('/v1/events', { schema: { querystring: EventsQuery } }, async (request, reply) => {

@@ -2,11 +2,16 @@ import type {
   Environment,
   EnvironmentDetail,
   EnvironmentState,
+  FunctionStats,
   FunctionSummary,
   Invocation,
   LifelineEvent,
   Page,
+  SearchResult,
+  Series,
   Shutdown,
+  ShutdownStats,
+  WindowPage,
 } from '@lifeline/protocol';
 
 /**
@@ -121,6 +126,13 @@ export interface RangeFilter {
   tenant?: string | undefined;
 }
 
+/** The collector settings range membership and states depend on. */
+export interface StateClock {
+  /** Collector clock. */
+  now: number;
+  lostAfterMs: number;
+}
+
 /** `GET /v1/window`. */
 export interface WindowFilter extends RangeFilter {
   limit: number;
@@ -133,9 +145,9 @@ export interface ShutdownStatsFilter extends RangeFilter {
   reason?: string | undefined;
 }
 
-/** `GET /v1/series`; `step` in ms. */
+/** `GET /v1/series`; `step` in ms (chosen by the server when absent). */
 export interface SeriesFilter extends RangeFilter {
-  step: number;
+  step?: number | undefined;
 }
 
 export interface QueryStore {
@@ -153,6 +165,13 @@ export interface QueryStore {
   listInvocations(filter: InvocationFilter): Promise<Page<Invocation>>;
   /** Shutdowns, newest environment first. */
   listShutdowns(filter: ShutdownFilter): Promise<Page<Shutdown>>;
+  /** Environments in the range with their invocations, newest first; `head` is read before the rows. */
+  window(filter: WindowFilter & StateClock): Promise<WindowPage>;
+  shutdownStats(filter: ShutdownStatsFilter): Promise<ShutdownStats>;
+  functionStats(filter: RangeFilter & StateClock): Promise<FunctionStats>;
+  series(filter: SeriesFilter & StateClock): Promise<Series>;
+  /** Exact matches of a request, environment, sandbox or trace id (at most 50). */
+  search(q: string): Promise<SearchResult>;
   /** Counts for /metrics. */
   counts(): Promise<{ events: number; environments: number }>;
   /** Bytes the stored data takes (database pages in use, or the database size). */

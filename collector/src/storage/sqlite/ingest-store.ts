@@ -3,6 +3,7 @@ import {
   type EnvironmentModel,
   type InvocationFacts,
   type LifelineEvent,
+  lastInvokeIdOf,
   requestIdsOf,
 } from '@lifeline/protocol';
 import { StorageUnavailableError, storageError } from '../../errors.ts';
@@ -27,7 +28,7 @@ function upsertSql(table: string, columns: readonly string[], key: readonly stri
 /** The SQLite ingest store: one writer, every statement prepared once. */
 export function createSqliteIngestStore(db: SqliteDatabase): IngestStore {
   const insertEvent = db.prepare(
-    'INSERT OR IGNORE INTO events (id, envId, seq, type, time, receivedAt, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    'INSERT OR IGNORE INTO events (id, envId, receivedAt, body) VALUES (?, ?, ?, ?)',
   );
   const selectEnvironment = db.prepare('SELECT * FROM environments WHERE envId = ?');
   const selectInvocation = db.prepare(
@@ -41,7 +42,8 @@ export function createSqliteIngestStore(db: SqliteDatabase): IngestStore {
   const loadModel = (envId: string, requestIds: Set<string>): EnvironmentModel | undefined => {
     const row = selectEnvironment.get(envId) as EnvironmentRow | undefined;
     if (row === undefined) return undefined;
-    if (row.lastInvokeRequestId !== null) requestIds.add(row.lastInvokeRequestId);
+    const lastInvoke = lastInvokeIdOf(row);
+    if (lastInvoke !== null) requestIds.add(lastInvoke);
     const invocations = new Map<string, InvocationFacts>();
     for (const requestId of requestIds) {
       const found = selectInvocation.get(envId, requestId) as InvocationFacts | undefined;
@@ -55,15 +57,7 @@ export function createSqliteIngestStore(db: SqliteDatabase): IngestStore {
       const stored: StoredRow[] = [];
       const byEnv = new Map<string, { events: LifelineEvent[]; lastCursor: number }>();
       for (const { event, body } of events) {
-        const info = insertEvent.run(
-          event.id,
-          event.envId,
-          event.seq,
-          event.type,
-          event.time,
-          receivedAt,
-          body,
-        );
+        const info = insertEvent.run(event.id, event.envId, receivedAt, body);
         if (info.changes === 0) continue;
         const cursor = Number(info.lastInsertRowid);
         stored.push({ cursor, receivedAt, envId: event.envId, body });

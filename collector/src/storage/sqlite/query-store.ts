@@ -15,8 +15,10 @@ import {
   pageOf,
 } from '../cursor-codec.ts';
 import type { EnvironmentRow } from '../fact-rows.ts';
+import { readModelQueries } from '../read-model.ts';
 import type { QueryStore, StoredRow } from '../types.ts';
 import type { SqliteDatabase } from './open.ts';
+import { createSqliteRangeRows } from './range-rows.ts';
 
 /**
  * The state rules of the derivation (environmentState) in SQL, for the `state` filter and the `alive` count
@@ -112,6 +114,8 @@ export function createSqliteQueryStore(db: SqliteDatabase): QueryStore {
   const selectPageSize = db.prepare('PRAGMA page_size').pluck();
 
   return {
+    ...readModelQueries(createSqliteRangeRows(db)),
+
     async listFunctions({ cursor, limit, now, lostAfterMs }) {
       const rows = selectFunctions.all({
         after: cursor === undefined ? null : decodeTextCursor(cursor),

@@ -1,0 +1,126 @@
+import { ENVIRONMENT_FACT_FIELDS } from '@lifeline/protocol';
+import type { InvokeBucket, RangeRows, StoredEnvironment } from '../read-model.ts';
+import { traceIdRange } from '../search-ids.ts';
+import type { SqliteDatabase } from './open.ts';
+
+/** `tenant` filters on the tenantId fact when the derivation has one; otherwise no environment has a tenant. */
+const TENANT = (ENVIRONMENT_FACT_FIELDS as readonly string[]).includes('tenantId')
+  ? '(@tenant IS NULL OR e.tenantId = @tenant)'
+  : '@tenant IS NULL';
+
+/** Environments in [@from, @to] (rules in read-model.ts); the first condition lets the lastActivityAt index serve. */
+const IN_RANGE = `e.lastActivityAt >= @from - @lostAfterMs
+  AND e.firstActivityAt <= @to
+  AND e.lastActivityAt + CASE WHEN e.shutdownAt IS NULL AND e.exitedAt IS NULL THEN @lostAfterMs ELSE 0 END >= @from
+  AND (@functionName IS NULL OR e.functionName = @functionName)
+  AND ${TENANT}`;
+
+/** The row selections of the read model on SQLite. */
+export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
+  const selectHead = db.prepare('SELECT COALESCE(MAX(cursor), 0) FROM events').pluck();
+  const selectEnvironments = db.prepare(
+    `SELECT e.* FROM environments e WHERE ${IN_RANGE} AND (@before IS NULL OR e.rowId < @before)
+     ORDER BY e.rowId DESC LIMIT @limit`,
+  );
+  const countEnvironments = db
+    .prepare(`SELECT COUNT(*) FROM environments e WHERE ${IN_RANGE}`)
+    .pluck();
+  const selectInvocations = db.prepare(
+    `SELECT * FROM invocations
+     WHERE envId IN (SELECT value FROM json_each(@envIds))
+       AND ((COALESCE(startedAt, platformStartAt, reportAt) <= @to
+             AND (status = 'running'
+                  OR COALESCE(startedAt, platformStartAt, reportAt)
+                     + COALESCE(reportDurationMs, runtimeDoneDurationMs, 0) >= @from))
+            OR requestId IN (SELECT value FROM json_each(@lastIds)))
+     ORDER BY envId, COALESCE(seq, 9007199254740991), rowId`,
+  );
+  const selectShutdowns = db.prepare(
+    `SELECT e.* FROM environments e
+     WHERE e.shutdownAt >= @from AND e.shutdownAt <= @to
+       AND (@functionName IS NULL OR e.functionName = @functionName)
+       AND (@version IS NULL OR e.functionVersion = @version)
+       AND (@reason IS NULL OR e.shutdownReason = @reason COLLATE NOCASE)
+       AND ${TENANT}`,
+  );
+  const bucketsSql = (byFunction: boolean) =>
+    `SELECT CAST(i.startedAt / @step AS INTEGER) AS bucket,
+       ${byFunction ? 'e.functionName' : 'NULL'} AS functionName,
+       COUNT(*) AS invokes,
+       SUM(i.status IN ('error', 'failure')) AS errors,
+       SUM(i.status = 'timeout') AS timeouts,
+       COUNT(DISTINCT i.envId) AS environments
+     FROM invocations i JOIN environments e ON e.envId = i.envId
+     WHERE i.startedAt >= @from AND i.startedAt <= @to
+       AND (@functionName IS NULL OR e.functionName = @functionName)
+       AND ${TENANT}
+     GROUP BY 1${byFunction ? ', 2' : ''}`;
+  const selectBuckets = db.prepare(bucketsSql(false));
+  const selectFunctionBuckets = db.prepare(bucketsSql(true));
+  const selectEnvironmentsById = db.prepare(
+    'SELECT * FROM environments WHERE envId = @q UNION SELECT * FROM environments WHERE sandboxId = @q LIMIT 50',
+  );
+  const selectInvocationsById = db.prepare(
+    `SELECT i.*, e.functionName AS fnName FROM invocations i LEFT JOIN environments e ON e.envId = i.envId
+     WHERE i.requestId = @q OR i.traceId = @q OR (i.traceId >= @low AND i.traceId < @high)
+     LIMIT 50`,
+  );
+
+  const params = (filter: {
+    from: number;
+    to: number;
+    functionName?: string | undefined;
+    tenant?: string | undefined;
+  }) => ({
+    from: filter.from,
+    to: filter.to,
+    functionName: filter.functionName ?? null,
+    tenant: filter.tenant ?? null,
+  });
+
+  return {
+    head: async () => Number(selectHead.get()),
+    environmentsInRange: async (filter) =>
+      selectEnvironments.all({
+        ...params(filter),
+        lostAfterMs: filter.lostAfterMs,
+        before: filter.before ?? null,
+        limit: filter.limit ?? -1,
+      }) as StoredEnvironment[],
+    countEnvironmentsInRange: async (filter) =>
+      Number(countEnvironments.get({ ...params(filter), lostAfterMs: filter.lostAfterMs })),
+    invocationsOf: async (envs, from, to) => {
+      if (envs.length === 0) return [];
+      return selectInvocations.all({
+        envIds: JSON.stringify(envs.map((env) => env.envId)),
+        lastIds: JSON.stringify(
+          envs.flatMap((env) =>
+            env.lastInvokeRequestId === null ? [] : [env.lastInvokeRequestId],
+          ),
+        ),
+        from,
+        to,
+      }) as Record<string, unknown>[];
+    },
+    shutdownsInRange: async (filter) =>
+      selectShutdowns.all({
+        ...params(filter),
+        version: filter.version ?? null,
+        reason: filter.reason ?? null,
+      }) as Record<string, unknown>[],
+    invokeBuckets: async (filter) =>
+      (filter.byFunction ? selectFunctionBuckets : selectBuckets).all({
+        ...params(filter),
+        step: filter.step,
+      }) as InvokeBucket[],
+    environmentsById: async (q) => selectEnvironmentsById.all({ q }) as Record<string, unknown>[],
+    invocationsById: async (q) => {
+      const range = traceIdRange(q);
+      return selectInvocationsById.all({
+        q,
+        low: range?.low ?? null,
+        high: range?.high ?? null,
+      }) as (Record<string, unknown> & { fnName: string | null })[];
+    },
+  };
+}
