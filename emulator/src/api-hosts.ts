@@ -33,11 +33,15 @@ export function createExtensionsApiHost(ctx: SandboxContext): ExtensionsApiHost 
       accountId: options.accountId,
     },
     profile: options.profile,
+    managedInstances: options.mode === 'lmi',
     log: (entry) => ctx.log(entry),
     registered: () => ctx.changed(),
     ready: (agent) => {
-      const invocation = ctx.generation?.invocation;
-      if (invocation?.pending.has(agent) && agent.lastRequestId === invocation.requestId) {
+      const invocation =
+        agent.lastRequestId === undefined
+          ? undefined
+          : ctx.generation?.invocations.get(agent.lastRequestId);
+      if (invocation?.pending.has(agent)) {
         invocation.pending.delete(agent);
         invocation.lastExtensionMono = monoNow();
       }
@@ -71,6 +75,7 @@ export function createTelemetryApiHost(ctx: SandboxContext): TelemetryApiHost {
       return ctx.generation?.subscriptionsOpen ?? false;
     },
     telemetryEnabled: ctx.options.telemetry,
+    managedInstances: ctx.options.mode === 'lmi',
     get subscribedApi() {
       return ctx.generation?.subscribedApi ?? new Map();
     },
@@ -78,8 +83,10 @@ export function createTelemetryApiHost(ctx: SandboxContext): TelemetryApiHost {
   };
 }
 
-/** Binds the Runtime API to the sandbox's current generation and invocation. */
+/** Binds the Runtime API to the sandbox's current generation and its invocations. */
 export function createRuntimeApiHost(ctx: SandboxContext): RuntimeApiHost {
+  const managedInstances = ctx.options.mode === 'lmi';
+  const current = (requestId: string) => ctx.generation?.invocations.get(requestId);
   return {
     log: (entry) => ctx.log(entry),
     runtimeNext: (res) => {
@@ -88,16 +95,27 @@ export function createRuntimeApiHost(ctx: SandboxContext): RuntimeApiHost {
         sendError(res, 403, 'Runtime.InvalidState', 'No active execution environment');
         return;
       }
-      if (generation.runtimeParked && generation.runtimeParked !== res) {
-        sendError(
-          generation.runtimeParked,
-          409,
-          'Runtime.DuplicateNext',
-          'Superseded by a newer /next',
-        );
+      if (managedInstances) {
+        // Every worker of the runtime keeps one /next parked; each is answered by the next invoke.
+        generation.runtimeParked.push(res);
+        res.on('close', () => {
+          const index = generation.runtimeParked.indexOf(res);
+          if (index !== -1) generation.runtimeParked.splice(index, 1);
+        });
+        if (generation.runtimeReadyAt === undefined) {
+          generation.runtimeReadyAt = Date.now();
+          generation.registry.registrationOpen = false;
+        }
+        ctx.changed();
+        return;
       }
-      generation.runtimeParked = res;
-      const invocation = generation.invocation;
+      for (const older of generation.runtimeParked) {
+        if (older !== res)
+          sendError(older, 409, 'Runtime.DuplicateNext', 'Superseded by a newer /next');
+      }
+      generation.runtimeParked = [res];
+      // Standard mode: at most one invocation, and this /next means the runtime is done with it.
+      const [invocation] = generation.invocations.values();
       if (generation.runtimeReadyAt === undefined) {
         generation.runtimeReadyAt = Date.now();
         // The runtime finished its init: no new internal extensions from here on.
@@ -127,13 +145,11 @@ export function createRuntimeApiHost(ctx: SandboxContext): RuntimeApiHost {
       ctx.changed();
     },
     acceptsResult: (requestId) => {
-      const invocation = ctx.generation?.invocation;
-      return (
-        invocation !== undefined && invocation.requestId === requestId && !invocation.responded
-      );
+      const invocation = current(requestId);
+      return invocation !== undefined && !invocation.responded;
     },
-    runtimeResponse: (_requestId, body) => {
-      const invocation = ctx.generation?.invocation;
+    runtimeResponse: (requestId, body) => {
+      const invocation = current(requestId);
       if (!invocation) return;
       invocation.responded = true;
       invocation.respondedMono = monoNow();
@@ -150,8 +166,8 @@ export function createRuntimeApiHost(ctx: SandboxContext): RuntimeApiHost {
       });
       ctx.changed();
     },
-    runtimeError: (_requestId, errorType, body) => {
-      const invocation = ctx.generation?.invocation;
+    runtimeError: (requestId, errorType, body) => {
+      const invocation = current(requestId);
       if (!invocation) return;
       invocation.responded = true;
       invocation.respondedMono = monoNow();

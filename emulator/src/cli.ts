@@ -6,10 +6,12 @@ import { parseArgs } from 'node:util';
 import { EnvironmentInputError, parseAssignment, parseEnvFile } from './cli-environment.ts';
 import { delay } from './clock.ts';
 import { Sandbox } from './sandbox.ts';
+import { resolveOptions } from './sandbox-options.ts';
 import type {
   EmulatorLogEntry,
   InvokeOutcome,
   InvokeResult,
+  SandboxOptions,
   ShutdownReason,
   ShutdownResult,
 } from './types.ts';
@@ -36,6 +38,11 @@ Options:
                            or KEY=VALUE lines (# comments); repeatable; --env wins over files, later files over earlier
   --env-vars FILE          the same as --env-file (SAM's name for it); on Node 20, node itself also reads --env-file
                            anywhere on its command line and exits 9 when FILE is missing, --env-vars avoids that
+  --mode standard|lmi      standard (default) or lmi: Lambda Managed Instances (SHUTDOWN-only extensions, Telemetry
+                           schema 2025-01-29 only, never frozen, concurrent invokes; see the README)
+  --concurrency N          with --mode lmi: invokes one environment runs at once, 1-1600 (default 4); the invokes
+                           run in waves of N
+  --init-type TYPE         on-demand (default) or provisioned-concurrency (AWS_LAMBDA_INITIALIZATION_TYPE)
   --help                   show this help
 `;
 
@@ -53,6 +60,8 @@ interface CliConfig {
   memoryMb: number;
   freeze: boolean;
   env: Record<string, string>;
+  /** Lifecycle options of the modes (mode, concurrency, initializationType, …), checked by the Sandbox's rules. */
+  lifecycle: Pick<SandboxOptions, 'mode' | 'concurrency' | 'initializationType'>;
 }
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
@@ -84,6 +93,9 @@ function parse(argv: string[]): CliConfig | 'help' {
         env: { type: 'string', multiple: true },
         'env-file': { type: 'string', multiple: true },
         'env-vars': { type: 'string', multiple: true },
+        mode: { type: 'string' },
+        concurrency: { type: 'string' },
+        'init-type': { type: 'string' },
         help: { type: 'boolean' },
       },
     });
@@ -119,6 +131,12 @@ function parse(argv: string[]): CliConfig | 'help' {
     );
   }
   const functionName = (values['function-name'] as string | undefined) || 'fn';
+  const lifecycle = lifecycleOptions(values);
+  if (lifecycle.mode === 'lmi' && reason === 'timeout') {
+    throw new UsageError(
+      '--shutdown-reason timeout cannot happen with --mode lmi: Managed Instances end environments with spindown or failure, and a timed-out invoke does not reset them',
+    );
+  }
   return {
     extensionsDir,
     invokes,
@@ -129,6 +147,7 @@ function parse(argv: string[]): CliConfig | 'help' {
     functionName,
     memoryMb: integer('memory-mb', values['memory-mb'] as string | undefined, 128, 1),
     freeze: values.freeze === true,
+    lifecycle,
     env: functionEnvironment(
       (parsed.tokens ?? []).flatMap((token) =>
         token.kind === 'option' &&
@@ -141,6 +160,44 @@ function parse(argv: string[]): CliConfig | 'help' {
       functionName,
     ),
   };
+}
+
+/** The mode flags as Sandbox options; contradictions are refused by the Sandbox's own option rules. */
+function lifecycleOptions(
+  values: Record<string, string | boolean | undefined>,
+): CliConfig['lifecycle'] {
+  const mode = values.mode as string | undefined;
+  if (mode !== undefined && mode !== 'standard' && mode !== 'lmi') {
+    throw new UsageError(`--mode must be standard or lmi, got "${mode}"`);
+  }
+  const initType = values['init-type'] as string | undefined;
+  if (
+    initType !== undefined &&
+    initType !== 'on-demand' &&
+    initType !== 'provisioned-concurrency'
+  ) {
+    throw new UsageError(
+      `--init-type must be on-demand or provisioned-concurrency, got "${initType}" (the other kinds come with --mode lmi and --snapstart)`,
+    );
+  }
+  const lifecycle: CliConfig['lifecycle'] = {
+    mode,
+    concurrency:
+      values.concurrency === undefined
+        ? undefined
+        : integer('concurrency', values.concurrency as string, 4, 0),
+    initializationType: initType,
+  };
+  try {
+    resolveOptions({ ...lifecycle, freeze: values.freeze === true });
+  } catch (error) {
+    throw new UsageError(
+      (error as Error).message
+        .replace('SandboxOptions.initializationType', '--init-type')
+        .replace(/SandboxOptions\.(\w+)/g, '--$1'),
+    );
+  }
+  return lifecycle;
 }
 
 /** The function's variables: every env file in order, then every --env. */
@@ -230,6 +287,31 @@ function unansweredEvents(log: EmulatorLogEntry[]): string[] {
   );
 }
 
+/**
+ * The invokes of a run in waves that start together: one invoke per wave, or `concurrency` on Managed Instances. The
+ * last invoke gets the outcome that produces the shutdown reason, alone in its wave so it spoils no other invoke.
+ */
+function invokeWaves(config: CliConfig): { number: number; outcome: InvokeOutcome }[][] {
+  const width = config.lifecycle.mode === 'lmi' ? (config.lifecycle.concurrency ?? 4) : 1;
+  const lastOutcome: InvokeOutcome =
+    config.shutdownReason === 'timeout'
+      ? 'timeout'
+      : config.shutdownReason === 'failure'
+        ? 'crash'
+        : 'success';
+  const waves: { number: number; outcome: InvokeOutcome }[][] = [];
+  const plain = lastOutcome === 'success' ? config.invokes : config.invokes - 1;
+  for (let first = 1; first <= plain; first += width) {
+    const wave: { number: number; outcome: InvokeOutcome }[] = [];
+    for (let number = first; number < first + width && number <= plain; number++) {
+      wave.push({ number, outcome: 'success' });
+    }
+    waves.push(wave);
+  }
+  if (plain < config.invokes) waves.push([{ number: config.invokes, outcome: lastOutcome }]);
+  return waves;
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(
   argv: string[],
@@ -260,6 +342,7 @@ export async function main(
     timeoutMs: config.timeoutMs,
     freeze: config.freeze,
     env: config.env,
+    ...config.lifecycle,
     onLog: (entry) => {
       exits.onLog(entry);
       out.write(`${JSON.stringify(entry)}\n`);
@@ -284,28 +367,27 @@ export async function main(
       }
     }
     let last: InvokeResult | undefined;
-    for (let i = 1; i <= config.invokes && problems.length === 0; i++) {
-      const isLast = i === config.invokes;
-      const outcome: InvokeOutcome =
-        isLast && config.shutdownReason === 'timeout'
-          ? 'timeout'
-          : isLast && config.shutdownReason === 'failure'
-            ? 'crash'
-            : 'success';
-      last = await sandbox.invoke({
-        payload: { invoke: i },
-        durationMs: config.durationMs,
-        outcome,
+    for (const wave of invokeWaves(config)) {
+      if (problems.length > 0) break;
+      const results = await Promise.all(
+        wave.map(({ number, outcome }) =>
+          sandbox.invoke({ payload: { invoke: number }, durationMs: config.durationMs, outcome }),
+        ),
+      );
+      wave.forEach(({ number, outcome }, index) => {
+        const result = results[index]!;
+        last = result;
+        const expected =
+          outcome === 'success' ? 'success' : outcome === 'timeout' ? 'timeout' : 'failure';
+        if (result.status !== expected) {
+          problems.push(
+            `invoke ${number} (${result.requestId}) ended ${result.status}${result.errorType ? ` (${result.errorType}: ${result.errorMessage ?? ''})` : ''}, expected ${expected}`,
+          );
+        }
       });
-      const expected =
-        outcome === 'success' ? 'success' : outcome === 'timeout' ? 'timeout' : 'failure';
-      if (last.status !== expected) {
-        problems.push(
-          `invoke ${i} (${last.requestId}) ended ${last.status}${last.errorType ? ` (${last.errorType}: ${last.errorMessage ?? ''})` : ''}, expected ${expected}`,
-        );
-        break;
+      if (wave.at(-1)!.number < config.invokes && config.intervalMs > 0) {
+        await delay(config.intervalMs);
       }
-      if (!isLast && config.intervalMs > 0) await delay(config.intervalMs);
     }
     let shutdown: ShutdownResult | undefined;
     if (config.shutdownReason === 'spindown' || !last?.shutdown) {

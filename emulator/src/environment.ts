@@ -13,6 +13,8 @@ export interface EnvironmentInput {
   tmpDir: string;
   env: Record<string, string>;
   initializationType: string;
+  /** Managed Instances: how many invokes the runtime serves at once (AWS_LAMBDA_MAX_CONCURRENCY). */
+  maxConcurrency?: number;
 }
 
 /** Variables production Lambda hides from extensions (spec §4.2). */
@@ -20,6 +22,7 @@ export const RUNTIME_ONLY_VARIABLES = [
   'AWS_EXECUTION_ENV',
   'AWS_LAMBDA_LOG_GROUP_NAME',
   'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_LAMBDA_MAX_CONCURRENCY',
   'AWS_XRAY_CONTEXT_MISSING',
   'AWS_XRAY_DAEMON_ADDRESS',
   'LAMBDA_RUNTIME_DIR',
@@ -90,6 +93,9 @@ export function buildEnvironments(input: EnvironmentInput): {
     LAMBDA_RUNTIME_DIR: '/var/runtime',
     LAMBDA_TASK_ROOT: '/var/task',
     _HANDLER: input.handler,
+    ...(input.maxConcurrency !== undefined
+      ? { AWS_LAMBDA_MAX_CONCURRENCY: String(input.maxConcurrency) }
+      : {}),
   };
   return { extension: common, runtime };
 }

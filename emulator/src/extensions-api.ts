@@ -33,6 +33,8 @@ export interface ExtensionsApiHost {
     accountId: string;
   };
   readonly profile: EmulatorProfile;
+  /** Lambda Managed Instances: external extensions get SHUTDOWN only, internal ones no events at all. */
+  readonly managedInstances: boolean;
   log(entry: LogInput): void;
   /** A registration succeeded. */
   registered(agent: Agent): void;
@@ -147,6 +149,23 @@ async function register(req: IncomingMessage, res: ServerResponse, host: Extensi
   }
   const registry = host.registry;
   const external = registry?.external.get(name);
+  if (host.managedInstances) {
+    // Managed Instances run many invokes at once and send no INVOKE to extensions (README "Modes").
+    if (external) {
+      const refused = decoded.events.find((event) => event !== 'SHUTDOWN');
+      if (refused !== undefined) {
+        return refuseRegistration(
+          'Extension.InvalidEventType',
+          `${refused}: ErrorInvalidEventType`,
+        );
+      }
+    } else if (decoded.events.length > 0) {
+      return refuseRegistration(
+        'Extension.InvalidEventType',
+        'No events allowed for internal extensions',
+      );
+    }
+  }
   for (const event of decoded.events) {
     if (event !== 'INVOKE' && event !== 'SHUTDOWN') {
       return refuseRegistration('Extension.InvalidEventType', `${event}: ErrorInvalidEventType`);

@@ -20,6 +20,9 @@ export interface Invocation {
   /** INVOKE subscribers that have not called /next since their INVOKE. */
   pending: Set<Agent>;
   responded: boolean;
+  /** When the first byte of the runtime's answer arrived (a streamed answer takes a while after it). */
+  firstByteMono?: number;
+  /** When the runtime's answer (response or error) was complete. */
   respondedMono?: number;
   response?: unknown;
   responseBytes: number;
@@ -40,14 +43,16 @@ export interface Generation {
   subscribedApi: Map<string, 'telemetry' | 'logs'>;
   subscriptionsOpen: boolean;
   runtime: ManagedProcess | undefined;
-  runtimeParked: ServerResponse | undefined;
+  /** The runtime's outstanding /invocation/next requests: at most one, or one per worker on Managed Instances. */
+  runtimeParked: ServerResponse[];
   runtimeReadyAt: number | undefined;
   initStartedAt: number;
   initStartedMono: number;
   initDone: boolean;
   /** Init duration to attach to the first report (initDurationMs). */
   pendingInitDurationMs: number | undefined;
-  invocation: Invocation | undefined;
+  /** Invokes in flight by requestId: at most one, or up to the concurrency on Managed Instances. */
+  invocations: Map<string, Invocation>;
   failure: Failure | undefined;
   frozen: boolean;
   shuttingDown: boolean;
@@ -69,13 +74,13 @@ export function newGeneration(
     subscribedApi: new Map(),
     subscriptionsOpen: true,
     runtime: undefined,
-    runtimeParked: undefined,
+    runtimeParked: [],
     runtimeReadyAt: undefined,
     initStartedAt: Date.now(),
     initStartedMono: monoNow(),
     initDone: false,
     pendingInitDurationMs: undefined,
-    invocation: undefined,
+    invocations: new Map(),
     failure: undefined,
     frozen: false,
     shuttingDown: false,

@@ -24,9 +24,13 @@ export async function runInitPhase(
 ): Promise<InitResult> {
   const { options } = ctx;
   const { phase, dispatcher } = generation;
+  const managedInstances = options.mode === 'lmi';
   ctx.log({ kind: 'init.start', phase, deadlineMs });
   const init = { initializationType: options.initializationType, phase };
-  dispatcher.publish('platform.initStart', initStartRecord(init, options));
+  dispatcher.publish(
+    'platform.initStart',
+    initStartRecord(init, options, managedInstances ? ctx.id : undefined),
+  );
   const envs = buildEnvironments({
     runtimeApi: ctx.runtimeApiAddress,
     functionName: options.functionName,
@@ -38,6 +42,7 @@ export async function runInitPhase(
     tmpDir: ctx.tmpDir,
     env: options.env,
     initializationType: options.initializationType,
+    maxConcurrency: managedInstances ? options.concurrency : undefined,
   });
 
   // Extension init: launch every file of the extensions directory, in lexical order, without waiting.

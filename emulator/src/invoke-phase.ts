@@ -55,7 +55,7 @@ export async function runInvokePhase(
     responseBytes: 0,
     runtimeDone: false,
   };
-  generation.invocation = invocation;
+  generation.invocations.set(requestId, invocation);
   const tracing = recordTracing(trace);
   ctx.log({
     kind: 'invoke.start',
@@ -89,8 +89,7 @@ export async function runInvokePhase(
       deadlineMs,
     });
   }
-  const runtimeRes = generation.runtimeParked;
-  generation.runtimeParked = undefined;
+  const runtimeRes = generation.runtimeParked.shift();
   const behaviour = JSON.stringify({
     durationMs: options.durationMs ?? 0,
     outcome: options.outcome ?? 'success',
@@ -115,7 +114,7 @@ export async function runInvokePhase(
   const done = () =>
     generation.failure !== undefined || (invocation.runtimeDone && invocation.pending.size === 0);
   const inTime = await ctx.waitFor(done, deadlineMs);
-  generation.invocation = undefined;
+  generation.invocations.delete(requestId);
   const endMono = monoNow();
   const durationMs = round(endMono - invocation.startedMono);
   let status: InvokeResult['status'];

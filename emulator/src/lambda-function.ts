@@ -22,14 +22,17 @@ export interface LambdaFunctionOptions extends Omit<SandboxOptions, 'tmpDir' | '
 
 interface Slot {
   sandbox: Sandbox;
-  busy: boolean;
+  /** Invokes running in it: at most 1, or the concurrency of a Managed Instances environment. */
+  active: number;
   idleTimer: NodeJS.Timeout | undefined;
   stopping: Promise<ShutdownResult | undefined> | undefined;
 }
 
 /**
  * A function as a pool of sandboxes, like Lambda scaling out and spinning idle environments down: an invoke goes to an
- * idle sandbox, else to a new one (cold start) while under `maxConcurrency`, else waits for one to free up.
+ * idle sandbox, else to a new one (cold start) while under `maxConcurrency`, else waits for one to free up. With
+ * `mode: 'lmi'` a sandbox takes up to `concurrency` invokes at once before another one is started, and
+ * `maxConcurrency` counts sandboxes.
  */
 export class LambdaFunction {
   readonly #options: LambdaFunctionOptions;
@@ -41,6 +44,7 @@ export class LambdaFunction {
   readonly shutdowns: ShutdownResult[] = [];
   #closed = false;
   #count = 0;
+  readonly #capacity: number;
   readonly #prefix = randomBytes(3).toString('hex');
 
   constructor(options: LambdaFunctionOptions = {}) {
@@ -54,6 +58,7 @@ export class LambdaFunction {
       throw new TypeError(`idleShutdownMs must be ≥ 0, got ${String(options.idleShutdownMs)}`);
     }
     this.#options = { ...options, maxConcurrency };
+    this.#capacity = options.mode === 'lmi' ? (options.concurrency ?? 4) : 1;
     this.#root = mkdtempSync(join(tmpdir(), 'lifeline-function-'));
   }
 
@@ -92,10 +97,12 @@ export class LambdaFunction {
   async #acquire(): Promise<Slot> {
     for (;;) {
       if (this.#closed) throw new Error('LambdaFunction is closed');
-      const idle = this.#slots.find(
-        (slot) => !slot.busy && !slot.stopping && slot.sandbox.state === 'idle',
-      );
-      const reusable = idle ?? this.#slots.find((slot) => !slot.busy && !slot.stopping);
+      const open = (slot: Slot) => slot.active < this.#capacity && !slot.stopping;
+      // Warm first (an initialised environment, the busiest one that still has room), then any with room.
+      const idle = this.#slots
+        .filter((slot) => open(slot) && slot.sandbox.state === 'idle')
+        .sort((a, b) => b.active - a.active)[0];
+      const reusable = idle ?? this.#slots.find(open);
       if (reusable) {
         this.#claim(reusable);
         return reusable;
@@ -110,7 +117,7 @@ export class LambdaFunction {
   }
 
   #claim(slot: Slot): void {
-    slot.busy = true;
+    slot.active += 1;
     if (slot.idleTimer) clearTimeout(slot.idleTimer);
     slot.idleTimer = undefined;
   }
@@ -131,18 +138,18 @@ export class LambdaFunction {
         onLog?.(entry);
       },
     });
-    const slot: Slot = { sandbox, busy: false, idleTimer: undefined, stopping: undefined };
+    const slot: Slot = { sandbox, active: 0, idleTimer: undefined, stopping: undefined };
     this.#slots.push(slot);
     return slot;
   }
 
   #releaseSlot(slot: Slot): void {
-    slot.busy = false;
+    slot.active -= 1;
     const idleMs = this.#options.idleShutdownMs;
-    if (idleMs !== undefined && !this.#closed) {
+    if (idleMs !== undefined && !this.#closed && slot.active === 0) {
       slot.idleTimer = setTimeout(() => {
         slot.idleTimer = undefined;
-        if (!slot.busy) void this.#retire(slot);
+        if (slot.active === 0) void this.#retire(slot);
       }, idleMs);
     }
     this.#waiting.shift()?.();

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { monoNow } from './clock.ts';
 import type { Agent } from './extension-registry.ts';
 import { type Invocation, round } from './generation.ts';
 import { spanIdOf } from './trace.ts';
@@ -44,11 +45,13 @@ export function initStartRecord(
     functionVersion: string;
     memoryMb: number;
   },
+  instanceId?: string,
 ): Record<string, unknown> {
   const runtimeVersion = runtimeVersionOf(fn.runtime);
   return {
     initializationType: init.initializationType,
     phase: init.phase,
+    ...(instanceId !== undefined ? { instanceId } : {}),
     runtimeVersion,
     runtimeVersionArn: `arn:aws:lambda:${fn.region}::runtime:${createHash('sha256').update(runtimeVersion).digest('hex')}`,
     functionName: fn.functionName,
@@ -99,7 +102,6 @@ export function runtimeDoneRecord(
   tracing: RecordTracing | undefined,
   nowMono: number,
 ): Record<string, unknown> {
-  const latency = round((invocation.respondedMono ?? nowMono) - invocation.startedMono);
   return {
     requestId: invocation.requestId,
     status,
@@ -108,18 +110,7 @@ export function runtimeDoneRecord(
       durationMs: round(nowMono - invocation.startedMono),
       producedBytes: invocation.responseBytes,
     },
-    spans: [
-      {
-        name: 'responseLatency',
-        start: new Date(invocation.startedAt).toISOString(),
-        durationMs: latency,
-      },
-      {
-        name: 'responseDuration',
-        start: new Date(invocation.startedAt + latency).toISOString(),
-        durationMs: 0,
-      },
-    ],
+    spans: responseSpans(invocation, nowMono),
     ...(tracing ? { tracing } : {}),
   };
 }
@@ -162,4 +153,57 @@ export function reportRecord(input: ReportInput): Record<string, unknown> {
       : {}),
     ...(input.tracing ? { tracing: input.tracing } : {}),
   };
+}
+
+/** `platform.start` on Managed Instances: the invoked ARN too. */
+export function managedStartRecord(
+  requestId: string,
+  version: string,
+  functionArn: string,
+  tracing: RecordTracing | undefined,
+): Record<string, unknown> {
+  return { requestId, version, functionArn, ...(tracing ? { tracing } : {}) };
+}
+
+/**
+ * `platform.report` on Managed Instances, the only record of an invoke's end there: duration from the event to the
+ * runtime's answer, and the response spans (none when the runtime never answered).
+ */
+export function managedReportRecord(
+  invocation: Invocation,
+  status: string,
+  errorType: string | undefined,
+  durationMs: number,
+  tracing: RecordTracing | undefined,
+): Record<string, unknown> {
+  return {
+    requestId: invocation.requestId,
+    status,
+    ...(errorType && status !== 'success' ? { errorType } : {}),
+    metrics: { durationMs },
+    ...(invocation.respondedMono !== undefined ? { spans: responseSpans(invocation) } : {}),
+    ...(tracing ? { tracing } : {}),
+  };
+}
+
+/** responseLatency (event → first byte of the answer) and responseDuration (first → last byte). */
+export function responseSpans(
+  invocation: Invocation,
+  nowMono = monoNow(),
+): Record<string, unknown>[] {
+  const lastByteMono = invocation.respondedMono ?? nowMono;
+  const firstByteMono = invocation.firstByteMono ?? lastByteMono;
+  const latency = round(firstByteMono - invocation.startedMono);
+  return [
+    {
+      name: 'responseLatency',
+      start: new Date(invocation.startedAt).toISOString(),
+      durationMs: latency,
+    },
+    {
+      name: 'responseDuration',
+      start: new Date(invocation.startedAt + latency).toISOString(),
+      durationMs: round(lastByteMono - firstByteMono),
+    },
+  ];
 }

@@ -142,6 +142,8 @@ export class ProcessSupervisor {
 
   /** Pauses telemetry delivery and, with `freeze` on, SIGSTOPs every process group. */
   freeze(generation: Generation): void {
+    // Managed Instances are never frozen: processes run and telemetry flows between invokes.
+    if (this.#host.options.mode === 'lmi') return;
     generation.dispatcher.freeze();
     if (!this.#host.options.freeze || generation.frozen) return;
     generation.frozen = true;
@@ -265,7 +267,7 @@ export class ProcessSupervisor {
         exit.spawnError ?? (exit.signal ? `signal ${exit.signal}` : `exit status ${exit.exitCode}`);
       generation.failure ??= {
         errorType: exit.spawnError ? 'Runtime.InvalidEntrypoint' : 'Runtime.ExitError',
-        errorMessage: `RequestId: ${generation.invocation?.requestId ?? '-'} Error: Runtime exited with ${how}`,
+        errorMessage: `RequestId: ${[...generation.invocations.keys()][0] ?? '-'} Error: Runtime exited with ${how}`,
       };
     }
     this.#host.changed();

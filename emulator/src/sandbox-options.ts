@@ -4,8 +4,13 @@ import type { InvokeOptions, SandboxOptions } from './types.ts';
 
 /** SandboxOptions with defaults applied. */
 export type ResolvedOptions = Required<
-  Omit<SandboxOptions, 'extensionsDir' | 'onLog' | 'bootstrap' | 'tmpDir' | 'functionInitMs'>
+  Omit<
+    SandboxOptions,
+    'extensionsDir' | 'onLog' | 'bootstrap' | 'tmpDir' | 'functionInitMs' | 'concurrency'
+  >
 > & {
+  /** Invokes at once: 1 in standard mode. */
+  concurrency: number;
   extensionsDir: string | undefined;
   bootstrap: readonly string[] | undefined;
   functionInitMs: number;
@@ -14,6 +19,14 @@ export type ResolvedOptions = Required<
 /** Applies the defaults of {@link SandboxOptions} and rejects bad values with a TypeError naming the option. */
 export function resolveOptions(options: SandboxOptions): ResolvedOptions {
   const profile = options.profile ?? 'production';
+  const mode = options.mode ?? 'standard';
+  checkMode(options);
+  const initializationType =
+    mode === 'lmi' ? 'lambda-managed-instances' : (options.initializationType ?? 'on-demand');
+  // Provisioned and Managed Instances environments are initialised ahead of need, with a longer Init limit.
+  const longInit =
+    initializationType === 'provisioned-concurrency' ||
+    initializationType === 'lambda-managed-instances';
   const resolved: ResolvedOptions = {
     extensionsDir: options.extensionsDir ? resolve(options.extensionsDir) : undefined,
     functionName: options.functionName ?? 'fn',
@@ -26,12 +39,11 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
     runtime: options.runtime ?? 'nodejs22.x',
     env: { ...(options.env ?? {}) },
     freeze: options.freeze ?? false,
-    initializationType: options.initializationType ?? 'on-demand',
+    initializationType,
+    mode,
+    concurrency: mode === 'lmi' ? (options.concurrency ?? 4) : 1,
     initTimeoutMs:
-      options.initTimeoutMs ??
-      (options.initializationType === 'provisioned-concurrency'
-        ? Math.max(130_000, options.timeoutMs ?? 3000)
-        : 10_000),
+      options.initTimeoutMs ?? (longInit ? Math.max(130_000, options.timeoutMs ?? 3000) : 10_000),
     shutdownBudgetMs: options.shutdownBudgetMs ?? 2000,
     runtimeShutdownMs: options.runtimeShutdownMs ?? 300,
     telemetry: (options.telemetry ?? true) && profile !== 'rie',
@@ -49,6 +61,49 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
   };
   validateOptions(resolved);
   return resolved;
+}
+
+/** Mode options that contradict each other. */
+function checkMode(options: SandboxOptions): void {
+  const mode = options.mode ?? 'standard';
+  if (mode !== 'standard' && mode !== 'lmi') {
+    throw new TypeError(`SandboxOptions.mode must be standard or lmi, got ${String(mode)}`);
+  }
+  if (mode === 'lmi') {
+    if (
+      options.initializationType !== undefined &&
+      options.initializationType !== 'lambda-managed-instances'
+    ) {
+      throw new TypeError(
+        `SandboxOptions.initializationType ${options.initializationType} contradicts mode lmi (lambda-managed-instances)`,
+      );
+    }
+    if (options.freeze) {
+      throw new TypeError(
+        'SandboxOptions.freeze contradicts mode lmi: Managed Instances are never frozen',
+      );
+    }
+    if (options.profile === 'rie') {
+      throw new TypeError(
+        'SandboxOptions.profile rie is the classic RIE; mode lmi has its own rules',
+      );
+    }
+    const concurrency = options.concurrency ?? 4;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1600) {
+      throw new TypeError(
+        `SandboxOptions.concurrency must be an integer from 1 to 1600, got ${String(options.concurrency)}`,
+      );
+    }
+  } else if (options.concurrency !== undefined) {
+    throw new TypeError(
+      'SandboxOptions.concurrency needs mode lmi (a standard environment runs one invoke at a time)',
+    );
+  }
+  if (mode === 'standard' && options.initializationType === 'lambda-managed-instances') {
+    throw new TypeError(
+      'SandboxOptions.initializationType lambda-managed-instances needs mode lmi',
+    );
+  }
 }
 
 function validateOptions(options: ResolvedOptions): void {
@@ -80,7 +135,11 @@ function validateOptions(options: ResolvedOptions): void {
     }
   }
   if (!options.functionName) throw new TypeError('SandboxOptions.functionName must not be empty');
-  if (!['on-demand', 'provisioned-concurrency'].includes(options.initializationType)) {
+  if (
+    !['on-demand', 'provisioned-concurrency', 'lambda-managed-instances'].includes(
+      options.initializationType,
+    )
+  ) {
     throw new TypeError(
       `SandboxOptions.initializationType must be on-demand or provisioned-concurrency, got ${String(options.initializationType)}`,
     );

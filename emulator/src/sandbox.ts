@@ -16,7 +16,8 @@ import { type ExtensionsApiHost, handleExtensionsApi } from './extensions-api.ts
 import { clampDelay, type Generation, newGeneration } from './generation.ts';
 import { sendError, sendRaw } from './http-json.ts';
 import { runInitPhase } from './init-phase.ts';
-import { runInvokePhase } from './invoke-phase.ts';
+import { type InvokeContext, runInvokePhase } from './invoke-phase.ts';
+import { runManagedInvokePhase } from './managed-invoke-phase.ts';
 import { ProcessSupervisor } from './process-supervisor.ts';
 import { handleRuntimeApi, type RuntimeApiHost } from './runtime-api.ts';
 import type { SandboxContext } from './sandbox-context.ts';
@@ -84,6 +85,10 @@ export class Sandbox {
   #closing: Promise<void> | undefined;
   #lastInit: InitResult | undefined;
   #pendingTelemetryFaults = { fail: 0, drop: 0 };
+  /** Invokes running now (Managed Instances run several at once; standard mode at most one). */
+  #inflight = 0;
+  /** The reset of each failed generation, shared by every invoke that saw the failure (Managed Instances). */
+  readonly #resets = new WeakMap<Generation, Promise<ShutdownResult>>();
   readonly #extensionsApiHost: ExtensionsApiHost;
   readonly #telemetryApiHost: TelemetryApiHost;
   readonly #runtimeApiHost: RuntimeApiHost;
@@ -231,7 +236,8 @@ export class Sandbox {
 
   /**
    * Invokes the function once. Initialises first when needed; a timeout or failure resets the sandbox (SHUTDOWN with
-   * `timeout`/`failure`) before resolving.
+   * `timeout`/`failure`) before resolving. With `mode: 'lmi'`, up to `concurrency` invokes run at once (a timeout
+   * does not reset there); one more is refused at once with an Error whose message starts with `Runtime.Unavailable`.
    */
   invoke(options: InvokeOptions = {}): Promise<InvokeResult> {
     let body: string;
@@ -240,7 +246,13 @@ export class Sandbox {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (this.#options.mode === 'lmi') return this.#invokeManaged(options, body);
     return this.#serial(() => this.#invoke(options, body));
+  }
+
+  /** Invokes running in this sandbox now. */
+  get inflight(): number {
+    return this.#inflight;
   }
 
   /**
@@ -249,10 +261,12 @@ export class Sandbox {
   shutdown(reason: ShutdownReason = 'spindown'): Promise<ShutdownResult> {
     return this.#serial(async () => {
       this.#assertUsable();
+      // Managed Instances: invokes still running end first (each is bounded by its deadline).
+      await this.#waitFor(() => this.#inflight === 0, Date.now() + this.#options.timeoutMs, true);
       const generation = this.#generation;
       let result: ShutdownResult;
       if (generation && !generation.ended) {
-        result = await runShutdownPhase(this.#context, generation, reason);
+        result = await runShutdownPhase(this.#context, generation, this.#shutdownReasonOf(reason));
       } else {
         const now = Date.now();
         result = {
@@ -356,25 +370,92 @@ export class Sandbox {
     this.#assertUsable();
     await this.#listening;
     const requestedAt = Date.now();
+    const prepared = await this.#prepare(requestedAt);
+    if ('refused' in prepared) return prepared.refused;
+    const generation = this.#generation!;
+    this.#inflight += 1;
+    let result: InvokeResult;
+    try {
+      result = await runInvokePhase(this.#context, generation, options, body, prepared);
+    } finally {
+      this.#inflight -= 1;
+    }
+    if (result.status === 'timeout' || result.status === 'failure') {
+      result.reset = true;
+      result.shutdown = await this.#reset(
+        generation,
+        result.status === 'timeout' ? 'timeout' : 'failure',
+      );
+    } else {
+      this.#state = 'idle';
+      this.#supervisor.freeze(generation);
+    }
+    return result;
+  }
+
+  /** One invoke of a Managed Instances environment, beside up to `concurrency - 1` others. */
+  async #invokeManaged(options: InvokeOptions, body: string): Promise<InvokeResult> {
+    this.#assertUsable();
+    if (this.#inflight >= this.#options.concurrency) {
+      throw new Error(
+        `Runtime.Unavailable: sandbox ${this.id} already runs ${this.#inflight} invokes, its concurrency`,
+      );
+    }
+    this.#inflight += 1;
+    try {
+      await this.#listening;
+      const requestedAt = Date.now();
+      // Init (or a reset's aftermath) once, whoever comes first; the others find the environment ready.
+      const prepared = await this.#serial(async () => {
+        this.#assertUsable();
+        return this.#prepare(requestedAt);
+      });
+      if ('refused' in prepared) return prepared.refused;
+      const generation = this.#generation!;
+      const result = await runManagedInvokePhase(
+        this.#context,
+        generation,
+        options,
+        body,
+        prepared,
+      );
+      if (result.status === 'failure') {
+        result.reset = true;
+        result.shutdown = await this.#resetOnce(generation, false);
+      }
+      return result;
+    } finally {
+      this.#inflight -= 1;
+      this.#changed();
+    }
+  }
+
+  /**
+   * Gets the environment ready for an invoke: Init when it has none (or after a reset), or the reset of a process
+   * that died while idle. Resolves with the invoke's deadline and Init, or with the invoke's refusal.
+   */
+  async #prepare(requestedAt: number): Promise<InvokeContext | { refused: InvokeResult }> {
     let init: InitResult | undefined;
     let coldStart = false;
     const failed = this.#generation?.failure;
     if (this.#state === 'idle' && failed && this.#generation) {
       // A process died while idle. Production notices at the next thaw: that invoke fails with the crash and the
       // environment is reset (the invoke after it re-inits), so the crash is not hidden behind a silent re-init.
-      const shutdown = await this.#reset(this.#generation, 'failure');
+      const shutdown = await this.#resetOnce(this.#generation, true);
       const now = Date.now();
       return {
-        requestId: randomUUID(),
-        sandboxId: this.id,
-        status: 'failure',
-        durationMs: now - requestedAt,
-        deadlineMs: requestedAt + this.#options.timeoutMs,
-        errorType: failed.errorType,
-        errorMessage: failed.errorMessage,
-        coldStart: false,
-        reset: true,
-        shutdown,
+        refused: {
+          requestId: randomUUID(),
+          sandboxId: this.id,
+          status: 'failure',
+          durationMs: now - requestedAt,
+          deadlineMs: requestedAt + this.#options.timeoutMs,
+          errorType: failed.errorType,
+          errorMessage: failed.errorMessage,
+          coldStart: false,
+          reset: true,
+          shutdown,
+        },
       };
     }
     if (this.#state !== 'idle') {
@@ -388,37 +469,27 @@ export class Sandbox {
       if (!this.#isIdle() || !init || init.status !== 'success') {
         const now = Date.now();
         return {
-          requestId: randomUUID(),
-          sandboxId: this.id,
-          status: 'failure',
-          durationMs: now - requestedAt,
-          deadlineMs: requestedAt + this.#options.timeoutMs,
-          errorType: init?.errorType ?? 'Sandbox.Failure',
-          errorMessage: init?.errorMessage,
-          coldStart,
-          init,
-          reset: true,
+          refused: {
+            requestId: randomUUID(),
+            sandboxId: this.id,
+            status: 'failure',
+            durationMs: now - requestedAt,
+            deadlineMs: requestedAt + this.#options.timeoutMs,
+            errorType: init?.errorType ?? 'Sandbox.Failure',
+            errorMessage: init?.errorMessage,
+            coldStart,
+            init,
+            reset: true,
+          },
         };
       }
     }
-    const generation = this.#generation!;
     const suppressed = init?.phase === 'invoke';
-    const result = await runInvokePhase(this.#context, generation, options, body, {
+    return {
       deadlineMs: (suppressed ? requestedAt : Date.now()) + this.#options.timeoutMs,
       coldStart,
       init,
-    });
-    if (result.status === 'timeout' || result.status === 'failure') {
-      result.reset = true;
-      result.shutdown = await this.#reset(
-        generation,
-        result.status === 'timeout' ? 'timeout' : 'failure',
-      );
-    } else {
-      this.#state = 'idle';
-      this.#supervisor.freeze(generation);
-    }
-    return result;
+    };
   }
 
   async #runInit(phase: 'init' | 'invoke', deadlineMs: number): Promise<InitResult> {
@@ -450,8 +521,24 @@ export class Sandbox {
     return result;
   }
 
+  /**
+   * {@link #reset} with `failure` once per generation, however many invokes saw the failure; `queued` when the caller
+   * already runs in the operation queue (else the reset is queued behind the running operations).
+   */
+  #resetOnce(generation: Generation, queued: boolean): Promise<ShutdownResult> {
+    let reset = this.#resets.get(generation);
+    if (!reset) {
+      reset = queued
+        ? this.#reset(generation, 'failure')
+        : this.#serial(() => this.#reset(generation, 'failure'));
+      this.#resets.set(generation, reset);
+    }
+    return reset;
+  }
+
   /** Timeout or failure: Shutdown phase with that reason, then the next invoke runs a suppressed Init. */
-  async #reset(generation: Generation, reason: ShutdownReason): Promise<ShutdownResult> {
+  async #reset(generation: Generation, requested: ShutdownReason): Promise<ShutdownResult> {
+    const reason = this.#shutdownReasonOf(requested);
     this.#state = 'resetting';
     this.#log({
       kind: 'reset',
@@ -462,6 +549,11 @@ export class Sandbox {
     this.#needsSuppressedInit = true;
     if (!this.#closed) this.#state = 'needs-init';
     return result;
+  }
+
+  /** Managed Instances end environments with `spindown` or `failure` only: a timeout there is a failure. */
+  #shutdownReasonOf(reason: ShutdownReason): ShutdownReason {
+    return this.#options.mode === 'lmi' && reason === 'timeout' ? 'failure' : reason;
   }
 
   #wireReason(reason: ShutdownReason): string {

@@ -45,7 +45,7 @@ export async function runShutdownPhase(
     }
     await runtime.waitExit(2000);
   }
-  if (generation.runtimeParked) generation.runtimeParked = undefined;
+  generation.runtimeParked = [];
 
   // Then SHUTDOWN to subscribed external extensions; everything else is killed.
   const shutdownBody = JSON.stringify({

@@ -19,7 +19,7 @@ export const SIMULATED_RUNTIME_SOURCE = `
 import http from 'node:http';
 const api = process.env.AWS_LAMBDA_RUNTIME_API;
 const [host, port] = api.split(':');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const agent = new http.Agent({ keepAlive: true });
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 function call(method, path, body, headers) {
   return new Promise((resolve, reject) => {
@@ -40,6 +40,10 @@ process.on('SIGTERM', () => {
 const initMs = Number(process.env.${INIT_DELAY_VARIABLE} || 0);
 if (initMs > 0) await sleep(initMs);
 console.log('[runtime] function initialised, handler ' + process.env._HANDLER);
+// Managed Instances: one /next loop per concurrent invoke the environment may run.
+const workers = Math.max(1, Number(process.env.AWS_LAMBDA_MAX_CONCURRENCY || 1));
+for (let i = 0; i < workers; i++) serve();
+async function serve() {
 for (;;) {
   const next = await call('GET', '/2018-06-01/runtime/invocation/next');
   if (next.status !== 200) {
@@ -69,5 +73,6 @@ for (;;) {
     try { payload = JSON.parse(next.body); } catch {}
     await call('POST', base + '/response', JSON.stringify({ ok: true, requestId, echo: payload }), { 'Content-Type': 'application/json' });
   }
+}
 }
 `;

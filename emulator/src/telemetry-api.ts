@@ -18,6 +18,10 @@ export const LOGS_API_PATH = '/2020-08-15/logs';
 
 /** Accepted schema versions of the Telemetry API. */
 export const TELEMETRY_SCHEMA_VERSIONS = ['2022-07-01', '2022-12-13', '2025-01-29'] as const;
+/** The only schema version Lambda Managed Instances accept. */
+export const MANAGED_INSTANCES_SCHEMA_VERSION = '2025-01-29';
+/** Destination hosts Managed Instances accept (no loopback aliases). */
+const MANAGED_INSTANCES_HOSTS = new Set(['sandbox.localdomain', 'sandbox']);
 /** Accepted schema versions of the legacy Logs API. */
 export const LOGS_SCHEMA_VERSIONS = ['2020-08-15', '2021-03-18'] as const;
 
@@ -47,6 +51,8 @@ export interface TelemetryApiHost {
   readonly subscriptionsOpen: boolean;
   /** False: answer like the RIE (202 "not supported"). */
   readonly telemetryEnabled: boolean;
+  /** Lambda Managed Instances: schema 2025-01-29 only, `sandbox.localdomain` only, no Logs API. */
+  readonly managedInstances: boolean;
   /** Which API each extension id used (the two are exclusive). */
   readonly subscribedApi: Map<string, 'telemetry' | 'logs'>;
   log(entry: LogInput): void;
@@ -60,9 +66,27 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Validates a subscription body; returns every problem joined with `; ` (like the documented 400 example). */
-export function validateSubscription(body: unknown, api: 'telemetry' | 'logs'): Validated {
+/**
+ * Validates a subscription body; returns every problem joined with `; ` (like the documented 400 example). With
+ * `managedInstances` only the Managed Instances schema version and `sandbox.localdomain` are accepted.
+ */
+export function validateSubscription(
+  body: unknown,
+  api: 'telemetry' | 'logs',
+  managedInstances = false,
+): Validated {
   if (!isObject(body)) return { ok: false, message: 'request body must be a JSON object' };
+  if (managedInstances && body.schemaVersion !== MANAGED_INSTANCES_SCHEMA_VERSION) {
+    // Managed Instances validate against a JSON schema whose enum holds one version; its validator says so first.
+    const schema = 'telemetry-subscription-schema.json';
+    return {
+      ok: false,
+      message:
+        body.schemaVersion === undefined
+          ? `schema validation error: jsonschema: '' does not validate with ${schema}#/required: missing properties: 'schemaVersion'`
+          : `schema validation error: jsonschema: '/schemaVersion' does not validate with ${schema}#/properties/schemaVersion/enum: value must be "${MANAGED_INSTANCES_SCHEMA_VERSION}"`,
+    };
+  }
   const problems: string[] = [];
   const versions: readonly string[] =
     api === 'telemetry' ? TELEMETRY_SCHEMA_VERSIONS : LOGS_SCHEMA_VERSIONS;
@@ -97,7 +121,7 @@ export function validateSubscription(body: unknown, api: 'telemetry' | 'logs'): 
     }
     if (!url) problems.push('URI is not a valid URL');
     else if (url.protocol !== 'http:') problems.push('URI scheme must be http');
-    else if (!SANDBOX_HOSTS.has(url.hostname)) {
+    else if (!(managedInstances ? MANAGED_INSTANCES_HOSTS : SANDBOX_HOSTS).has(url.hostname)) {
       problems.push('URI host must be sandbox.localdomain (inside the execution environment)');
     } else if (url.port === '') problems.push('URI port is not provided');
     else {
@@ -155,7 +179,8 @@ export async function handleTelemetryApi(
 ): Promise<boolean> {
   const api =
     pathname === TELEMETRY_API_PATH ? 'telemetry' : pathname === LOGS_API_PATH ? 'logs' : undefined;
-  if (!api) return false;
+  // Managed Instances do not serve the legacy Logs API at all: the sandbox answers 404 like for any unknown path.
+  if (!api || (api === 'logs' && host.managedInstances)) return false;
   const kind = api === 'telemetry' ? 'telemetry.subscribe' : 'logs.subscribe';
   const prefix = api === 'telemetry' ? 'Telemetry' : 'Logs';
   const apiName = api === 'telemetry' ? 'Telemetry API' : 'Logs API';
@@ -215,7 +240,7 @@ export async function handleTelemetryApi(
   } catch {
     return refuseSubscription(400, 'ValidationError', 'request body is not valid JSON');
   }
-  const validated = validateSubscription(parsed, api);
+  const validated = validateSubscription(parsed, api, host.managedInstances);
   if (!validated.ok) return refuseSubscription(400, 'ValidationError', validated.message);
   host.subscribedApi.set(id, api);
   const subscription: Subscription = {

@@ -8,8 +8,21 @@ export type InvokeOutcome = 'success' | 'error' | 'timeout' | 'crash';
 /** The shutdown reasons production Lambda sends (lower case on the wire). */
 export type ShutdownReason = 'spindown' | 'timeout' | 'failure';
 
-/** `production` follows AWS Lambda; `rie` mimics the Runtime Interface Emulator's quirks (spec §6.4). */
+/** `production` follows AWS Lambda; `rie` mimics the Runtime Interface Emulator's quirks (README "Things to know"). */
 export type EmulatorProfile = 'production' | 'rie';
+
+/**
+ * How Lambda runs the environment. `standard`: one invoke at a time, frozen between invokes. `lmi`: Lambda Managed
+ * Instances — up to `concurrency` invokes at once, never frozen, extensions get SHUTDOWN only (README "Modes").
+ */
+export type SandboxMode = 'standard' | 'lmi';
+
+/** AWS_LAMBDA_INITIALIZATION_TYPE values, and `initializationType` of the Init records. */
+export type InitializationType =
+  | 'on-demand'
+  | 'provisioned-concurrency'
+  | 'snap-start'
+  | 'lambda-managed-instances';
 
 /** Extension states of the RAPID state machine (spec §2.7), plus `Started` before registration. */
 export type ExtensionState =
@@ -131,9 +144,17 @@ export interface SandboxOptions {
   tmpDir?: string;
   /**
    * AWS_LAMBDA_INITIALIZATION_TYPE and `initializationType` of the platform records. Default `on-demand`; with
-   * `provisioned-concurrency` the default Init limit becomes the larger of 130 s and the function timeout.
+   * `provisioned-concurrency` the default Init limit becomes the larger of 130 s and the function timeout. The modes
+   * set it themselves (`lambda-managed-instances` with `mode: 'lmi'`); giving another value with a mode is refused.
    */
-  initializationType?: 'on-demand' | 'provisioned-concurrency';
+  initializationType?: InitializationType;
+  /** Default `standard`; `lmi` runs the environment like Lambda Managed Instances. */
+  mode?: SandboxMode;
+  /**
+   * With `mode: 'lmi'`: invokes one environment runs at once (PerExecutionEnvironmentMaxConcurrency, 1–1600),
+   * AWS_LAMBDA_MAX_CONCURRENCY of the runtime. Default 4. Refused without `lmi`.
+   */
+  concurrency?: number;
   /** Default 10 000 (on-demand Init limit). */
   initTimeoutMs?: number;
   /** Whole Shutdown phase with external extensions. Default 2000. */

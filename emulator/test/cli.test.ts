@@ -230,6 +230,59 @@ for (let n = 1; n < 100; n++) {
     expect(run.stdout).toBe('');
   });
 
+  it('runs the invokes in waves of --concurrency in one environment with --mode lmi', async () => {
+    const dir = extensionsDir({
+      lmi: { events: ['SHUTDOWN'], telemetry: { schemaVersion: '2025-01-29' } },
+    });
+    const run = await emulate([
+      '--extensions-dir',
+      dir,
+      '--mode',
+      'lmi',
+      '--concurrency',
+      '3',
+      '--invokes',
+      '3',
+      '--duration-ms',
+      '200',
+      '--shutdown-reason',
+      'failure',
+    ]);
+    expect(run.stderr).toContain('OK');
+    expect(run.code).toBe(0);
+    const log = entries(run);
+    const kinds = log.map((e) => e.kind);
+    // The two plain invokes overlap; the crashing third runs alone after them.
+    expect(kinds.indexOf('invoke.end')).toBeGreaterThan(
+      kinds.indexOf('invoke.start', kinds.indexOf('invoke.start') + 1),
+    );
+    expect(log.filter((e) => e.kind === 'invoke.end').map((e) => e.status)).toEqual([
+      'success',
+      'success',
+      'failure',
+    ]);
+    expect(log.find((e) => e.kind === 'event.shutdown')).toMatchObject({
+      shutdownReason: 'failure',
+    });
+    expect(kinds).not.toContain('event.invoke');
+  });
+
+  it.each([
+    [['--mode', 'managed'], '--mode must be standard or lmi, got "managed"'],
+    [['--concurrency', '2'], '--concurrency needs mode lmi'],
+    [['--mode', 'lmi', '--concurrency', '0'], '--concurrency must be an integer from 1 to 1600'],
+    [['--mode', 'lmi', '--freeze'], 'freeze contradicts mode lmi'],
+    [['--mode', 'lmi', '--init-type', 'provisioned-concurrency'], 'contradicts mode lmi'],
+    [['--init-type', 'snap-start'], '--init-type must be on-demand or provisioned-concurrency'],
+    [['--mode', 'lmi', '--shutdown-reason', 'timeout'], 'cannot happen with --mode lmi'],
+  ])('exits 2 before anything starts when the mode flags are %j', async (args, message) => {
+    const dir = extensionsDir({ good: {} });
+    const run = await emulate(['--extensions-dir', dir, ...args]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stdout).toBe('');
+  });
+
   it('prints the usage and exits 0 with --help', async () => {
     const run = await emulate(['--help']);
     expect(run.code).toBe(0);
