@@ -1,5 +1,5 @@
 import type { Series, SeriesBucket } from '@lifeline/protocol';
-import { type PointerEvent, useState } from 'react';
+import { type PointerEvent, type ReactNode, useState } from 'react';
 import { useReadApi } from '../app/read-api.ts';
 import {
   ALIVE_STATES,
@@ -16,11 +16,6 @@ import './SeriesStrip.css';
 const LIVE_REFRESH_MS = 5000;
 /** Viewbox width of the chart; the SVG stretches it to the lanes' width. */
 const VW = 1000;
-const BANDS = {
-  alive: { top: 2, height: 42 },
-  invokes: { top: 50, height: 30 },
-  cold: { top: 86, height: 14 },
-} as const;
 /** Cold start kinds in a fixed colour order; unknown kinds take the last. */
 const COLD_KINDS = [
   'on-demand',
@@ -73,11 +68,56 @@ export function SeriesStrip({ window, functionName, tenant, follow }: SeriesStri
   const maxCold = Math.max(1, ...buckets.map((b) => total(b.coldStarts)));
   const hovered: SeriesBucket | undefined = hover >= 0 ? buckets[hover] : undefined;
 
-  const onMove = (e: PointerEvent<HTMLDivElement>) => {
-    const rect = e.currentTarget.getBoundingClientRect();
+  const onMove = (e: PointerEvent<HTMLElement>) => {
+    const chart = e.currentTarget.querySelector('.band-alive');
+    if (!chart) return;
+    const rect = chart.getBoundingClientRect();
     const t = window.start + ((e.clientX - rect.left) / Math.max(1, rect.width)) * span;
     setHover(bucketAt(buckets, step, t));
   };
+
+  const visible = buckets
+    .map((b, i) => ({ b, i, x0: x(b.start) }))
+    .filter(({ x0 }) => x0 + bw >= 0 && x0 <= VW);
+  const w = Math.max(0.5, bw - Math.min(1, bw * 0.15));
+  /** One band: an SVG stretched to the lanes' width, bars drawn by `bar` per visible bucket. */
+  const band = (name: string, bar: (b: SeriesBucket, x0: number) => ReactNode) => (
+    <svg
+      className={`series-band band-${name}`}
+      viewBox={`0 0 ${VW} 100`}
+      preserveAspectRatio="none"
+      aria-hidden="true"
+    >
+      {visible.map(({ b, i, x0 }) => (
+        <g key={b.start}>
+          {i === hover && (
+            <rect className="s-hover" x={x0} y={0} width={Math.max(bw, 1)} height={100} />
+          )}
+          {bar(b, x0)}
+        </g>
+      ))}
+    </svg>
+  );
+  /** Stacked bars of a record of counts, bottom up in `order`, scaled to `max`. */
+  const stack = (
+    counts: Readonly<Record<string, number>>,
+    order: readonly string[],
+    max: number,
+    x0: number,
+    cls: (key: string) => string,
+  ) => {
+    let y = 100;
+    return order.map((key) => {
+      const h = ((counts[key] ?? 0) / max) * 100;
+      y -= h;
+      return h > 0 ? (
+        <rect key={key} className={cls(key)} x={x0} y={y} width={w} height={h} />
+      ) : null;
+    });
+  };
+  const coldKinds = [
+    ...new Set([...COLD_KINDS, ...buckets.flatMap((b) => Object.keys(b.coldStarts))]),
+  ];
 
   return (
     <section
@@ -90,87 +130,54 @@ export function SeriesStrip({ window, functionName, tenant, follow }: SeriesStri
       data-invokes={summary.invokes}
       data-errors={summary.errors}
       data-timeouts={summary.timeouts}
+      onPointerMove={onMove}
+      onPointerLeave={() => setHover(-1)}
     >
-      <div className="series-labels">
-        <div className="series-when">
-          {hovered
-            ? `${formatClock(hovered.start, step)} UTC, per ${formatStep(step)}`
-            : error
-              ? 'Series unavailable'
-              : data
-                ? `per ${formatStep(step)}`
-                : 'Loading…'}
-        </div>
-        <div className="series-label" data-band="alive">
-          Alive{' '}
-          {hovered
-            ? `${total(hovered.alive)}${breakdown(hovered.alive)}`
-            : `≤ ${summary.peakAlive}`}
-        </div>
-        <div className="series-label" data-band="invokes">
-          Invokes{' '}
-          {hovered
-            ? `${hovered.invokes} · ${hovered.errors} err · ${hovered.timeouts} t/o`
-            : `${summary.invokes} · ${summary.errors} err`}
-        </div>
-        <div className="series-label" data-band="cold">
-          Cold{' '}
-          {hovered
-            ? `${total(hovered.coldStarts)}${breakdown(hovered.coldStarts)}`
-            : summary.coldStarts}
-        </div>
+      <div className="series-label series-when">
+        {hovered
+          ? `${formatClock(hovered.start, step)} UTC, per ${formatStep(step)}`
+          : error
+            ? 'Series unavailable'
+            : data
+              ? `per ${formatStep(step)}`
+              : 'Loading…'}
       </div>
-      <div className="series-chart" onPointerMove={onMove} onPointerLeave={() => setHover(-1)}>
-        <svg viewBox={`0 0 ${VW} 100`} preserveAspectRatio="none" aria-hidden="true">
-          {buckets.map((b, i) => {
-            const x0 = x(b.start);
-            if (x0 + bw < 0 || x0 > VW) return null;
-            const w = Math.max(0.5, bw - Math.min(1, bw * 0.15));
-            let y = BANDS.alive.top + BANDS.alive.height;
-            const alive = ALIVE_STATES.map((state) => {
-              const h = ((b.alive[state] ?? 0) / maxAlive) * BANDS.alive.height;
-              y -= h;
-              return h > 0 ? (
-                <rect key={state} className={`s-${state}`} x={x0} y={y} width={w} height={h} />
-              ) : null;
-            });
-            const ih = (b.invokes / maxInvokes) * BANDS.invokes.height;
-            const eh = ((b.errors + b.timeouts) / maxInvokes) * BANDS.invokes.height;
-            const iBase = BANDS.invokes.top + BANDS.invokes.height;
-            let cy = BANDS.cold.top + BANDS.cold.height;
-            const cold = Object.entries(b.coldStarts).map(([kind, n]) => {
-              const h = (n / maxCold) * BANDS.cold.height;
-              cy -= h;
-              const k = COLD_KINDS.indexOf(kind);
-              return h > 0 ? (
-                <rect
-                  key={kind}
-                  className={`c-${k < 0 ? COLD_KINDS.length : k}`}
-                  x={x0}
-                  y={cy}
-                  width={w}
-                  height={h}
-                />
-              ) : null;
-            });
-            return (
-              <g key={b.start} data-hover={i === hover}>
-                {i === hover && (
-                  <rect className="s-hover" x={x0} y={0} width={Math.max(bw, 1)} height={100} />
-                )}
-                {alive}
-                {ih > 0 && (
-                  <rect className="s-invokes" x={x0} y={iBase - ih} width={w} height={ih} />
-                )}
-                {eh > 0 && (
-                  <rect className="s-errors" x={x0} y={iBase - eh} width={w} height={eh} />
-                )}
-                {cold}
-              </g>
-            );
-          })}
-        </svg>
+      <div className="series-gap" />
+      <div className="series-label" data-band="alive">
+        Alive{' '}
+        {hovered ? `${total(hovered.alive)}${breakdown(hovered.alive)}` : `≤ ${summary.peakAlive}`}
       </div>
+      {band('alive', (b, x0) => stack(b.alive, ALIVE_STATES, maxAlive, x0, (k) => `s-${k}`))}
+      <div className="series-label" data-band="invokes">
+        Invokes{' '}
+        {hovered
+          ? `${hovered.invokes} · ${hovered.errors} err · ${hovered.timeouts} t/o`
+          : `${summary.invokes} · ${summary.errors} err`}
+      </div>
+      {band('invokes', (b, x0) =>
+        stack(
+          { bad: b.errors + b.timeouts, ok: Math.max(0, b.invokes - b.errors - b.timeouts) },
+          ['bad', 'ok'],
+          maxInvokes,
+          x0,
+          (k) => (k === 'bad' ? 's-errors' : 's-invokes'),
+        ),
+      )}
+      <div className="series-label" data-band="cold">
+        Cold{' '}
+        {hovered
+          ? `${total(hovered.coldStarts)}${breakdown(hovered.coldStarts)}`
+          : summary.coldStarts}
+      </div>
+      {band('cold', (b, x0) =>
+        stack(
+          b.coldStarts,
+          coldKinds,
+          maxCold,
+          x0,
+          (k) => `c-${Math.min(COLD_KINDS.length, coldKinds.indexOf(k))}`,
+        ),
+      )}
     </section>
   );
 }
