@@ -54,6 +54,12 @@ try {
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
+    if (collectorArgs.some((arg) => /^--(?:read-)?token(?:=|$)/.test(arg))) {
+      // npm has already printed the command line in its "> lifeline@ start" banner, token included.
+      console.error(
+        'npm printed that token in its banner above (and your shell keeps it in its history): treat it as exposed and rotate it.',
+      );
+    }
     process.exit(2);
   }
   throw error;
