@@ -25,7 +25,7 @@ export async function prepareLayers(root: string): Promise<BenchLayers> {
   copyFileSync(join(HERE, 'bare-extension.mjs'), join(bareRoot, 'bare', 'index.mjs'));
   const launcher = join(bareRoot, 'extensions', 'bare');
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(launcher, LAUNCHER.replace('/../lifeline/', '/../bare/'));
+  writeFileSync(launcher, LAUNCHER.replace('/../lifeline"', '/../bare"'));
   chmodSync(launcher, 0o755);
   return {
     lifeline: join(built.layerDir, 'extensions'),
