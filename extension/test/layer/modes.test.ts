@@ -41,3 +41,38 @@ describe('provisioned concurrency', () => {
     }
   });
 });
+
+describe('Lambda Managed Instances', () => {
+  it('keeps the function answering every invoke, 4 at once, and records them all and the shutdown', async () => {
+    const { sandbox, environment } = await realCollector();
+    const created = sandbox({ mode: 'lmi', concurrency: 4, freeze: false });
+    const init = await created.init();
+    expect(init.status).toBe('success');
+    const requestIds: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const invokes = await Promise.all([0, 1, 2, 3].map(() => created.invoke({ durationMs: 50 })));
+      for (const invoke of invokes) {
+        expect(invoke.status).toBe('success');
+        requestIds.push(invoke.requestId);
+      }
+    }
+    const shutdown = await created.shutdown('spindown');
+    expect(shutdown.extensions).toEqual([
+      expect.objectContaining({ name: 'lifeline', exitCode: 0, state: 'Exited' }),
+    ]);
+    const envId = logOf(created.log, 'extension.register')[0]!.extensionId!;
+    const detail = await environment(envId);
+    expect(detail.environment).toMatchObject({
+      envId,
+      state: 'ended',
+      initializationType: 'lambda-managed-instances',
+      missingEvents: 0,
+      droppedEvents: 0,
+    });
+    expect(detail.environment.shutdown).toMatchObject({ reason: 'spindown' });
+    expect(detail.invocations.map((invocation) => invocation.requestId).sort()).toEqual(
+      [...requestIds].sort(),
+    );
+    expect(detail.invocations.every((invocation) => invocation.reportPending === false)).toBe(true);
+  });
+});
