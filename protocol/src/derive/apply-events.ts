@@ -6,7 +6,7 @@ import {
   newEnvironmentFacts,
   newInvocationFacts,
 } from './facts.ts';
-import { invocationStatus } from './invocation-status.ts';
+import { invocationStatus, lastInvokeIdOf } from './invocation-status.ts';
 import { metricsOf, numberField, recordObject, spanDuration, textField } from './record-fields.ts';
 
 /**
@@ -28,7 +28,7 @@ export function requestIdsOf(events: readonly LifelineEvent[]): Set<string> {
  * Order does not matter: every field is either a fact set by exactly one kind of event, a min/max/sum, or recomputed
  * from such facts, so applying the same set of events in any order, in any split into batches, gives the same
  * result. The caller guarantees each event is applied once (the events table's unique id does that) and that the
- * model holds the stored invocations of {@link requestIdsOf}(events) and of `env.lastInvokeRequestId`.
+ * model holds the stored invocations of {@link requestIdsOf}(events) and of {@link lastInvokeIdOf}(env).
  *
  * `receivedAt` is the collector's commit time of the events: one number for one committed batch, or one per event
  * (a client folding events of several commits at once), with the same result as folding each commit in turn.
@@ -54,7 +54,7 @@ export function applyEvents(
   const invocations = new Map<string, InvocationFacts>();
   for (const [id, invocation] of model?.invocations ?? []) invocations.set(id, { ...invocation });
   const touched = new Set<string>();
-  const previousLast = env.lastInvokeRequestId;
+  const previousLast = lastInvokeIdOf(env);
 
   const invocation = (requestId: string): InvocationFacts => {
     touched.add(requestId);
@@ -88,12 +88,14 @@ export function applyEvents(
         env.sandboxId = event.sandboxId ?? null;
         env.previousEnvId = event.previousEnvId ?? null;
         env.telemetry = event.telemetry ?? null;
+        env.registeredEvents = event.registeredEvents?.join(',') ?? null;
+        env.restoredFrom = event.restoredFrom ?? null;
         env.registeredAt = event.time;
         env.startToRegisteredMs = event.startToRegisteredMs;
         break;
       case 'invoke': {
         const target = invocation(event.requestId);
-        if (target.startedAt === null) env.invokeCount += 1;
+        countStart(env, target, eventReceivedAt);
         target.seq = event.seq;
         target.startedAt = event.time;
         target.deadlineMs = event.deadlineMs;
@@ -121,14 +123,15 @@ export function applyEvents(
         env.droppedEvents = Math.min(env.droppedEvents + event.count, Number.MAX_SAFE_INTEGER);
         break;
       case 'platform':
-        applyPlatform(env, event, invocation);
+        applyPlatform(env, event, invocation, eventReceivedAt);
         break;
     }
   }
 
   const recompute = new Set(touched);
+  const last = lastInvokeIdOf(env);
   if (previousLast !== null) recompute.add(previousLast);
-  if (env.lastInvokeRequestId !== null) recompute.add(env.lastInvokeRequestId);
+  if (last !== null) recompute.add(last);
   for (const requestId of recompute) {
     const target = invocations.get(requestId);
     if (target === undefined) continue;
@@ -139,25 +142,56 @@ export function applyEvents(
       target.status = status;
       touched.add(requestId);
     }
-    if (requestId === env.lastInvokeRequestId) {
+    if (requestId === last) {
       env.lastInvokeStatus = status;
       // One clock: the INVOKE time (extension) plus a clock-free duration, never a platform timestamp.
       const durationMs = target.reportDurationMs ?? target.runtimeDoneDurationMs;
       env.lastInvokeEndAt = target.startedAt === null ? null : target.startedAt + (durationMs ?? 0);
+      env.lastInvokeExpiresAt = expiresAt(target);
     }
   }
 
   return { env, invocations };
 }
 
+/**
+ * Counts an invocation once, at its first start (its INVOKE event or its platform.start: Managed Instances send no
+ * INVOKE), whichever arrives first; remembers the commit time of that start.
+ */
+function countStart(env: EnvironmentFacts, target: InvocationFacts, receivedAt: number): void {
+  if (target.startedAt === null && target.platformStartAt === null) env.invokeCount += 1;
+  target.receivedAt =
+    target.receivedAt === null ? receivedAt : Math.min(target.receivedAt, receivedAt);
+}
+
 function applyPlatform(
   env: EnvironmentFacts,
   event: PlatformEvent,
   invocation: (requestId: string) => InvocationFacts,
+  receivedAt: number,
 ): void {
   const record = recordObject(event.record);
   const at = event.recordTime;
   switch (event.recordType) {
+    case 'platform.restoreStart':
+      if (env.restoreStartAt === null || at >= env.restoreStartAt) env.restoreStartAt = at;
+      return;
+    case 'platform.restoreRuntimeDone':
+      if (env.restoreRuntimeDoneAt === null || at >= env.restoreRuntimeDoneAt) {
+        env.restoreRuntimeDoneAt = at;
+        // The report's status wins over runtimeDone's, in any order.
+        if (env.restoreReportAt === null) env.restoreStatus = textField(record, 'status');
+        else env.restoreStatus ??= textField(record, 'status');
+      }
+      return;
+    case 'platform.restoreReport':
+      if (env.restoreReportAt === null || at >= env.restoreReportAt) {
+        env.restoreReportAt = at;
+        env.restoreStatus = textField(record, 'status') ?? env.restoreStatus;
+        env.restoreDurationMs =
+          numberField(metricsOf(record), 'durationMs') ?? env.restoreDurationMs;
+      }
+      return;
     case 'platform.initStart':
       if (env.initStartAt === null || at >= env.initStartAt) {
         env.initStartAt = at;
@@ -181,16 +215,37 @@ function applyPlatform(
   }
   const requestId = textField(record, 'requestId');
   if (requestId === null || requestId === '') return;
+  const tenantId = textField(record, 'tenantId');
+  // An environment serves one tenant; the smallest id keeps the fold order-free should records ever disagree.
+  if (tenantId !== null && tenantId !== '' && (env.tenantId === null || tenantId < env.tenantId)) {
+    env.tenantId = tenantId;
+  }
   switch (event.recordType) {
-    case 'platform.start':
-      invocation(requestId).platformStartAt = at;
+    case 'platform.start': {
+      const target = invocation(requestId);
+      countStart(env, target, receivedAt);
+      target.platformStartAt = at;
+      if (env.firstInvokeStartAt === null || at < env.firstInvokeStartAt)
+        env.firstInvokeStartAt = at;
+      if (env.lastStartSeq === null || event.seq > env.lastStartSeq) {
+        env.lastStartSeq = event.seq;
+        env.lastStartRequestId = requestId;
+      }
       return;
+    }
     case 'platform.runtimeDone': {
       const target = invocation(requestId);
+      const metrics = metricsOf(record);
       target.runtimeDoneAt = at;
       target.runtimeDoneStatus = textField(record, 'status') ?? 'error';
-      target.runtimeDoneDurationMs = numberField(metricsOf(record), 'durationMs');
+      target.runtimeDoneDurationMs = numberField(metrics, 'durationMs');
       target.runtimeDoneErrorType = textField(record, 'errorType');
+      // runtimeDone's streaming figures win over the report's (Managed Instances have only the report).
+      target.responseLatencyMs =
+        spanDuration(record, 'responseLatency') ?? target.responseLatencyMs;
+      target.responseDurationMs =
+        spanDuration(record, 'responseDuration') ?? target.responseDurationMs;
+      target.producedBytes = numberField(metrics, 'producedBytes') ?? target.producedBytes;
       return;
     }
     case 'platform.report': {
@@ -205,7 +260,12 @@ function applyPlatform(
       target.initDurationMs = numberField(metrics, 'initDurationMs');
       target.extensionOverheadMs = spanDuration(record, 'extensionOverhead');
       target.reportErrorType = textField(record, 'errorType');
+      // Filling only what runtimeDone left empty gives runtimeDone's figure, else the report's, in any order.
+      target.responseLatencyMs ??= spanDuration(record, 'responseLatency');
+      target.responseDurationMs ??= spanDuration(record, 'responseDuration');
+      target.producedBytes ??= numberField(metrics, 'producedBytes');
       if (target.initDurationMs !== null) env.reportInitDurationMs = target.initDurationMs;
+      env.restoreDurationMs ??= numberField(metrics, 'restoreDurationMs');
       return;
     }
   }
@@ -223,6 +283,18 @@ function requestIdOf(event: LifelineEvent): string | null {
   }
   const requestId = textField(recordObject(event.record), 'requestId');
   return requestId === null || requestId === '' ? null : requestId;
+}
+
+/** Collector clock: the invoke's start commit time plus its own timeout, measured on the extension clock. */
+export function expiresAt(invocation: InvocationFacts): number | null {
+  if (
+    invocation.receivedAt === null ||
+    invocation.deadlineMs === null ||
+    invocation.startedAt === null
+  ) {
+    return null;
+  }
+  return invocation.receivedAt + Math.max(0, invocation.deadlineMs - invocation.startedAt);
 }
 
 function isError(status: string): number {

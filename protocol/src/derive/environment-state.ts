@@ -17,7 +17,13 @@ export function environmentState(
     return (env.shutdownReceivedAt ?? now) + budget < now ? 'ended' : 'shutting-down';
   }
   if (now - env.lastReceivedAt > lostAfterMs) return 'lost';
-  if (env.lastInvokeStatus === 'running') return 'active';
+  // An invoke past its own timeout with no end yet is awaiting its report, not running: the environment is idle.
+  if (
+    env.lastInvokeStatus === 'running' &&
+    (env.lastInvokeExpiresAt === null || now <= env.lastInvokeExpiresAt)
+  ) {
+    return 'active';
+  }
   if (env.invokeCount === 0 && env.initReportAt === null && env.initRuntimeDoneAt === null) {
     return 'initializing';
   }

@@ -18,6 +18,12 @@ export interface EnvironmentFacts {
   sandboxId: string | null;
   previousEnvId: string | null;
   telemetry: string | null;
+  /** The Extensions API events the registration got, comma-separated (null: an older extension, both). */
+  registeredEvents: string | null;
+  /** SnapStart: the envId of the snapshot's own environment this one was restored from. */
+  restoredFrom: string | null;
+  /** Tenant isolation: the tenant this environment serves (from platform.start/runtimeDone/report). */
+  tenantId: string | null;
   /** Extension clock. */
   registeredAt: number | null;
   startToRegisteredMs: number | null;
@@ -31,6 +37,16 @@ export interface EnvironmentFacts {
   /** initDurationMs of the first invoke's platform.report, used when no initReport arrived. */
   reportInitDurationMs: number | null;
   initPhase: string | null;
+  /** Platform clock: SnapStart restore phase (platform.restoreStart / restoreRuntimeDone / restoreReport). */
+  restoreStartAt: number | null;
+  restoreRuntimeDoneAt: number | null;
+  restoreReportAt: number | null;
+  restoreStatus: string | null;
+  /** restoreReport's durationMs, else the first invoke's report `restoreDurationMs`. */
+  restoreDurationMs: number | null;
+  /** Platform clock: the earliest platform.start (the first invoke), to tell a proactive init. */
+  firstInvokeStartAt: number | null;
+  /** Invocations seen (by an INVOKE event or a platform.start: Managed Instances send no INVOKE). */
   invokeCount: number;
   /** Invocations whose status is error or failure. */
   errorCount: number;
@@ -44,12 +60,23 @@ export interface EnvironmentFacts {
   /** The invoke with the highest seq: the one a timeout or failure shutdown interrupts. */
   lastInvokeSeq: number | null;
   lastInvokeRequestId: string | null;
+  /**
+   * The platform.start with the highest seq: the last invoke of an environment without INVOKE events (Managed
+   * Instances). Kept apart because platform records of classic environments arrive after the next INVOKE.
+   */
+  lastStartSeq: number | null;
+  lastStartRequestId: string | null;
   lastInvokeStatus: string | null;
   /**
    * Extension clock: end of the last invoke, its INVOKE time + its duration (platform.report's, else
    * platform.runtimeDone's), else its INVOKE time (for idle time before shutdown).
    */
   lastInvokeEndAt: number | null;
+  /**
+   * Collector clock: when the last invoke's own timeout runs out, its start's commit time + (deadline − INVOKE time);
+   * past it an invoke without an end is no longer "running" but awaiting its report. Null when unknown.
+   */
+  lastInvokeExpiresAt: number | null;
   shutdownReason: string | null;
   /** Extension clock. */
   shutdownAt: number | null;
@@ -69,6 +96,8 @@ export interface InvocationFacts {
   requestId: string;
   /** Seq of the invoke event. */
   seq: number | null;
+  /** Collector clock: commit time of its first start (INVOKE or platform.start), for "awaiting report". */
+  receivedAt: number | null;
   /** Extension clock. */
   startedAt: number | null;
   deadlineMs: number | null;
@@ -88,6 +117,10 @@ export interface InvocationFacts {
   maxMemoryUsedMb: number | null;
   initDurationMs: number | null;
   extensionOverheadMs: number | null;
+  /** Response streaming: receive → first byte, and first → last byte (spans of runtimeDone or report). */
+  responseLatencyMs: number | null;
+  responseDurationMs: number | null;
+  producedBytes: number | null;
   reportErrorType: string | null;
   /** Last computed InvocationStatus (see invocationStatus). */
   status: string;
@@ -133,6 +166,9 @@ export function newEnvironmentFacts(
     sandboxId: null,
     previousEnvId: null,
     telemetry: null,
+    registeredEvents: null,
+    restoredFrom: null,
+    tenantId: null,
     registeredAt: null,
     startToRegisteredMs: null,
     initStartAt: null,
@@ -143,6 +179,12 @@ export function newEnvironmentFacts(
     initReportDurationMs: null,
     reportInitDurationMs: null,
     initPhase: null,
+    restoreStartAt: null,
+    restoreRuntimeDoneAt: null,
+    restoreReportAt: null,
+    restoreStatus: null,
+    restoreDurationMs: null,
+    firstInvokeStartAt: null,
     invokeCount: 0,
     errorCount: 0,
     timeoutCount: 0,
@@ -153,8 +195,11 @@ export function newEnvironmentFacts(
     droppedEvents: 0,
     lastInvokeSeq: null,
     lastInvokeRequestId: null,
+    lastStartSeq: null,
+    lastStartRequestId: null,
     lastInvokeStatus: null,
     lastInvokeEndAt: null,
+    lastInvokeExpiresAt: null,
     shutdownReason: null,
     shutdownAt: null,
     shutdownDeadlineMs: null,
@@ -172,6 +217,7 @@ export function newInvocationFacts(envId: string, requestId: string): Invocation
     envId,
     requestId,
     seq: null,
+    receivedAt: null,
     startedAt: null,
     deadlineMs: null,
     invokedFunctionArn: null,
@@ -189,6 +235,9 @@ export function newInvocationFacts(envId: string, requestId: string): Invocation
     maxMemoryUsedMb: null,
     initDurationMs: null,
     extensionOverheadMs: null,
+    responseLatencyMs: null,
+    responseDurationMs: null,
+    producedBytes: null,
     reportErrorType: null,
     status: 'running',
   };

@@ -1,4 +1,4 @@
-export { applyEvents, requestIdsOf } from './apply-events.ts';
+export { applyEvents, expiresAt, requestIdsOf } from './apply-events.ts';
 export { deriveEvents } from './derive-events.ts';
 export { environmentState } from './environment-state.ts';
 export {
@@ -10,6 +10,30 @@ export {
   newEnvironmentFacts,
   newInvocationFacts,
 } from './facts.ts';
-export { invocationStatus, platformStatus, shutdownKind } from './invocation-status.ts';
+export {
+  invocationStatus,
+  lastInvokeIdOf,
+  platformStatus,
+  shutdownKind,
+} from './invocation-status.ts';
+export {
+  concurrencySlots,
+  INIT_BILLED_SINCE,
+  INIT_KINDS,
+  type InitBilling,
+  type InitKind,
+  type InvocationDisplayStatus,
+  initBilling,
+  initKind,
+  invocationDisplayStatus,
+  PROACTIVE_INIT_GAP_MS,
+  runsConcurrently,
+} from './lifecycle.ts';
 export { metricsOf, numberField, recordObject, spanDuration, textField } from './record-fields.ts';
-export { initDurationOf, toEnvironment, toInvocation, toShutdown } from './views.ts';
+export {
+  idleBeforeShutdownMs,
+  initDurationOf,
+  toEnvironment,
+  toInvocation,
+  toShutdown,
+} from './views.ts';

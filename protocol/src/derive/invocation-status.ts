@@ -12,12 +12,20 @@ export function invocationStatus(
 ): InvocationStatus {
   const reported = invocation.reportStatus ?? invocation.runtimeDoneStatus;
   if (reported !== null) return platformStatus(reported);
-  if (env.shutdownReason !== null && env.lastInvokeRequestId === invocation.requestId) {
+  if (env.shutdownReason !== null && lastInvokeIdOf(env) === invocation.requestId) {
     const reason = shutdownKind(env.shutdownReason);
     if (reason === 'timeout') return 'timeout';
     if (reason === 'failure') return 'failure';
   }
   return 'running';
+}
+
+/**
+ * The environment's last invoke: the INVOKE with the highest seq, or, for an environment without INVOKE events
+ * (Managed Instances), the platform.start with the highest seq.
+ */
+export function lastInvokeIdOf(env: EnvironmentFacts): string | null {
+  return env.lastInvokeRequestId ?? env.lastStartRequestId;
 }
 
 /** Maps a Telemetry API status to an invocation status; unknown values count as errors. */

@@ -2,6 +2,7 @@ import type { Environment, Invocation, Shutdown } from '../api.ts';
 import type { InvocationStatus } from '../constants.ts';
 import { environmentState } from './environment-state.ts';
 import type { EnvironmentFacts, InvocationFacts } from './facts.ts';
+import { shutdownKind } from './invocation-status.ts';
 
 /** The API shape of an environment at collector time `now`. */
 export function toEnvironment(
@@ -72,10 +73,22 @@ export function toShutdown(env: EnvironmentFacts): Shutdown | null {
     shutdownDurationMs,
     budgetUsedPct:
       shutdownDurationMs !== null && budgetMs > 0 ? (shutdownDurationMs / budgetMs) * 100 : null,
-    idleMs: env.lastInvokeEndAt !== null ? receivedAt - env.lastInvokeEndAt : null,
+    idleMs: idleBeforeShutdownMs(env),
     lifetimeMs: receivedAt - (env.registeredAt ?? env.firstActivityAt),
     invokes: env.invokeCount,
   };
+}
+
+/**
+ * Idle time before a spindown, on the extension clock: SHUTDOWN time − the last invoke's end (INVOKE time + its
+ * clock-free duration). Only a spindown ends an idle environment (a timeout or failure interrupts a running invoke),
+ * and never negative (a duration measured on the platform may overrun the extension's SHUTDOWN time by a little).
+ */
+export function idleBeforeShutdownMs(env: EnvironmentFacts): number | null {
+  if (env.shutdownAt === null || env.shutdownReason === null || env.lastInvokeEndAt === null)
+    return null;
+  if (shutdownKind(env.shutdownReason) !== 'spindown') return null;
+  return Math.max(0, env.shutdownAt - env.lastInvokeEndAt);
 }
 
 /** The API shape of an invocation. */

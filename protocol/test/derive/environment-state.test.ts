@@ -41,7 +41,14 @@ describe('environmentState', () => {
 
   it('is lost when silent for longer than lost-after on the collector clock and never shut down', () => {
     const env = envAfter(6);
-    expect(environmentState(env, RECEIVED + LOST_AFTER, LOST_AFTER)).toBe('active');
+    expect(environmentState(env, RECEIVED + LOST_AFTER, LOST_AFTER)).not.toBe('lost');
     expect(environmentState(env, RECEIVED + LOST_AFTER + 1, LOST_AFTER)).toBe('lost');
+  });
+
+  it('stops calling an environment active once its last invoke is past its own timeout without an end', () => {
+    // The example invokes have a 3 s timeout; their start was committed at RECEIVED (collector clock).
+    const env = envAfter(5);
+    expect(environmentState(env, RECEIVED + 3000, LOST_AFTER)).toBe('active');
+    expect(environmentState(env, RECEIVED + 3001, LOST_AFTER)).toBe('idle');
   });
 });
