@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { TelemetryApiEvent } from '@lifeline/protocol';
 import { boundRecord } from './bounded-record.ts';
+import { TELEMETRY_BUFFERING } from './runtime-api/telemetry-api.ts';
 
 /** A received Telemetry API platform record with its `time` converted once to epoch ms. */
 export interface PlatformRecord {
@@ -16,6 +17,20 @@ export interface TelemetryListenerOptions {
   port: number;
   /** Larger bodies are refused with 413; the platform sends at most about 2 × maxBytes. */
   maxBodyBytes?: number;
+  /**
+   * Records kept from one request; the rest are dropped (reported once through onProblem). Default: the
+   * subscription's `maxItems`, the most the platform puts in one batch.
+   */
+  maxRecordsPerRequest?: number;
+  /**
+   * Body bytes all requests together may hold at once (declared, or the body limit for a body without a length);
+   * a request that would go over is answered 503 before its body is read. Default: 2 × maxBodyBytes.
+   */
+  maxInFlightBytes?: number;
+  /** Open connections beyond this are closed at once. Default 4 (the platform uses one). */
+  maxConnections?: number;
+  /** A request whose headers and body have not arrived within this is answered 408 and closed. Default 10 s. */
+  requestTimeoutMs?: number;
   onRecords(records: PlatformRecord[]): void;
   /** Called once per refused request, with a reason (the caller decides how loudly to log). */
   onProblem(reason: string): void;
@@ -28,59 +43,94 @@ export interface TelemetryListener {
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
+const DEFAULT_MAX_CONNECTIONS = 4;
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const RECORD_TYPE = /^platform\.[A-Za-z]+$/;
 
 /**
  * Starts the `node:http` Telemetry API listener. It answers 200 as soon as a body is read and parsed, refuses
- * oversized or malformed bodies, and keeps only `platform.*` records.
+ * oversized or malformed bodies, and keeps only `platform.*` records. Its memory is the function's, so it is bounded
+ * whatever a sender does: per request (body bytes, records kept), in total (body bytes held by all requests at once,
+ * connections) and in time (a request must arrive whole within the request timeout). Only code inside the sandbox
+ * can reach it, but that includes the function's own dependencies.
  */
 export function startTelemetryListener(
   options: TelemetryListenerOptions,
 ): Promise<TelemetryListener> {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  const server: Server = createServer((req, res) => {
-    if (req.method !== 'POST' && req.method !== 'PUT') {
-      res.writeHead(405).end();
-      req.resume();
-      return;
-    }
-    const declared = Number(req.headers['content-length']);
-    if (declared > maxBody) {
-      options.onProblem(`telemetry body of ${declared} bytes over the ${maxBody} byte limit`);
-      res.writeHead(413, { connection: 'close' }).end();
-      req.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on('data', (chunk: Buffer) => {
-      if (refused) return;
-      size += chunk.length;
-      if (size > maxBody) {
-        refused = true;
-        options.onProblem(`telemetry body over the ${maxBody} byte limit`);
+  const maxRecords = options.maxRecordsPerRequest ?? TELEMETRY_BUFFERING.maxItems;
+  const maxInFlight = options.maxInFlightBytes ?? 2 * maxBody;
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  let inFlight = 0;
+  const server: Server = createServer(
+    {
+      requestTimeout,
+      headersTimeout: requestTimeout,
+      connectionsCheckingInterval: Math.max(100, Math.min(2000, requestTimeout / 2)),
+    },
+    (req, res) => {
+      if (req.method !== 'POST' && req.method !== 'PUT') {
+        res.writeHead(405).end();
+        req.resume();
+        return;
+      }
+      const declared = Number(req.headers['content-length']);
+      if (declared > maxBody) {
+        options.onProblem(`telemetry body of ${declared} bytes over the ${maxBody} byte limit`);
         res.writeHead(413, { connection: 'close' }).end();
+        req.resume();
+        return;
+      }
+      // Reserved before reading: what this request may hold until it ends.
+      const reserved = Number.isSafeInteger(declared) && declared >= 0 ? declared : maxBody;
+      if (inFlight + reserved > maxInFlight) {
+        options.onProblem(`telemetry requests over the ${maxInFlight} byte in-flight limit`);
+        res.writeHead(503, { connection: 'close', 'retry-after': '1' }).end();
+        req.resume();
+        return;
+      }
+      inFlight += reserved;
+      req.once('close', () => {
+        inFlight -= reserved;
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let refused = false;
+      req.on('data', (chunk: Buffer) => {
+        if (refused) return;
+        size += chunk.length;
+        if (size > Math.min(maxBody, reserved)) {
+          refused = true;
+          options.onProblem(`telemetry body over the ${maxBody} byte limit or its declared length`);
+          res.writeHead(413, { connection: 'close' }).end();
+          chunks.length = 0;
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on('end', () => {
+        if (refused) return;
+        const body = Buffer.concat(chunks).toString('utf8');
         chunks.length = 0;
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (refused) return;
-      const records = parseTelemetryBody(Buffer.concat(chunks).toString('utf8'), Date.now());
-      if (records === undefined) {
-        options.onProblem('telemetry body is not a JSON array');
-        res.writeHead(400).end();
-        return;
-      }
-      res.writeHead(200).end();
-      if (records.length > 0) options.onRecords(records);
-    });
-    req.on('error', () => {
-      refused = true;
-    });
-  });
+        const records = parseTelemetryBody(body, Date.now(), maxRecords + 1);
+        if (records === undefined) {
+          options.onProblem('telemetry body is not a JSON array');
+          res.writeHead(400).end();
+          return;
+        }
+        if (records.length > maxRecords) {
+          options.onProblem(`telemetry batch over ${maxRecords} records; the rest was dropped`);
+          records.length = maxRecords;
+        }
+        res.writeHead(200).end();
+        if (records.length > 0) options.onRecords(records);
+      });
+      req.on('error', () => {
+        refused = true;
+      });
+    },
+  );
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   server.keepAliveTimeout = 60_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -101,10 +151,14 @@ export function startTelemetryListener(
 }
 
 /**
- * Parses a Telemetry API body into platform records; undefined when it is not a JSON array. Unusable items are
- * skipped; an unparsable `time` falls back to `receivedAt`.
+ * Parses a Telemetry API body into platform records (at most `maxRecords`); undefined when it is not a JSON array.
+ * Unusable items are skipped; an unparsable `time` falls back to `receivedAt`.
  */
-export function parseTelemetryBody(body: string, receivedAt: number): PlatformRecord[] | undefined {
+export function parseTelemetryBody(
+  body: string,
+  receivedAt: number,
+  maxRecords = Number.POSITIVE_INFINITY,
+): PlatformRecord[] | undefined {
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -114,6 +168,7 @@ export function parseTelemetryBody(body: string, receivedAt: number): PlatformRe
   if (!Array.isArray(value)) return undefined;
   const records: PlatformRecord[] = [];
   for (const item of value as Partial<TelemetryApiEvent>[]) {
+    if (records.length >= maxRecords) break;
     if (typeof item !== 'object' || item === null) continue;
     const { type, time, record } = item;
     if (typeof type !== 'string' || type.length > 64 || !RECORD_TYPE.test(type)) continue;
