@@ -29,13 +29,14 @@ interface HistogramProps {
   emptyText?: string;
 }
 
-const W = 360;
+/** About the card's width at its narrowest, so 11 px text stays about 11 px on screen. */
+const W = 280;
 const H = 170;
-const PAD = { left: 34, right: 10, top: 22, bottom: 26 };
+const PAD = { left: 30, right: 10, top: 22, bottom: 26 };
 const PLOT_W = W - PAD.left - PAD.right;
 const PLOT_H = H - PAD.top - PAD.bottom;
 /** At most this many x labels, so they never overlap at the chart's narrowest (260 px). */
-const X_LABELS = 5;
+const X_LABELS = 4;
 
 /**
  * An SVG histogram with a count axis (round ticks and grid lines), value ticks at bin edges, and the hovered or

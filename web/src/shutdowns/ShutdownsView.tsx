@@ -35,7 +35,7 @@ interface ShutdownsViewProps {
 }
 
 function pct(v: number | null): string {
-  return v === null ? '—' : `${v.toFixed(v < 10 ? 1 : 0)} %`;
+  return v === null ? '—' : `${v.toFixed(1)} %`;
 }
 
 function params(q: ShutdownQuery) {
@@ -251,28 +251,30 @@ export function ShutdownsReport({
                 return (
                   <tr key={r.envId} data-env={r.envId}>
                     <td>{new Date(r.receivedAt).toISOString().slice(0, 23).replace('T', ' ')}</td>
-                    <td className="actions">
-                      <button
-                        type="button"
-                        className="btn mono"
-                        onClick={() => onOpen(r.envId)}
-                        aria-label={`Open environment ${r.envId}`}
-                        title={r.envId}
-                      >
-                        {r.envId.slice(0, 12)}
-                      </button>
-                      <button
-                        type="button"
-                        className="btn"
-                        onClick={() => {
-                          const { from, to } = lifeRange(r);
-                          onShow(r.envId, from, to);
-                        }}
-                        aria-label={`Show environment ${r.envId} on the timeline`}
-                        title="Show on timeline"
-                      >
-                        ⟶
-                      </button>
+                    <td>
+                      <span className="row-actions">
+                        <button
+                          type="button"
+                          className="btn mono"
+                          onClick={() => onOpen(r.envId)}
+                          aria-label={`Open environment ${r.envId}`}
+                          title={r.envId}
+                        >
+                          {r.envId.slice(0, 12)}
+                        </button>
+                        <button
+                          type="button"
+                          className="btn"
+                          onClick={() => {
+                            const { from, to } = lifeRange(r);
+                            onShow(r.envId, from, to);
+                          }}
+                          aria-label={`Show environment ${r.envId} on the timeline`}
+                          title="Show on timeline"
+                        >
+                          ⟶
+                        </button>
+                      </span>
                     </td>
                     <td>
                       {r.functionName}
