@@ -148,11 +148,12 @@ export function createRuntimeApiHost(ctx: SandboxContext): RuntimeApiHost {
       const invocation = current(requestId);
       return invocation !== undefined && !invocation.responded;
     },
-    runtimeResponse: (requestId, body) => {
+    runtimeResponse: (requestId, body, firstByteMono) => {
       const invocation = current(requestId);
       if (!invocation) return;
       invocation.responded = true;
       invocation.respondedMono = monoNow();
+      invocation.firstByteMono = firstByteMono;
       invocation.responseBytes = body.length;
       try {
         invocation.response = JSON.parse(body.toString('utf8'));

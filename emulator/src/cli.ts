@@ -43,6 +43,9 @@ Options:
   --concurrency N          with --mode lmi: invokes one environment runs at once, 1-1600 (default 4); the invokes
                            run in waves of N
   --init-type TYPE         on-demand (default) or provisioned-concurrency (AWS_LAMBDA_INITIALIZATION_TYPE)
+  --tenant-id ID           tenant isolation: the tenant the environment serves (tenantId in the invoke records)
+  --response-streaming     the function streams its answers (responseLatency/responseDuration spans)
+  --stream-ms MS           with --response-streaming: streaming time after the first byte (default 100)
   --help                   show this help
 `;
 
@@ -61,7 +64,12 @@ interface CliConfig {
   freeze: boolean;
   env: Record<string, string>;
   /** Lifecycle options of the modes (mode, concurrency, initializationType, …), checked by the Sandbox's rules. */
-  lifecycle: Pick<SandboxOptions, 'mode' | 'concurrency' | 'initializationType'>;
+  lifecycle: Pick<
+    SandboxOptions,
+    'mode' | 'concurrency' | 'initializationType' | 'tenantId' | 'responseStreaming'
+  >;
+  /** With --response-streaming: how long each answer streams. */
+  streamMs: number | undefined;
 }
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
@@ -96,6 +104,9 @@ function parse(argv: string[]): CliConfig | 'help' {
         mode: { type: 'string' },
         concurrency: { type: 'string' },
         'init-type': { type: 'string' },
+        'tenant-id': { type: 'string' },
+        'response-streaming': { type: 'boolean' },
+        'stream-ms': { type: 'string' },
         help: { type: 'boolean' },
       },
     });
@@ -148,6 +159,9 @@ function parse(argv: string[]): CliConfig | 'help' {
     memoryMb: integer('memory-mb', values['memory-mb'] as string | undefined, 128, 1),
     freeze: values.freeze === true,
     lifecycle,
+    streamMs: lifecycle.responseStreaming
+      ? integer('stream-ms', values['stream-ms'] as string | undefined, 100, 0)
+      : undefined,
     env: functionEnvironment(
       (parsed.tokens ?? []).flatMap((token) =>
         token.kind === 'option' &&
@@ -161,6 +175,13 @@ function parse(argv: string[]): CliConfig | 'help' {
     ),
   };
 }
+
+/** Flags named differently from the Sandbox option they set. */
+const FLAG_OF_OPTION: Record<string, string> = {
+  initializationType: 'init-type',
+  tenantId: 'tenant-id',
+  responseStreaming: 'response-streaming',
+};
 
 /** The mode flags as Sandbox options; contradictions are refused by the Sandbox's own option rules. */
 function lifecycleOptions(
@@ -187,14 +208,20 @@ function lifecycleOptions(
         ? undefined
         : integer('concurrency', values.concurrency as string, 4, 0),
     initializationType: initType,
+    tenantId: values['tenant-id'] as string | undefined,
+    responseStreaming: values['response-streaming'] === true ? true : undefined,
   };
+  if (values['stream-ms'] !== undefined && !lifecycle.responseStreaming) {
+    throw new UsageError('--stream-ms needs --response-streaming');
+  }
   try {
     resolveOptions({ ...lifecycle, freeze: values.freeze === true });
   } catch (error) {
     throw new UsageError(
-      (error as Error).message
-        .replace('SandboxOptions.initializationType', '--init-type')
-        .replace(/SandboxOptions\.(\w+)/g, '--$1'),
+      (error as Error).message.replace(
+        /SandboxOptions\.(\w+)/g,
+        (_, option: string) => `--${FLAG_OF_OPTION[option] ?? option}`,
+      ),
     );
   }
   return lifecycle;
@@ -371,7 +398,12 @@ export async function main(
       if (problems.length > 0) break;
       const results = await Promise.all(
         wave.map(({ number, outcome }) =>
-          sandbox.invoke({ payload: { invoke: number }, durationMs: config.durationMs, outcome }),
+          sandbox.invoke({
+            payload: { invoke: number },
+            durationMs: config.durationMs,
+            outcome,
+            streamDurationMs: config.streamMs,
+          }),
         ),
       );
       wave.forEach(({ number, outcome }, index) => {

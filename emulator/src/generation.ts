@@ -15,6 +15,8 @@ export interface Invocation {
   requestId: string;
   deadlineMs: number;
   trace: string | undefined;
+  /** Tenant isolation: the environment's tenant, carried by the invoke records. */
+  tenantId: string | undefined;
   startedAt: number;
   startedMono: number;
   /** INVOKE subscribers that have not called /next since their INVOKE. */

@@ -5,14 +5,22 @@ export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
 }
 
-/** Reads a request body, rejecting with {@link BodyTooLargeError} beyond `limitBytes`. */
-export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+/**
+ * Reads a request body, rejecting with {@link BodyTooLargeError} beyond `limitBytes`; `onFirstChunk` runs when the
+ * first bytes arrive (a streamed body takes a while after them).
+ */
+export function readBody(
+  req: IncomingMessage,
+  limitBytes: number,
+  onFirstChunk?: () => void,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
     req.on('data', (chunk: Buffer) => {
       if (failed) return;
+      if (size === 0 && chunk.length > 0) onFirstChunk?.();
       size += chunk.length;
       if (size > limitBytes) {
         failed = true;

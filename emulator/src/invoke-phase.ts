@@ -48,6 +48,7 @@ export async function runInvokePhase(
     requestId,
     deadlineMs,
     trace,
+    tenantId: settings.tenantId,
     startedAt: Date.now(),
     startedMono: monoNow(),
     pending: new Set(),
@@ -65,7 +66,7 @@ export async function runInvokePhase(
   });
   generation.dispatcher.publish(
     'platform.start',
-    startRecord(requestId, settings.functionVersion, tracing),
+    startRecord(invocation, settings.functionVersion, tracing),
   );
   // A published version is invoked through its qualified ARN; $LATEST through the unqualified one.
   const qualifier = settings.functionVersion === '$LATEST' ? '' : `:${settings.functionVersion}`;
@@ -90,10 +91,7 @@ export async function runInvokePhase(
     });
   }
   const runtimeRes = generation.runtimeParked.shift();
-  const behaviour = JSON.stringify({
-    durationMs: options.durationMs ?? 0,
-    outcome: options.outcome ?? 'success',
-  });
+  const behaviour = behaviourOf(options, settings.responseStreaming);
   const written =
     runtimeRes !== undefined &&
     sendRaw(runtimeRes, 200, payload, {
@@ -102,6 +100,7 @@ export async function runInvokePhase(
       'Lambda-Runtime-Deadline-Ms': String(deadlineMs),
       'Lambda-Runtime-Invoked-Function-Arn': arn,
       'Lambda-Runtime-Trace-Id': trace,
+      'Lambda-Runtime-Aws-Tenant-Id': settings.tenantId,
       [BEHAVIOUR_HEADER]: behaviour,
     });
   if (!written) {
@@ -158,6 +157,7 @@ export async function runInvokePhase(
     'platform.report',
     reportRecord({
       requestId,
+      tenantId: invocation.tenantId,
       status: telemetryStatus,
       errorType,
       durationMs,
@@ -186,10 +186,7 @@ export async function runInvokePhase(
     sandboxId: ctx.id,
     status,
     durationMs,
-    responseLatencyMs:
-      invocation.respondedMono !== undefined
-        ? round(invocation.respondedMono - invocation.startedMono)
-        : undefined,
+    ...responseTimes(invocation),
     extensionOverheadMs,
     deadlineMs,
     response: invocation.response,
@@ -198,6 +195,27 @@ export async function runInvokePhase(
     coldStart: context.coldStart,
     init: context.init,
     reset: false,
+  };
+}
+
+/** What the simulated function does with this invoke (it reads it from the behaviour header). */
+export function behaviourOf(options: InvokeOptions, streaming: boolean): string {
+  return JSON.stringify({
+    durationMs: options.durationMs ?? 0,
+    outcome: options.outcome ?? 'success',
+    ...(streaming ? { streamMs: options.streamDurationMs ?? 0 } : {}),
+  });
+}
+
+/** The caller's view of the answer: time to its first byte, and how long it streamed after that. */
+export function responseTimes(
+  invocation: Invocation,
+): Pick<InvokeResult, 'responseLatencyMs' | 'responseDurationMs'> {
+  if (invocation.respondedMono === undefined) return {};
+  const firstByteMono = invocation.firstByteMono ?? invocation.respondedMono;
+  return {
+    responseLatencyMs: round(firstByteMono - invocation.startedMono),
+    responseDurationMs: round(invocation.respondedMono - firstByteMono),
   };
 }
 

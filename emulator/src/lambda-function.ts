@@ -22,6 +22,8 @@ export interface LambdaFunctionOptions extends Omit<SandboxOptions, 'tmpDir' | '
 
 interface Slot {
   sandbox: Sandbox;
+  /** Tenant isolation: the one tenant this environment serves. */
+  tenantId: string | undefined;
   /** Invokes running in it: at most 1, or the concurrency of a Managed Instances environment. */
   active: number;
   idleTimer: NodeJS.Timeout | undefined;
@@ -74,7 +76,8 @@ export class LambdaFunction {
 
   /** Invokes the function on an idle sandbox, a new one, or the first one to free up. */
   async invoke(options: InvokeOptions = {}): Promise<InvokeResult> {
-    const slot = await this.#acquire();
+    // Tenant isolation: environments serve one tenant each, so each tenant has its own pool.
+    const slot = await this.#acquire(options.tenantId ?? this.#options.tenantId);
     try {
       return await slot.sandbox.invoke(options);
     } finally {
@@ -94,10 +97,11 @@ export class LambdaFunction {
     return results.filter((result): result is ShutdownResult => result !== undefined);
   }
 
-  async #acquire(): Promise<Slot> {
+  async #acquire(tenantId: string | undefined): Promise<Slot> {
     for (;;) {
       if (this.#closed) throw new Error('LambdaFunction is closed');
-      const open = (slot: Slot) => slot.active < this.#capacity && !slot.stopping;
+      const open = (slot: Slot) =>
+        slot.tenantId === tenantId && slot.active < this.#capacity && !slot.stopping;
       // Warm first (an initialised environment, the busiest one that still has room), then any with room.
       const idle = this.#slots
         .filter((slot) => open(slot) && slot.sandbox.state === 'idle')
@@ -108,9 +112,17 @@ export class LambdaFunction {
         return reusable;
       }
       if (this.#slots.length < (this.#options.maxConcurrency ?? 10)) {
-        const slot = this.#create();
+        const slot = this.#create(tenantId);
         this.#claim(slot);
         return slot;
+      }
+      // Full of other tenants' environments: one of them that is idle makes room, as Lambda would reclaim it.
+      const reclaimable = this.#slots.find(
+        (slot) => slot.tenantId !== tenantId && slot.active === 0 && !slot.stopping,
+      );
+      if (reclaimable) {
+        await this.#retire(reclaimable);
+        continue;
       }
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
     }
@@ -122,13 +134,14 @@ export class LambdaFunction {
     slot.idleTimer = undefined;
   }
 
-  #create(): Slot {
+  #create(tenantId: string | undefined): Slot {
     this.#count += 1;
     const id = `sbx-${this.#prefix}-${this.#count}`;
     const { maxConcurrency: _max, idleShutdownMs: _idle, onLog, ...sandboxOptions } = this.#options;
     const sandbox = new Sandbox({
       ...sandboxOptions,
       sandboxId: id,
+      tenantId,
       tmpDir: join(this.#root, id),
       onLog: (entry) => {
         this.#log.push(entry);
@@ -138,7 +151,7 @@ export class LambdaFunction {
         onLog?.(entry);
       },
     });
-    const slot: Slot = { sandbox, active: 0, idleTimer: undefined, stopping: undefined };
+    const slot: Slot = { sandbox, tenantId, active: 0, idleTimer: undefined, stopping: undefined };
     this.#slots.push(slot);
     return slot;
   }

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { monoNow } from './clock.ts';
 import { type Generation, type Invocation, round } from './generation.ts';
 import { sendRaw } from './http-json.ts';
-import type { InvokeContext } from './invoke-phase.ts';
+import { behaviourOf, type InvokeContext, responseTimes } from './invoke-phase.ts';
 import {
   managedReportRecord,
   managedStartRecord,
@@ -37,6 +37,7 @@ export async function runManagedInvokePhase(
     requestId,
     deadlineMs,
     trace,
+    tenantId: settings.tenantId,
     startedAt: Date.now(),
     startedMono: monoNow(),
     pending: new Set(),
@@ -55,7 +56,7 @@ export async function runManagedInvokePhase(
   const arn = `arn:aws:lambda:${settings.region}:${settings.accountId}:function:${settings.functionName}${qualifier}`;
   generation.dispatcher.publish(
     'platform.start',
-    managedStartRecord(requestId, settings.functionVersion, arn, tracing),
+    managedStartRecord(invocation, settings.functionVersion, arn, tracing),
   );
   // A worker frees up when the runtime asks for its next invocation; wait for one (bounded by the deadline). The
   // worker is claimed inside the check, so invokes waiting together never take the same one.
@@ -72,10 +73,8 @@ export async function runManagedInvokePhase(
       'Lambda-Runtime-Deadline-Ms': String(deadlineMs),
       'Lambda-Runtime-Invoked-Function-Arn': arn,
       'Lambda-Runtime-Trace-Id': trace,
-      [BEHAVIOUR_HEADER]: JSON.stringify({
-        durationMs: options.durationMs ?? 0,
-        outcome: options.outcome ?? 'success',
-      }),
+      'Lambda-Runtime-Aws-Tenant-Id': settings.tenantId,
+      [BEHAVIOUR_HEADER]: behaviourOf(options, settings.responseStreaming),
     });
     if (!written) {
       generation.failure ??= {
@@ -125,10 +124,7 @@ export async function runManagedInvokePhase(
     sandboxId: ctx.id,
     status,
     durationMs,
-    responseLatencyMs:
-      invocation.respondedMono !== undefined
-        ? round(invocation.respondedMono - invocation.startedMono)
-        : undefined,
+    ...responseTimes(invocation),
     deadlineMs,
     response: invocation.response,
     errorType: status === 'success' ? undefined : errorType,

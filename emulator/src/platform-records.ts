@@ -86,12 +86,22 @@ export function initReportRecord(
   return { ...init, status, ...(errorType ? { errorType } : {}), metrics: { durationMs } };
 }
 
+/** `{tenantId}` for the invoke records of a tenant-isolated function, nothing otherwise. */
+function tenantOf(tenantId: string | undefined): { tenantId?: string } {
+  return tenantId ? { tenantId } : {};
+}
+
 export function startRecord(
-  requestId: string,
+  invocation: Invocation,
   version: string,
   tracing: RecordTracing | undefined,
 ): Record<string, unknown> {
-  return { requestId, version, ...(tracing ? { tracing } : {}) };
+  return {
+    requestId: invocation.requestId,
+    version,
+    ...tenantOf(invocation.tenantId),
+    ...(tracing ? { tracing } : {}),
+  };
 }
 
 /** `platform.runtimeDone` at `nowMono`: the runtime is done with `invocation` (answered, failed or gave up). */
@@ -111,12 +121,14 @@ export function runtimeDoneRecord(
       producedBytes: invocation.responseBytes,
     },
     spans: responseSpans(invocation, nowMono),
+    ...tenantOf(invocation.tenantId),
     ...(tracing ? { tracing } : {}),
   };
 }
 
 export interface ReportInput {
   requestId: string;
+  tenantId: string | undefined;
   status: string;
   errorType: string | undefined;
   durationMs: number;
@@ -151,18 +163,25 @@ export function reportRecord(input: ReportInput): Record<string, unknown> {
           ],
         }
       : {}),
+    ...tenantOf(input.tenantId),
     ...(input.tracing ? { tracing: input.tracing } : {}),
   };
 }
 
 /** `platform.start` on Managed Instances: the invoked ARN too. */
 export function managedStartRecord(
-  requestId: string,
+  invocation: Invocation,
   version: string,
   functionArn: string,
   tracing: RecordTracing | undefined,
 ): Record<string, unknown> {
-  return { requestId, version, functionArn, ...(tracing ? { tracing } : {}) };
+  return {
+    requestId: invocation.requestId,
+    version,
+    functionArn,
+    ...tenantOf(invocation.tenantId),
+    ...(tracing ? { tracing } : {}),
+  };
 }
 
 /**
@@ -182,6 +201,7 @@ export function managedReportRecord(
     ...(errorType && status !== 'success' ? { errorType } : {}),
     metrics: { durationMs },
     ...(invocation.respondedMono !== undefined ? { spans: responseSpans(invocation) } : {}),
+    ...tenantOf(invocation.tenantId),
     ...(tracing ? { tracing } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { monoNow } from './clock.ts';
 import type { LogInput } from './event-log.ts';
 import { BodyTooLargeError, readBody, sendAccepted, sendError, sendJson } from './http-json.ts';
 
@@ -7,6 +8,10 @@ export const RUNTIME_API_PREFIX = '/2018-06-01/runtime';
 
 /** Largest synchronous response Lambda accepts (6 MB). */
 export const MAX_RESPONSE_BYTES = 6_291_556;
+/** Largest streamed response Lambda accepts (200 MB). */
+export const MAX_STREAMED_RESPONSE_BYTES = 200 * 1024 * 1024;
+/** Request header by which a runtime streams its response. */
+const RESPONSE_MODE_HEADER = 'lambda-runtime-function-response-mode';
 
 const ERROR_TYPE_PATTERN = /^(Runtime|Function)\.[A-Z][a-zA-Z]+$/;
 const ERROR_BODY_LIMIT = 1024 * 1024;
@@ -18,7 +23,8 @@ export interface RuntimeApiHost {
   runtimeNext(res: ServerResponse): void;
   /** Whether `requestId` is the current invocation and still awaits its response or error. */
   acceptsResult(requestId: string): boolean;
-  runtimeResponse(requestId: string, body: Buffer): void;
+  /** The runtime answered; `firstByteMono` is when the first bytes came (a streamed answer ends much later). */
+  runtimeResponse(requestId: string, body: Buffer, firstByteMono: number | undefined): void;
   runtimeError(requestId: string, errorType: string, body: Buffer): void;
   runtimeInitError(errorType: string, body: Buffer): void;
 }
@@ -59,13 +65,22 @@ export async function handleRuntimeApi(
   const requestId = decodeURIComponent(match[1]!);
   const which = match[2] as 'response' | 'error';
   const kind = which === 'response' ? 'runtime.response' : 'runtime.error';
+  const streamed = which === 'response' && req.headers[RESPONSE_MODE_HEADER] === 'streaming';
+  const limit = streamed
+    ? MAX_STREAMED_RESPONSE_BYTES
+    : which === 'response'
+      ? MAX_RESPONSE_BYTES
+      : ERROR_BODY_LIMIT;
+  let firstByteMono: number | undefined;
   let body: Buffer;
   try {
-    body = await readBody(req, which === 'response' ? MAX_RESPONSE_BYTES : ERROR_BODY_LIMIT);
+    body = await readBody(req, limit, () => {
+      firstByteMono = monoNow();
+    });
   } catch (error) {
     if (error instanceof BodyTooLargeError && host.acceptsResult(requestId)) {
       sendJson(res, 413, {
-        errorMessage: `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+        errorMessage: `Exceeded maximum allowed payload size (${limit} bytes).`,
         errorType: 'RequestEntityTooLarge',
       });
       host.log({ kind, requestId, statusCode: 413, errorType: 'Function.ResponseSizeTooLarge' });
@@ -81,9 +96,20 @@ export async function handleRuntimeApi(
     return true;
   }
   sendAccepted(res);
-  if (which === 'response') {
-    host.log({ kind, extension: 'runtime', requestId, statusCode: 202 });
-    host.runtimeResponse(requestId, body);
+  // A streaming runtime that fails mid-stream says so in trailers after the bytes it already sent.
+  const trailerError = streamed ? req.trailers['lambda-runtime-function-error-type'] : undefined;
+  if (which === 'response' && !trailerError) {
+    host.log({ kind, extension: 'runtime', requestId, statusCode: 202, data: { streamed } });
+    host.runtimeResponse(requestId, body, firstByteMono);
+  } else if (trailerError) {
+    const errorType = ERROR_TYPE_PATTERN.test(trailerError) ? trailerError : 'Runtime.Unknown';
+    const errorBody = req.trailers['lambda-runtime-function-error-body'];
+    host.log({ kind, extension: 'runtime', requestId, statusCode: 202, errorType });
+    host.runtimeError(
+      requestId,
+      errorType,
+      errorBody ? Buffer.from(errorBody, 'base64') : Buffer.alloc(0),
+    );
   } else {
     const errorType = errorTypeOf(req);
     host.log({ kind, extension: 'runtime', requestId, statusCode: 202, errorType });

@@ -6,9 +6,16 @@ import type { InvokeOptions, SandboxOptions } from './types.ts';
 export type ResolvedOptions = Required<
   Omit<
     SandboxOptions,
-    'extensionsDir' | 'onLog' | 'bootstrap' | 'tmpDir' | 'functionInitMs' | 'concurrency'
+    | 'extensionsDir'
+    | 'onLog'
+    | 'bootstrap'
+    | 'tmpDir'
+    | 'functionInitMs'
+    | 'concurrency'
+    | 'tenantId'
   >
 > & {
+  tenantId: string | undefined;
   /** Invokes at once: 1 in standard mode. */
   concurrency: number;
   extensionsDir: string | undefined;
@@ -40,6 +47,8 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
     env: { ...(options.env ?? {}) },
     freeze: options.freeze ?? false,
     initializationType,
+    tenantId: options.tenantId,
+    responseStreaming: options.responseStreaming ?? false,
     mode,
     concurrency: mode === 'lmi' ? (options.concurrency ?? 4) : 1,
     initTimeoutMs:
@@ -144,8 +153,18 @@ function validateOptions(options: ResolvedOptions): void {
       `SandboxOptions.initializationType must be on-demand or provisioned-concurrency, got ${String(options.initializationType)}`,
     );
   }
+  if (options.tenantId !== undefined) checkTenantId(options.tenantId, 'SandboxOptions.tenantId');
   if (options.bootstrap && options.bootstrap.length === 0) {
     throw new TypeError('SandboxOptions.bootstrap needs at least a command');
+  }
+}
+
+/** A tenant id travels in a header: 1 to 256 visible ASCII characters. */
+export function checkTenantId(tenantId: unknown, name: string): void {
+  if (typeof tenantId !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(tenantId)) {
+    throw new TypeError(
+      `${name} must be 1 to 256 visible ASCII characters, got ${JSON.stringify(tenantId)}`,
+    );
   }
 }
 
@@ -170,6 +189,16 @@ export function validateInvokeOptions(options: InvokeOptions): string {
     (typeof options.traceId !== 'string' || /[\r\n]/.test(options.traceId))
   ) {
     throw new TypeError('InvokeOptions.traceId must be a single-line string');
+  }
+  if (options.tenantId !== undefined) checkTenantId(options.tenantId, 'InvokeOptions.tenantId');
+  const stream = options.streamDurationMs;
+  if (
+    stream !== undefined &&
+    (typeof stream !== 'number' || !Number.isFinite(stream) || stream < 0)
+  ) {
+    throw new TypeError(
+      `InvokeOptions.streamDurationMs must be a number ≥ 0, got ${String(stream)}`,
+    );
   }
   let payload: string | undefined;
   try {

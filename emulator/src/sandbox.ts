@@ -243,11 +243,25 @@ export class Sandbox {
     let body: string;
     try {
       body = validateInvokeOptions(options);
+      this.#checkInvokeFits(options);
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.#options.mode === 'lmi') return this.#invokeManaged(options, body);
     return this.#serial(() => this.#invoke(options, body));
+  }
+
+  /** Refuses an invoke this environment cannot serve: another tenant's, or a stream from a non-streaming function. */
+  #checkInvokeFits(options: InvokeOptions): void {
+    const tenant = this.#options.tenantId;
+    if (options.tenantId !== undefined && options.tenantId !== tenant) {
+      throw new TypeError(
+        `InvokeOptions.tenantId ${options.tenantId}: sandbox ${this.id} serves ${tenant === undefined ? 'no tenant' : `tenant ${tenant}`} (an environment serves one tenant)`,
+      );
+    }
+    if (options.streamDurationMs !== undefined && !this.#options.responseStreaming) {
+      throw new TypeError('InvokeOptions.streamDurationMs needs SandboxOptions.responseStreaming');
+    }
   }
 
   /** Invokes running in this sandbox now. */

@@ -2,10 +2,10 @@
  * The built-in simulated function: a small Node runtime run as a real child process (`node --input-type=module -e`).
  * It loops on `/runtime/invocation/next` and follows the per-invoke behaviour the emulator sends in the
  * {@link BEHAVIOUR_HEADER} header (the payload stays the caller's): work for `durationMs`, then answer, fail,
- * hang (timeout) or exit (crash). SIGTERM makes it exit 0 after logging, like a graceful runtime.
+ * hang (timeout) or exit (crash), streaming its answer for `streamMs` when the function streams. SIGTERM makes it exit 0 after logging, like a graceful runtime.
  */
 
-/** Response header carrying `{durationMs, outcome, exitCode?}` to the simulated runtime. */
+/** Response header carrying `{durationMs, outcome, exitCode?, streamMs?}` to the simulated runtime. */
 export const BEHAVIOUR_HEADER = 'X-Lifeline-Emulator-Behaviour';
 
 /** Runtime-only variable: simulated static-initialisation time of the function, in ms. */
@@ -31,6 +31,36 @@ function call(method, path, body, headers) {
     });
     req.on('error', reject);
     if (body !== undefined) req.end(body); else req.end();
+  });
+}
+// Response streaming: the first bytes at once, the rest over streamMs; a failure mid-stream travels in trailers.
+function stream(path, requestId, streamMs, fail) {
+  return new Promise((resolve) => {
+    const req = http.request({
+      host, port: Number(port), method: 'POST', path, agent,
+      headers: {
+        'Lambda-Runtime-Function-Response-Mode': 'streaming',
+        'Transfer-Encoding': 'chunked',
+        'Content-Type': 'application/json',
+        Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+      },
+    }, (res) => { res.resume(); res.on('end', resolve); res.on('error', resolve); });
+    req.on('error', resolve);
+    (async () => {
+      req.write('{"ok":true,"requestId":"' + requestId + '","chunks":[0');
+      for (let i = 1; i <= 4; i++) {
+        await sleep(streamMs / 4);
+        req.write(',' + i);
+      }
+      if (fail) {
+        const body = JSON.stringify({ errorMessage: 'Simulated failure mid-stream', errorType: 'SimulatedError' });
+        req.addTrailers({
+          'Lambda-Runtime-Function-Error-Type': '${SIMULATED_ERROR_TYPE}',
+          'Lambda-Runtime-Function-Error-Body': Buffer.from(body).toString('base64'),
+        });
+      }
+      req.end(']}');
+    })();
   });
 }
 process.on('SIGTERM', () => {
@@ -65,6 +95,10 @@ for (;;) {
     await new Promise(() => setInterval(() => {}, 1 << 30));
   }
   const base = '/2018-06-01/runtime/invocation/' + requestId;
+  if (typeof behaviour.streamMs === 'number') {
+    await stream(base + '/response', requestId, behaviour.streamMs, outcome === 'error');
+    continue;
+  }
   if (outcome === 'error') {
     const body = JSON.stringify({ errorMessage: 'Simulated failure', errorType: 'SimulatedError', stackTrace: [] });
     await call('POST', base + '/error', body, { 'Content-Type': 'application/json', 'Lambda-Runtime-Function-Error-Type': '${SIMULATED_ERROR_TYPE}' });

@@ -148,6 +148,18 @@ export interface SandboxOptions {
    * set it themselves (`lambda-managed-instances` with `mode: 'lmi'`); giving another value with a mode is refused.
    */
   initializationType?: InitializationType;
+  /**
+   * Tenant isolation: the one tenant this environment serves. It appears as `tenantId` in `platform.start`,
+   * `platform.runtimeDone` and `platform.report` and in the runtime's `Lambda-Runtime-Aws-Tenant-Id` header, never
+   * in INVOKE events or Init records. An invoke for another tenant is refused.
+   */
+  tenantId?: string;
+  /**
+   * The function streams its responses (a response-streaming handler invoked with InvokeWithResponseStream or a
+   * function URL): the simulated function answers in `streaming` mode, for `InvokeOptions.streamDurationMs` after
+   * its first byte, and responses up to 200 MB are accepted. Default false.
+   */
+  responseStreaming?: boolean;
   /** Default `standard`; `lmi` runs the environment like Lambda Managed Instances. */
   mode?: SandboxMode;
   /**
@@ -199,6 +211,13 @@ export interface InvokeOptions {
   outcome?: InvokeOutcome;
   /** X-Amzn-Trace-Id value; generated when omitted (unless tracing is off). */
   traceId?: string;
+  /**
+   * The invoke's tenant: a sandbox takes only its own (`SandboxOptions.tenantId`, the default); a LambdaFunction
+   * routes the invoke to an environment of that tenant, starting one when needed.
+   */
+  tenantId?: string;
+  /** With `responseStreaming`: how long the simulated function streams after its first byte. Default 0. */
+  streamDurationMs?: number;
 }
 
 /** Result of one invocation. */
@@ -209,8 +228,10 @@ export interface InvokeResult {
   status: 'success' | 'error' | 'timeout' | 'failure';
   /** Whole Invoke phase: INVOKE released → runtime and every INVOKE subscriber called /next (or timeout). */
   durationMs: number;
-  /** INVOKE released → runtime posted its response or error (what a caller waits for in production). */
+  /** INVOKE released → first byte of the runtime's response or error (what a caller waits for in production). */
   responseLatencyMs?: number;
+  /** First → last byte of the response (streaming takes a while; a buffered answer about 0). */
+  responseDurationMs?: number;
   /** Runtime's /next → last extension's /next (platform.report span extensionOverhead). */
   extensionOverheadMs?: number;
   deadlineMs: number;

@@ -267,6 +267,47 @@ for (let n = 1; n < 100; n++) {
     expect(kinds).not.toContain('event.invoke');
   });
 
+  it('records the tenant and the streaming spans with --tenant-id and --response-streaming', async () => {
+    const dir = extensionsDir({
+      lifeline: {
+        telemetry: { types: ['platform'], buffering: { timeoutMs: 25 } },
+        shutdownWorkMs: 200,
+      },
+    });
+    const run = await emulate([
+      '--extensions-dir',
+      dir,
+      '--invokes',
+      '1',
+      '--tenant-id',
+      'acme',
+      '--response-streaming',
+      '--stream-ms',
+      '200',
+      '--init-type',
+      'provisioned-concurrency',
+    ]);
+    expect(run.code).toBe(0);
+    const records = entries(run)
+      .filter((e) => e.kind === 'process.output' && String(e.line).startsWith('LL '))
+      .map(
+        (e) =>
+          JSON.parse(String(e.line).slice(3)) as {
+            telemetry?: { type: string; record: Record<string, unknown> }[];
+          },
+      )
+      .flatMap((report) => report.telemetry ?? []);
+    expect(records.find((e) => e.type === 'platform.initStart')?.record.initializationType).toBe(
+      'provisioned-concurrency',
+    );
+    expect(records.find((e) => e.type === 'platform.start')?.record.tenantId).toBe('acme');
+    const done = records.find((e) => e.type === 'platform.runtimeDone')!;
+    expect(done.record.tenantId).toBe('acme');
+    const streaming = (done.record.spans as { name: string; durationMs: number }[])[1]!;
+    expect(streaming.name).toBe('responseDuration');
+    expect(streaming.durationMs).toBeGreaterThanOrEqual(190);
+  });
+
   it.each([
     [['--mode', 'managed'], '--mode must be standard or lmi, got "managed"'],
     [['--concurrency', '2'], '--concurrency needs mode lmi'],
@@ -275,6 +316,8 @@ for (let n = 1; n < 100; n++) {
     [['--mode', 'lmi', '--init-type', 'provisioned-concurrency'], 'contradicts mode lmi'],
     [['--init-type', 'snap-start'], '--init-type must be on-demand or provisioned-concurrency'],
     [['--mode', 'lmi', '--shutdown-reason', 'timeout'], 'cannot happen with --mode lmi'],
+    [['--tenant-id', 'a b'], '--tenant-id must be 1 to 256 visible ASCII characters'],
+    [['--stream-ms', '5'], '--stream-ms needs --response-streaming'],
   ])('exits 2 before anything starts when the mode flags are %j', async (args, message) => {
     const dir = extensionsDir({ good: {} });
     const run = await emulate(['--extensions-dir', dir, ...args]);
