@@ -1,3 +1,4 @@
+import { newInvocationFacts } from '@lifeline/protocol';
 import { describe, expect, it } from 'vitest';
 import { storedLifecycles } from '../test-support/stored-events.ts';
 import { invokeLabel, isNearTimeout, laneLabel, shortId } from './invoke-labels.ts';
@@ -26,6 +27,9 @@ function bar(overrides: Partial<InvokeBar>): InvokeBar {
     errorType: null,
     reportPending: false,
     headroomMs: 880,
+    responseLatencyMs: null,
+    responseDurationMs: null,
+    facts: newInvocationFacts('e', '8484521e-1c2d-4e5f-9a0b-123456789abc'),
     ...overrides,
   };
 }

@@ -1,8 +1,12 @@
 import {
   type EnvironmentFacts,
+  type InitKind,
+  type InvocationDisplayStatus,
   type InvocationFacts,
   type InvocationStatus,
   initDurationOf,
+  initKind,
+  invocationDisplayStatus,
   type StoredEvent,
   toInvocation,
   toShutdown,
@@ -36,9 +40,17 @@ export interface InvokeBar {
   readonly reportPending: boolean;
   /** deadlineMs − end of the invoke; null while running. */
   readonly headroomMs: number | null;
+  /** Response streaming: receive → first byte, first → last byte (null when not streamed). */
+  readonly responseLatencyMs: number | null;
+  readonly responseDurationMs: number | null;
+  /** The shared derivation's row this bar is a view of. */
+  readonly facts: InvocationFacts;
 }
 
-/** An init phase (cold start, or a suppressed init in the invoke phase) from the platform records. */
+/**
+ * An init phase from the platform records: the cold start (`init`, or `invoke` for a suppressed init), or a SnapStart
+ * environment's RESTORE (`restore`).
+ */
 export interface InitSpan {
   readonly phase: string | null;
   readonly startAt: number | null;
@@ -74,6 +86,10 @@ export interface EnvLane {
   readonly region: string | null;
   readonly accountId: string | null;
   readonly initializationType: string | null;
+  /** On-demand, proactive, provisioned, SnapStart restore or snapshot, Managed Instances. */
+  readonly initKind: InitKind;
+  readonly tenantId: string | null;
+  readonly restoredFrom: string | null;
   readonly sandboxId: string | null;
   readonly previousEnvId: string | null;
   readonly registeredAt: number | null;
@@ -129,7 +145,18 @@ export function invokeBarOf(facts: InvocationFacts): InvokeBar {
     errorType: view.errorType,
     reportPending: view.reportPending,
     headroomMs: view.headroomMs,
+    responseLatencyMs: facts.responseLatencyMs,
+    responseDurationMs: facts.responseDurationMs,
+    facts,
   };
+}
+
+/**
+ * The status to draw at collector time `now`: the shared rule, which says `awaiting-report` for an invoke without an
+ * end that can no longer be running (never "running" past its own timeout).
+ */
+export function barStatus(bar: InvokeBar, lane: EnvLane, now: number): InvocationDisplayStatus {
+  return invocationDisplayStatus(bar.facts, lane.facts, now);
 }
 
 /** The lane of an environment row with its (sorted) invoke bars. */
@@ -152,6 +179,9 @@ export function laneOf(
     region: env.region,
     accountId: env.accountId,
     initializationType: env.initializationType,
+    initKind: initKind(env),
+    tenantId: env.tenantId,
+    restoredFrom: env.restoredFrom,
     sandboxId: env.sandboxId,
     previousEnvId: env.previousEnvId,
     registeredAt: env.registeredAt,
@@ -183,19 +213,32 @@ export function laneOf(
 }
 
 function initSpansOf(env: EnvironmentFacts): InitSpan[] {
-  if (env.initStartAt === null && env.initRuntimeDoneAt === null && env.initReportAt === null) {
-    return [];
-  }
-  return [
-    {
+  const spans: InitSpan[] = [];
+  if (env.initStartAt !== null || env.initRuntimeDoneAt !== null || env.initReportAt !== null) {
+    spans.push({
       phase: env.initPhase,
       startAt: env.initStartAt,
       runtimeDoneAt: env.initRuntimeDoneAt,
       reportAt: env.initReportAt,
       durationMs: initDurationOf(env),
       status: env.initReportStatus ?? env.initRuntimeDoneStatus,
-    },
-  ];
+    });
+  }
+  if (
+    env.restoreStartAt !== null ||
+    env.restoreRuntimeDoneAt !== null ||
+    env.restoreReportAt !== null
+  ) {
+    spans.push({
+      phase: 'restore',
+      startAt: env.restoreStartAt,
+      runtimeDoneAt: env.restoreRuntimeDoneAt,
+      reportAt: env.restoreReportAt,
+      durationMs: env.restoreDurationMs,
+      status: env.restoreStatus,
+    });
+  }
+  return spans;
 }
 
 /** The end of an invoke bar: runtimeDone, else start + duration when only the report is known, else null. */

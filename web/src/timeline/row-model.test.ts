@@ -1,7 +1,7 @@
 import type { RegisterEvent } from '@lifeline/protocol';
 import { describe, expect, it } from 'vitest';
 import { storedLifecycles } from '../test-support/stored-events.ts';
-import { buildRows, type LaneRow } from './row-model.ts';
+import { buildRows, type LaneRow, rowCounts } from './row-model.ts';
 import { TimelineBuilder } from './timeline-builder.ts';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -57,6 +57,33 @@ describe('buildRows', () => {
     expect(ended.map((r) => r.key)).toEqual(['fn:alpha', 'a-1']);
     const late = buildRows(lanes, { now: T0 + 60_000, from: T0 + 45_000 });
     expect(late.map((r) => r.key)).toEqual(['fn:beta', 'b-late']);
+  });
+
+  it('puts the most recently active function and chain first when ordered newest first', () => {
+    const rows = buildRows(lanesWithSandbox(), { now: T0 + 60_000, order: 'newest' });
+    expect(rows.map((r) => r.key)).toEqual([
+      'fn:beta',
+      'b-late',
+      'fn:alpha',
+      'a-1',
+      'a-2',
+      'a-other',
+    ]);
+  });
+
+  it('counts what the filters leave, collapsed groups included, for the toolbar', () => {
+    const lanes = [...lanesWithSandbox()];
+    expect(rowCounts(buildRows(lanes, { now: T0 + 60_000 }))).toEqual({
+      environments: 4,
+      alive: 3,
+      invokes: 5,
+    });
+    const beta = buildRows(lanes, {
+      now: T0 + 60_000,
+      functionName: 'beta',
+      collapsed: new Set(['beta']),
+    });
+    expect(rowCounts(beta)).toEqual({ environments: 1, alive: 1, invokes: 1 });
   });
 
   it('returns no rows when there are no lanes', () => {

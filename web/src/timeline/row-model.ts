@@ -38,6 +38,35 @@ export interface RowModelOptions {
   /** Keep only environments whose activity overlaps [from, to] (epoch ms). */
   readonly from?: number | null;
   readonly to?: number | null;
+  /**
+   * `function` (default): functions by name, sandbox chains by first registration. `newest`: functions and chains
+   * by their most recent activity, newest first.
+   */
+  readonly order?: RowOrder;
+}
+
+export type RowOrder = 'function' | 'newest';
+
+/** What the rows show, for the toolbar: it follows every filter. */
+export interface RowCounts {
+  readonly environments: number;
+  readonly alive: number;
+  /** Invokes loaded for the shown environments. */
+  readonly invokes: number;
+}
+
+/** Counts over groups, including collapsed ones. */
+export function rowCounts(rows: readonly Row[]): RowCounts {
+  let environments = 0;
+  let alive = 0;
+  let invokes = 0;
+  for (const row of rows) {
+    if (row.kind !== 'group') continue;
+    environments += row.laneCount;
+    alive += row.alive;
+    invokes += row.invokes;
+  }
+  return { environments, alive, invokes };
 }
 
 const ALIVE: ReadonlySet<EnvironmentState> = new Set([
@@ -62,7 +91,7 @@ function laneEnd(lane: EnvLane): number {
  * by their first registration. Pure: same lanes and options give equal rows.
  */
 export function buildRows(lanes: Iterable<EnvLane>, options: RowModelOptions): Row[] {
-  const { now, collapsed, functionName, version, states, from, to } = options;
+  const { now, collapsed, functionName, version, states, from, to, order = 'function' } = options;
   const byFunction = new Map<string, EnvLane[]>();
   for (const lane of lanes) {
     if (functionName && lane.functionName !== functionName) continue;
@@ -78,12 +107,22 @@ export function buildRows(lanes: Iterable<EnvLane>, options: RowModelOptions): R
   }
   const rows: Row[] = [];
   const names = [...byFunction.keys()].sort((a, b) => a.localeCompare(b));
+  if (order === 'newest') {
+    const newest = (name: string) =>
+      Math.max(...byFunction.get(name)!.map((lane) => lane.lastActivityAt));
+    names.sort((a, b) => newest(b) - newest(a) || a.localeCompare(b));
+  }
   for (const name of names) {
     const list = byFunction.get(name)!;
     const laneRows: LaneRow[] = [];
     let alive = 0;
     let invokes = 0;
-    for (const chain of sandboxChains(list)) {
+    const chains = sandboxChains(list);
+    if (order === 'newest') {
+      const newest = (chain: EnvLane[]) => Math.max(...chain.map((lane) => lane.lastActivityAt));
+      chains.sort((a, b) => newest(b) - newest(a));
+    }
+    for (const chain of chains) {
       chain.forEach((lane, i) => {
         const state = laneState(lane, now);
         if (states && states.size > 0 && !states.has(state)) return;

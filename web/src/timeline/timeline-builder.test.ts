@@ -269,6 +269,8 @@ describe('TimelineBuilder with window pages', () => {
         memorySizeMb: 128,
         architecture: 'x86_64',
         initializationType: 'on-demand',
+        extensionName: 'lifeline',
+        extensionVersion: '0.1.0',
         startToRegisteredMs: 1,
       }),
       mk(2, {
