@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCollector } from '@lifeline/collector';
 import { Sandbox, type SandboxOptions } from '@lifeline/emulator';
-import type { EnvironmentDetail } from '@lifeline/protocol';
+import type { EnvironmentDetail, LifelineEvent } from '@lifeline/protocol';
 import { expect, inject, onTestFinished } from 'vitest';
 
 const TOKEN = 'ingest-token';
@@ -56,5 +56,22 @@ export async function realCollector() {
     }
     expect.fail(`environment ${envId} never got ready: ${JSON.stringify(detail?.environment)}`);
   };
-  return { collector, sandbox, environment };
+  /** Every event the collector stored, in ingest order (the raw event log). */
+  const events = async (): Promise<LifelineEvent[]> => {
+    const all: LifelineEvent[] = [];
+    let after = 0;
+    for (let page = 0; page < 1000; page++) {
+      const res = await fetch(`${collector.url}/v1/events?after=${after}&limit=1000`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as {
+        items: { cursor: number; event: LifelineEvent }[];
+        nextCursor: string | null;
+      };
+      all.push(...body.items.map((item) => item.event));
+      if (body.nextCursor === null) return all;
+      after = Number(body.nextCursor);
+    }
+    return all;
+  };
+  return { collector, sandbox, environment, events };
 }

@@ -1,3 +1,4 @@
+import type { PlatformEvent } from '@lifeline/protocol';
 import { describe, expect, it } from 'vitest';
 import { realCollector } from '../helpers/collector-sandbox.ts';
 import { logOf } from '../helpers/layer-sandbox.ts';
@@ -74,5 +75,48 @@ describe('Lambda Managed Instances', () => {
       [...requestIds].sort(),
     );
     expect(detail.invocations.every((invocation) => invocation.reportPending === false)).toBe(true);
+  });
+});
+
+describe('tenant isolation', () => {
+  it('records one environment per tenant, every invoke with its tenantId, and both shutdowns', async () => {
+    const { sandbox, environment, events } = await realCollector();
+    const tenants = ['tenant-blue', 'tenant-green'];
+    const sandboxes = tenants.map((tenantId) => sandbox({ tenantId }));
+    const requestIds: string[][] = [[], []];
+    for (const [index, created] of sandboxes.entries()) {
+      for (let i = 0; i < 2; i++) {
+        const invoke = await created.invoke({ durationMs: 10 });
+        expect(invoke.status).toBe('success');
+        requestIds[index]!.push(invoke.requestId);
+      }
+      await created.shutdown('spindown');
+    }
+    const envIds = sandboxes.map(
+      (created) => logOf(created.log, 'extension.register')[0]!.extensionId!,
+    );
+    expect(new Set(envIds).size).toBe(2);
+    const stored = await events();
+    for (const [index, envId] of envIds.entries()) {
+      const detail = await environment(envId);
+      expect(detail.environment).toMatchObject({
+        state: 'ended',
+        invokeCount: 2,
+        missingEvents: 0,
+      });
+      expect(detail.environment.shutdown).toMatchObject({ reason: 'spindown' });
+      expect(detail.invocations.map((invocation) => invocation.requestId).sort()).toEqual(
+        [...requestIds[index]!].sort(),
+      );
+      const perInvoke = stored.filter(
+        (event): event is PlatformEvent =>
+          event.envId === envId &&
+          event.type === 'platform' &&
+          ['platform.start', 'platform.runtimeDone', 'platform.report'].includes(event.recordType),
+      );
+      expect(perInvoke).toHaveLength(6);
+      for (const event of perInvoke)
+        expect((event.record as { tenantId?: string }).tenantId).toBe(tenants[index]);
+    }
   });
 });
