@@ -29,5 +29,6 @@ addLifelineStacks(app, {
     port: port === undefined ? undefined : Number(port),
     domainName: context('domainName'),
     readToken: flag('readToken'),
+    insecurePlainHttpFromTheInternet: flag('insecurePlainHttpFromTheInternet'),
   },
 });

@@ -32,15 +32,26 @@ export interface CollectorServiceProps {
   readonly vpc?: ec2.IVpc;
   /**
    * CIDRs allowed to reach the collector (ingest and dashboard share one port). Lambda functions outside a VPC send
-   * from AWS public addresses, so ingest usually needs `0.0.0.0/0`; the token protects it.
-   * @default ['0.0.0.0/0']
+   * from AWS public addresses, so ingest usually needs `0.0.0.0/0` (with a certificate; the tokens protect it).
+   * Without a certificate only private CIDRs are accepted (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7 or the
+   * VPC's), unless {@link insecurePlainHttpFromTheInternet} is set.
+   * @default ['0.0.0.0/0'] with a certificate (HTTPS); the VPC's CIDR without one (private: functions in the VPC,
+   * the dashboard through an SSM port forward)
    */
   readonly allowedCidrs?: readonly string[];
+  /**
+   * Serve plain HTTP to public CIDRs although no certificate is given: the ingest token, the read token and the
+   * telemetry then cross the internet unencrypted, readable and replayable by anyone on the path. Only for a
+   * throw-away trial; a synth-time warning repeats this.
+   * @default false
+   */
+  readonly insecurePlainHttpFromTheInternet?: boolean;
   /** Port the collector listens on. @default 7460 */
   readonly port?: number;
   /**
    * An ACM certificate: the collector is then served by an Application Load Balancer over HTTPS (443, with 80
-   * redirecting). Without it, the instance serves plain HTTP on `port` from an Elastic IP.
+   * redirecting). Without it, the instance serves plain HTTP on `port`, to private CIDRs only by default (its
+   * private IP), or from an Elastic IP with {@link insecurePlainHttpFromTheInternet}.
    */
   readonly certificate?: ICertificate;
   /** The DNS name you point at the collector (used in the URLs). @default the load balancer's DNS name or the IP */
@@ -130,8 +141,7 @@ export class CollectorService extends Construct {
   constructor(scope: Construct, id: string, props: CollectorServiceProps = {}) {
     super(scope, id);
     const port = props.port ?? DEFAULT_COLLECTOR_PORT;
-    const allowedCidrs = props.allowedCidrs ?? ['0.0.0.0/0'];
-    validateProps(props, port, allowedCidrs);
+    validateProps(props, port, props.allowedCidrs ?? []);
 
     const appDir = props.appDir ?? REPO_ROOT;
     const missing = missingAppRequirements(appDir);
@@ -153,6 +163,21 @@ export class CollectorService extends Construct {
     const subnet = this.vpc.publicSubnets[0];
     if (subnet === undefined) {
       throw new Error('CollectorService needs a VPC with at least one public subnet.');
+    }
+    const allowedCidrs =
+      props.allowedCidrs ??
+      (props.certificate === undefined ? [this.vpc.vpcCidrBlock] : ['0.0.0.0/0']);
+    const publicHttpCidrs =
+      props.certificate === undefined
+        ? allowedCidrs.filter((cidr) => cidr !== this.vpc.vpcCidrBlock && !isPrivateCidr(cidr))
+        : [];
+    if (publicHttpCidrs.length > 0 && props.insecurePlainHttpFromTheInternet !== true) {
+      const shown = publicHttpCidrs.map((cidr) =>
+        Token.isUnresolved(cidr) ? 'an unresolved token' : cidr,
+      );
+      throw new Error(
+        `CollectorService would serve plain HTTP to ${shown.join(', ')}: its tokens and telemetry would cross the internet unencrypted. Pass a certificate (HTTPS load balancer), keep allowedCidrs private (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7 or the VPC's CIDR), or set insecurePlainHttpFromTheInternet: true for a throw-away trial.`,
+      );
     }
 
     this.tokenSecret = new Secret(this, 'IngestToken', {
@@ -280,20 +305,23 @@ export class CollectorService extends Construct {
     }
     let host: string;
     if (props.certificate === undefined) {
-      if (open.length > 0) {
-        Annotations.of(this).addWarningV2(
-          'lifeline:plainHttpOpen',
-          `The collector is reachable from ${open.join(' and ')} over plain HTTP, so its tokens cross the internet in clear text: pass a certificate (HTTPS load balancer) or narrow allowedCidrs.`,
-        );
-      }
       for (const cidr of allowedCidrs) {
         this.securityGroup.addIngressRule(peerOf(cidr), ec2.Port.tcp(port), 'Lifeline collector');
       }
-      const ip = new ec2.CfnEIP(this, 'Address', {
-        domain: 'vpc',
-        instanceId: this.instance.instanceId,
-      });
-      host = `${props.domainName ?? ip.attrPublicIp}:${port}`;
+      if (publicHttpCidrs.length > 0) {
+        Annotations.of(this).addWarningV2(
+          'lifeline:plainHttpOpen',
+          `insecurePlainHttpFromTheInternet: the collector is reachable from ${publicHttpCidrs.join(' and ')} over plain HTTP, so its tokens and telemetry cross the internet in clear text: pass a certificate (HTTPS load balancer) or keep allowedCidrs private.`,
+        );
+        const ip = new ec2.CfnEIP(this, 'Address', {
+          domain: 'vpc',
+          instanceId: this.instance.instanceId,
+        });
+        host = `${props.domainName ?? ip.attrPublicIp}:${port}`;
+      } else {
+        // Private: reachable from inside the VPC (or peered networks) at its private address only.
+        host = `${props.domainName ?? this.instance.instancePrivateIp}:${port}`;
+      }
       this.collectorUrl = `http://${host}`;
     } else {
       const albSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
@@ -342,6 +370,35 @@ export class CollectorService extends Construct {
   }
 }
 
+/** Private IPv4 ranges (RFC 1918 and the shared 100.64/10), as [first address, prefix length]. */
+const PRIVATE_IPV4: readonly [number, number][] = [
+  [ipv4ToNumber('10.0.0.0'), 8],
+  [ipv4ToNumber('172.16.0.0'), 12],
+  [ipv4ToNumber('192.168.0.0'), 16],
+  [ipv4ToNumber('100.64.0.0'), 10],
+];
+
+function ipv4ToNumber(address: string): number {
+  return address.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
+}
+
+/** Whether every address of `cidr` is private (not routable on the internet); false for an unresolved token. */
+export function isPrivateCidr(cidr: string): boolean {
+  if (Token.isUnresolved(cidr)) return false;
+  const [address = '', prefixText = ''] = cidr.split('/');
+  const prefix = Number(prefixText);
+  if (IPV4_CIDR.test(cidr)) {
+    const value = ipv4ToNumber(address);
+    return PRIVATE_IPV4.some(
+      ([first, length]) =>
+        prefix >= length &&
+        Math.floor(value / 2 ** (32 - length)) === Math.floor(first / 2 ** (32 - length)),
+    );
+  }
+  // fc00::/7, unique local addresses.
+  return IPV6_CIDR.test(cidr) && prefix >= 7 && /^f[cd]/i.test(address);
+}
+
 function peerOf(cidr: string): ec2.IPeer {
   return cidr.includes(':') ? ec2.Peer.ipv6(cidr) : ec2.Peer.ipv4(cidr);
 }
@@ -355,7 +412,7 @@ function validateProps(props: CollectorServiceProps, port: number, cidrs: readon
       `CollectorService's port must be an integer from 1024 to 65535 (the collector does not run as root), but got ${port}.`,
     );
   }
-  if (cidrs.length === 0) {
+  if (props.allowedCidrs !== undefined && cidrs.length === 0) {
     throw new Error(
       'CollectorService needs at least one entry in allowedCidrs, otherwise nothing could reach the collector.',
     );
@@ -366,6 +423,11 @@ function validateProps(props: CollectorServiceProps, port: number, cidrs: readon
         `CollectorService's allowedCidrs must be CIDR blocks like 203.0.113.0/24, but got "${cidr}".`,
       );
     }
+  }
+  if (props.insecurePlainHttpFromTheInternet === true && props.certificate !== undefined) {
+    throw new Error(
+      'CollectorService serves HTTPS when given a certificate: drop insecurePlainHttpFromTheInternet.',
+    );
   }
   if (props.healthCheckPath !== undefined && props.certificate === undefined) {
     throw new Error(

@@ -5,7 +5,11 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { InstanceClass, InstanceSize, InstanceType } from 'aws-cdk-lib/aws-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CollectorService, type CollectorServiceProps } from '../../lib/collector-service.ts';
+import {
+  CollectorService,
+  type CollectorServiceProps,
+  isPrivateCidr,
+} from '../../lib/collector-service.ts';
 import { CollectorStack } from '../../lib/collector-stack.ts';
 import { fixtureAppDir, removeTempDirs, testApp } from '../helpers/temp.ts';
 import { onlyLogicalId } from '../helpers/template.ts';
@@ -40,7 +44,7 @@ function userDataText(template: Template): string {
 }
 
 describe('CollectorService', () => {
-  describe('over plain HTTP (no certificate)', () => {
+  describe('over plain HTTP to public CIDRs (no certificate, explicit opt-in)', () => {
     let stack: CollectorStack;
     let template: Template;
     let outdir: string;
@@ -48,7 +52,11 @@ describe('CollectorService', () => {
     beforeAll(() => {
       const app = testApp();
       stack = new CollectorStack(app, 'Http', {
-        collector: { appDir: fixtureAppDir(), allowedCidrs: ['203.0.113.0/24', '2001:db8::/32'] },
+        collector: {
+          appDir: fixtureAppDir(),
+          allowedCidrs: ['203.0.113.0/24', '2001:db8::/32'],
+          insecurePlainHttpFromTheInternet: true,
+        },
       });
       template = Template.fromStack(stack);
       outdir = app.synth().directory;
@@ -356,26 +364,86 @@ describe('CollectorService', () => {
       expect(userDataText(template)).not.toContain('LIFELINE_READ_TOKEN');
     });
 
+    it('is private without a certificate: the port open to the VPC only, no public address, a private URL', () => {
+      const { stack, template } = synth({});
+      const rules = ingressRules(template);
+      expect(rules).toHaveLength(1);
+      expect(rules[0]).toMatchObject({ FromPort: 7460, ToPort: 7460 });
+      expect(JSON.stringify(rules[0]?.CidrIp)).toContain('CidrBlock');
+      template.resourceCountIs('AWS::EC2::EIP', 0);
+      expect(JSON.stringify(stack.resolve(stack.collector.collectorUrl))).toContain('PrivateIp');
+      Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('plain HTTP'));
+    });
+
     it.each([
-      ['the default CIDRs', {}, '0.0.0.0/0'],
-      ['::/0', { allowedCidrs: ['203.0.113.0/24', '::/0'] }, '::/0'],
+      ['0.0.0.0/0', ['0.0.0.0/0']],
+      ['::/0', ['10.0.0.0/8', '::/0']],
+      ['a public range', ['203.0.113.0/24']],
+      ['a range wider than a private one', ['10.0.0.0/7']],
+    ])('refuses plain HTTP to %s without the opt-in', (_name, allowedCidrs) => {
+      expect(() => synth({ allowedCidrs })).toThrow(
+        /would serve plain HTTP to .*unencrypted.*insecurePlainHttpFromTheInternet: true/,
+      );
+    });
+
+    it.each([
+      ['0.0.0.0/0', ['0.0.0.0/0']],
+      ['::/0', ['203.0.113.0/24', '::/0']],
     ])(
-      'warns about clear-text tokens when open to the internet over HTTP with %s',
-      (_name, props, open) => {
-        const { stack } = synth(props);
+      'serves plain HTTP to %s only with insecurePlainHttpFromTheInternet, and warns',
+      (_name, allowedCidrs) => {
+        const { stack, template } = synth({ allowedCidrs, insecurePlainHttpFromTheInternet: true });
+        template.resourceCountIs('AWS::EC2::EIP', 1);
         Annotations.fromStack(stack).hasWarning(
           '/Defaults/Collector',
           Match.stringLikeRegexp(
-            `reachable from ${open.replace('.', '\\.')}.*plain HTTP.*\\[ack: lifeline:plainHttpOpen\\]`,
+            'insecurePlainHttpFromTheInternet.*plain HTTP.*clear text.*\\[ack: lifeline:plainHttpOpen\\]',
           ),
         );
       },
     );
 
+    it('refuses the opt-in next to a certificate, which serves HTTPS anyway', () => {
+      const app = testApp();
+      expect(
+        () =>
+          new CollectorStack(app, 'Both', {
+            certificateArn: CERT_ARN,
+            collector: { appDir: fixtureAppDir(), insecurePlainHttpFromTheInternet: true },
+          }),
+      ).toThrow(/drop insecurePlainHttpFromTheInternet/);
+    });
+
+    it('tells private CIDRs from public ones', () => {
+      for (const cidr of [
+        '10.1.0.0/16',
+        '172.31.0.0/16',
+        '192.168.1.0/24',
+        '100.64.0.0/10',
+        'fd00::/8',
+      ]) {
+        expect(isPrivateCidr(cidr), cidr).toBe(true);
+      }
+      for (const cidr of [
+        '0.0.0.0/0',
+        '10.0.0.0/7',
+        '172.32.0.0/16',
+        '203.0.113.0/24',
+        '::/0',
+        '2001:db8::/32',
+      ]) {
+        expect(isPrivateCidr(cidr), cidr).toBe(false);
+      }
+    });
+
     it('warns that anyone can read the telemetry when readToken is false and the collector is open', () => {
-      const { stack } = synth({ readToken: false });
+      const app = testApp();
+      const stack = new CollectorStack(app, 'OpenTelemetry', {
+        certificateArn: CERT_ARN,
+        collector: { appDir: fixtureAppDir(), readToken: false },
+      });
       Annotations.fromStack(stack).hasWarning(
-        '/Defaults/Collector',
+        '/OpenTelemetry/Collector',
         Match.stringLikeRegexp('anyone can read the telemetry.*lifeline:telemetryPublic'),
       );
     });
@@ -390,8 +458,8 @@ describe('CollectorService', () => {
       Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('telemetry'));
     });
 
-    it('does not warn about clear-text tokens when the allowed CIDRs are narrow', () => {
-      const { stack } = synth({ allowedCidrs: ['203.0.113.0/24'] });
+    it('does not warn about clear-text tokens when the allowed CIDRs are private', () => {
+      const { stack } = synth({ allowedCidrs: ['10.0.0.0/8'] });
       Annotations.fromStack(stack).hasNoWarning(
         '/Defaults/Collector',
         Match.stringLikeRegexp('plain HTTP'),
