@@ -114,11 +114,12 @@ export async function buildSeaBlob(
     throw new Error(`the bundle must not contain node_modules: ${foreign.join(', ')}`);
   const blobPath = join(workDir, 'sea.blob');
   const config = join(workDir, 'sea-config.json');
+  // Paths relative to the working directory: the blob records the main script's path as given.
   writeFileSync(
     config,
     JSON.stringify({
-      main,
-      output: blobPath,
+      main: 'main.cjs',
+      output: 'sea.blob',
       disableExperimentalSEAWarning: true,
       useSnapshot: false,
       useCodeCache: false,

@@ -5,9 +5,9 @@ import {
   LayerVersion,
 } from 'aws-cdk-lib/aws-lambda';
 import { Construct, type IConstruct } from 'constructs';
-import { LifelineLayer } from './lifeline-layer.ts';
+import { LifelineLayer, type UniversalArchitecture } from './lifeline-layer.ts';
 import type { LifelineToken, TokenBinding } from './lifeline-token.ts';
-import { layerSupportsRuntime } from './runtime-support.ts';
+import { chooseLayer } from './runtime-support.ts';
 
 /** Environment variable the extension reads the collector's base URL from. */
 export const COLLECTOR_URL_ENV = 'LIFELINE_COLLECTOR_URL';
@@ -33,6 +33,15 @@ export interface LifelineProps {
   /** Use a published layer version by ARN. Mutually exclusive with `layerDir` and `layer`. */
   readonly layerVersionArn?: string;
   /**
+   * Build the universal layers (functions on every runtime but Node.js) from these directories; `false`: none.
+   * @default `extension/dist/layer-universal-<arch>` of this repository when no JS layer source is given, else none
+   */
+  readonly universalLayerDirs?: Readonly<Record<UniversalArchitecture, string>> | false;
+  /** Use existing universal layers (e.g. a {@link LifelineLayer}'s `universalLayers`), per architecture. */
+  readonly universalLayers?: Partial<Readonly<Record<UniversalArchitecture, ILayerVersion>>>;
+  /** Use published universal layer versions by ARN, per architecture. */
+  readonly universalLayerVersionArns?: Partial<Readonly<Record<UniversalArchitecture, string>>>;
+  /**
    * The construct whose Lambda functions get Lifeline, nested stacks included.
    * @default the stack this construct is in
    */
@@ -44,9 +53,10 @@ export interface LifelineProps {
 }
 
 /**
- * Attaches Lifeline to every Lambda function in a scope: adds the layer, sets `LIFELINE_COLLECTOR_URL` and the token,
- * and grants what the token needs. Functions whose runtime cannot run the extension get a synth-time warning and are
- * left unchanged.
+ * Attaches Lifeline to every Lambda function in a scope: adds the JS layer to Node.js functions and the universal
+ * layer of the function's architecture to every other runtime, sets `LIFELINE_COLLECTOR_URL` and the token, and grants
+ * what the token needs. Functions Lifeline cannot serve (container images, runtimes on Amazon Linux 2) get a
+ * synth-time warning saying why (for images: the Dockerfile lines to add) and are left unchanged.
  *
  * @example
  * new Lifeline(stack, 'Lifeline', {
@@ -55,8 +65,10 @@ export interface LifelineProps {
  * });
  */
 export class Lifeline extends Construct {
-  /** The layer attached to the functions. */
+  /** The JS layer, attached to Node.js functions. */
   readonly layer: ILayerVersion;
+  /** The universal layers, attached to functions on other runtimes by architecture. */
+  readonly universalLayers: Partial<Readonly<Record<UniversalArchitecture, ILayerVersion>>>;
   /** The aspect doing the attaching (already added to the scope). */
   readonly aspect: LifelineAspect;
 
@@ -64,11 +76,23 @@ export class Lifeline extends Construct {
     super(scope, id);
     validateProps(props);
 
-    const layer = resolveLayer(this, props);
+    const { layer, universal } = resolveLayers(this, props);
     this.layer = layer;
-    // Functions see the layer through an import without compatibleRuntimes, because the runtime check is ours:
+    this.universalLayers = universal;
+    // Functions see the layers through imports without compatibleRuntimes, because the runtime check is ours:
     // addLayers() would reject Node.js runtimes that are only named at deploy time (NodejsFunction's default).
     const attachable = LayerVersion.fromLayerVersionArn(this, 'Attachable', layer.layerVersionArn);
+    const attachableUniversal: Partial<Record<UniversalArchitecture, ILayerVersion>> = {};
+    for (const [arch, universalLayer] of Object.entries(universal) as [
+      UniversalArchitecture,
+      ILayerVersion,
+    ][]) {
+      attachableUniversal[arch] = LayerVersion.fromLayerVersionArn(
+        this,
+        `AttachableUniversal-${arch}`,
+        universalLayer.layerVersionArn,
+      );
+    }
 
     const token = props.token;
     const collectorUrl = Token.isUnresolved(props.collectorUrl)
@@ -79,6 +103,7 @@ export class Lifeline extends Construct {
 
     this.aspect = new LifelineAspect({
       layer: attachable,
+      universalLayers: attachableUniversal,
       environment,
       token,
       filter: props.filter,
@@ -99,7 +124,10 @@ export class Lifeline extends Construct {
 
 /** Props of {@link LifelineAspect}. */
 export interface LifelineAspectProps {
+  /** The JS layer, for Node.js functions. */
   readonly layer: ILayerVersion;
+  /** The universal layer of each architecture, for functions on other runtimes; without one, they are skipped. */
+  readonly universalLayers?: Partial<Readonly<Record<UniversalArchitecture, ILayerVersion>>>;
   /** Environment added to each function, besides the token's. */
   readonly environment: Readonly<Record<string, string>>;
   readonly token: LifelineToken;
@@ -134,16 +162,10 @@ export class LifelineAspect implements IAspect {
       return;
     }
 
-    const support = layerSupportsRuntime(node.runtime);
-    if (!support.supported) {
-      Annotations.of(node).addWarningV2(
-        'lifeline:unsupportedRuntime',
-        `Lifeline is not attached to this function: ${support.reason}.`,
-      );
-      return;
-    }
+    const layer = this.layerFor(node);
+    if (layer === undefined) return;
     try {
-      node.addLayers(this.props.layer);
+      node.addLayers(layer);
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       Annotations.of(node).addWarningV2(
@@ -165,6 +187,38 @@ export class LifelineAspect implements IAspect {
       this.bound = true;
       this.props.onFirstBinding?.(binding);
     }
+  }
+
+  /** The layer `fn` gets, or undefined after a synth-time warning saying why it gets none. */
+  private layerFor(fn: LambdaFunction): ILayerVersion | undefined {
+    const props = this.props;
+    const choice = chooseLayer(fn.runtime);
+    const arch = fn.architecture.name as UniversalArchitecture;
+    if (choice.layer === 'js') return props.layer;
+    if (choice.layer === 'universal') {
+      const universal = props.universalLayers?.[arch];
+      if (universal === undefined) {
+        Annotations.of(fn).addWarningV2(
+          'lifeline:noUniversalLayer',
+          `Lifeline is not attached to this function: runtime ${fn.runtime.name} needs the universal layer for ${arch}, and none was given (universalLayers, universalLayerVersionArns or universalLayerDirs).`,
+        );
+      }
+      return universal;
+    }
+    if (choice.image) {
+      Annotations.of(fn).addWarningV2(
+        'lifeline:containerImage',
+        `Lifeline is not attached to this function: ${choice.reason}. Add these two lines to its Dockerfile, with the built extension/dist/layer-universal-${arch} (or lifeline-universal-${arch}.zip unpacked) as layer-universal-${arch} in the build context, then set the token variables on the function:\n` +
+          `  COPY layer-universal-${arch}/ /opt/\n` +
+          `  ENV ${COLLECTOR_URL_ENV}=${props.environment[COLLECTOR_URL_ENV] ?? '<collector URL>'}`,
+      );
+      return undefined;
+    }
+    Annotations.of(fn).addWarningV2(
+      'lifeline:unsupportedRuntime',
+      `Lifeline is not attached to this function: ${choice.reason}.`,
+    );
+    return undefined;
   }
 }
 
@@ -205,10 +259,34 @@ function validateProps(props: LifelineProps): void {
   }
 }
 
-function resolveLayer(scope: Construct, props: LifelineProps): ILayerVersion {
-  if (props.layer !== undefined) return props.layer;
-  if (props.layerVersionArn !== undefined) {
-    return LayerVersion.fromLayerVersionArn(scope, 'Layer', props.layerVersionArn);
+function resolveLayers(
+  scope: Construct,
+  props: LifelineProps,
+): {
+  layer: ILayerVersion;
+  universal: Partial<Record<UniversalArchitecture, ILayerVersion>>;
+} {
+  const universal: Partial<Record<UniversalArchitecture, ILayerVersion>> = {};
+  let layer: ILayerVersion;
+  if (props.layer !== undefined) {
+    layer = props.layer;
+  } else if (props.layerVersionArn !== undefined) {
+    layer = LayerVersion.fromLayerVersionArn(scope, 'Layer', props.layerVersionArn);
+  } else {
+    const built = new LifelineLayer(scope, 'Layer', {
+      layerDir: props.layerDir,
+      universalLayerDirs: props.universalLayerDirs,
+    });
+    layer = built.layer;
+    Object.assign(universal, built.universalLayers);
   }
-  return new LifelineLayer(scope, 'Layer', { layerDir: props.layerDir }).layer;
+  for (const [arch, arn] of Object.entries(props.universalLayerVersionArns ?? {})) {
+    universal[arch as UniversalArchitecture] = LayerVersion.fromLayerVersionArn(
+      scope,
+      `UniversalLayer-${arch}`,
+      arn,
+    );
+  }
+  Object.assign(universal, props.universalLayers);
+  return { layer, universal };
 }

@@ -10,3 +10,9 @@ export const DEFAULT_LAYER_DIR = fileURLToPath(
 
 /** The demo functions' code (plain ESM, no build step). */
 export const DEMO_FUNCTIONS_DIR = fileURLToPath(new URL('../demo-functions/', import.meta.url));
+
+/** Where `npm run build -w @lifeline/extension` writes the universal layer of each architecture. */
+export const DEFAULT_UNIVERSAL_LAYER_DIRS = {
+  x86_64: fileURLToPath(new URL('../../extension/dist/layer-universal-x86_64/', import.meta.url)),
+  arm64: fileURLToPath(new URL('../../extension/dist/layer-universal-arm64/', import.meta.url)),
+} as const;

@@ -46,3 +46,42 @@ export function layerSupportsRuntime(runtime: Runtime): RuntimeSupport {
   }
   return { supported: true };
 }
+
+/**
+ * Runtimes on Amazon Linux 2 or older: glibc 2.26 or less, where the universal layer's executable (Node.js 24, glibc
+ * 2.28) cannot start (its launcher would fall back to answering Lambda and recording nothing). Every newer runtime,
+ * and every future one, runs on Amazon Linux 2023.
+ */
+const OLD_OS_RUNTIMES =
+  /^(provided|provided\.al2|go1\.x|java8(\.al2)?|java11|java17|python2\.7|python3\.([6-9]|10|11)|ruby2\.\d|ruby3\.2|dotnet6|dotnetcore\d\.\d)$/;
+
+/** Which Lifeline layer a function gets. */
+export type LayerChoice =
+  | { layer: 'js' }
+  | { layer: 'universal' }
+  | { layer: 'none'; reason: string; image: boolean };
+
+/**
+ * Picks the layer for a function: the JS layer for Lambda's Node.js runtimes (20 and later: the runtime's own `node`
+ * runs it), the universal layer (a self-contained executable) for every other runtime on Amazon Linux 2023, nothing
+ * for container images (they take no layers) and for runtimes on Amazon Linux 2 (glibc too old for the executable).
+ */
+export function chooseLayer(runtime: Runtime): LayerChoice {
+  if (runtime.name === Runtime.FROM_IMAGE.name) {
+    return { layer: 'none', image: true, reason: 'container image functions cannot use layers' };
+  }
+  if (runtime.family === RuntimeFamily.NODEJS) {
+    const support = layerSupportsRuntime(runtime);
+    return support.supported
+      ? { layer: 'js' }
+      : { layer: 'none', image: false, reason: support.reason };
+  }
+  if (!Token.isUnresolved(runtime.name) && OLD_OS_RUNTIMES.test(runtime.name)) {
+    return {
+      layer: 'none',
+      image: false,
+      reason: `runtime ${runtime.name} runs on Amazon Linux 2 or older, whose glibc (2.26) is too old for the Lifeline executable (Node.js 24 needs 2.28); move to a runtime on Amazon Linux 2023`,
+    };
+  }
+  return { layer: 'universal' };
+}
