@@ -230,8 +230,10 @@ export function buildApp(config: CollectorConfig, options: BuildAppOptions = {})
   });
   app.register(webRoutes, { webDir: config.webDir });
 
-  app.after(() => {
-    const retention = startRetention(
+  // Retention starts once every plugin (the storage first) is ready; a storage that failed to open fails ready().
+  let retention: { stop(): Promise<void> } | undefined;
+  app.addHook('onReady', async () => {
+    retention = startRetention(
       app.storage.retention,
       {
         retentionHours: config.retentionHours,
@@ -241,9 +243,9 @@ export function buildApp(config: CollectorConfig, options: BuildAppOptions = {})
       metrics,
       app.log,
     );
-    app.addHook('preClose', async () => {
-      await retention.stop();
-    });
+  });
+  app.addHook('preClose', async () => {
+    await retention?.stop();
   });
 
   return app;

@@ -8,7 +8,7 @@ export interface CollectorConfig {
   host: string;
   /** TCP port; 0 picks a free one (the real URL is logged as `"msg":"listening"`). */
   port: number;
-  /** SQLite database file. */
+  /** SQLite database file, or a `postgres://` / `postgresql://` URL (several collectors may share it). */
   dbPath: string;
   /** Ingest token (`Authorization: Bearer`). Absent: ingest is open (demo mode, loopback only). */
   token: string | undefined;
@@ -107,7 +107,16 @@ interface OptionSpec {
   env: string;
   key: keyof CollectorConfig;
   /** `secret-file`: the value names a file holding the secret (read once here, never kept). */
-  kind: 'string' | 'secret-file' | 'port' | 'positive' | 'integer' | 'path' | 'origins' | 'hosts';
+  kind:
+    | 'string'
+    | 'secret-file'
+    | 'port'
+    | 'positive'
+    | 'integer'
+    | 'path'
+    | 'database'
+    | 'origins'
+    | 'hosts';
   /** For a secret: the variable that holds the secret itself (there is no flag for it: see below). */
   secretEnv?: string;
 }
@@ -115,7 +124,7 @@ interface OptionSpec {
 const OPTIONS: readonly OptionSpec[] = [
   { flag: '--host', env: 'LIFELINE_HOST', key: 'host', kind: 'string' },
   { flag: '--port', env: 'LIFELINE_PORT', key: 'port', kind: 'port' },
-  { flag: '--db', env: 'LIFELINE_DB', key: 'dbPath', kind: 'path' },
+  { flag: '--db', env: 'LIFELINE_DB', key: 'dbPath', kind: 'database' },
   {
     flag: '--token-file',
     env: 'LIFELINE_TOKEN_FILE',
@@ -309,6 +318,15 @@ function setOption(
     case 'hosts':
       target[spec.key] = listOf(raw).map((host) => parseHostName(host, source));
       return;
+    case 'database':
+      // A PostgreSQL URL is never taken for a file name; the message leaves the URL (and its password) out.
+      if (/^postgres(?:ql)?:/i.test(raw.trim())) {
+        target[spec.key] = parsePostgresUrl(raw.trim(), source);
+        return;
+      }
+      if (raw.trim() === '') throw new ConfigError(`${source} must not be empty`);
+      target[spec.key] = isAbsolute(raw) ? raw : resolve(cwd, raw);
+      return;
     case 'path':
       if (raw.trim() === '') throw new ConfigError(`${source} must not be empty`);
       target[spec.key] = isAbsolute(raw) ? raw : resolve(cwd, raw);
@@ -392,6 +410,20 @@ function parseHostName(value: string, source: string): string {
     );
   }
   return host.replace(/\.$/, '');
+}
+
+function parsePostgresUrl(raw: string, source: string): string {
+  const shape = 'postgres://user[:password]@host[:port]/database';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${source} is not a valid PostgreSQL URL; expected ${shape}`);
+  }
+  if (!raw.includes('://') || (url.hostname === '' && !url.searchParams.has('host'))) {
+    throw new ConfigError(`${source} names no PostgreSQL host; expected ${shape}`);
+  }
+  return raw;
 }
 
 function parseNumber(raw: string, source: string): number {

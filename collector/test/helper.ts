@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exampleLifecycle, type LifelineEvent } from '@lifeline/protocol';
 import type { FastifyInstance } from 'fastify';
-import { onTestFinished } from 'vitest';
+import pg from 'pg';
+import { inject, onTestFinished } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { type CollectorConfig, defaultConfig } from '../src/config.ts';
 import { type RunningCollector, startCollector } from '../src/start.ts';
@@ -36,10 +37,42 @@ export function testConfig(overrides: Partial<CollectorConfig> = {}): CollectorC
 
 /**
  * The storage backends every storage and API test runs on: `[name, dbPath]`, where `dbPath()` gives a fresh
- * database setting for one test (a SQLite file in a temp directory).
+ * database setting for one test: a SQLite file in a temp directory, or a new database on the test PostgreSQL
+ * server (test/pg-cluster.ts), dropped when the test finishes.
  */
-export function backends(): [string, () => string][] {
-  return [['sqlite', () => join(tempDir(), 'lifeline.db')]];
+export function backends(): [string, () => Promise<string>][] {
+  const list: [string, () => Promise<string>][] = [
+    ['sqlite', async () => join(tempDir(), 'lifeline.db')],
+  ];
+  const server = inject('pgUrl');
+  if (server) list.push(['postgres', () => freshPostgresDatabase(server)]);
+  return list;
+}
+
+let databases = 0;
+
+/** A new empty database on the server of `serverUrl`, dropped (with its connections) when the test finishes. */
+export async function freshPostgresDatabase(serverUrl: string): Promise<string> {
+  const name = `lifeline_test_${process.pid}_${++databases}_${Date.now() % 100_000}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  onTestFinished(async () => {
+    const dropper = new pg.Client({ connectionString: serverUrl });
+    await dropper.connect();
+    try {
+      await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } finally {
+      await dropper.end();
+    }
+  });
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 /** A ready app (not listening) on a real SQLite file, closed when the test finishes. */
@@ -80,6 +113,7 @@ export function lifecycle(
 
 // Brings the plugins' FastifyInstance augmentations (storage, liveHub) into the test type-check.
 export type { LiveHub, Storage } from '../src/index.ts';
+export type { DbPluginOptions } from '../src/plugins/db.ts';
 
 /** The SQLite stores over a fresh file, with the connection (for tests that reach under the store). */
 export function sqliteStores(path = testConfig().dbPath) {

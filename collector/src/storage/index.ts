@@ -1,3 +1,4 @@
+import { openPostgresStorage } from './postgres/index.ts';
 import { openSqliteStorage } from './sqlite/index.ts';
 import type { Storage } from './types.ts';
 
@@ -13,5 +14,6 @@ export function isPostgresUrl(setting: string): boolean {
  * anything else the SQLite file at that path.
  */
 export async function openStorage(setting: string): Promise<Storage> {
+  if (isPostgresUrl(setting)) return openPostgresStorage(setting);
   return openSqliteStorage(setting);
 }

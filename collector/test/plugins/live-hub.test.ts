@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { createMetrics } from '../../src/metrics.ts';
-import { createLiveHub, eventsFrame } from '../../src/plugins/live-hub.ts';
+import { createLiveHub, eventsFrame, type LiveHubOptions } from '../../src/plugins/live-hub.ts';
 import type { EventLog, InsertResult, StoredRow } from '../../src/storage/types.ts';
 
 const silentLogger = { debug() {}, error() {} } as unknown as FastifyBaseLogger;
@@ -84,7 +84,7 @@ function published(rows: StoredRow[]): InsertResult {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-function hubOver(log: EventLog, hubOptions = options, metrics = createMetrics()) {
+function hubOver(log: EventLog, hubOptions: LiveHubOptions = options, metrics = createMetrics()) {
   return createLiveHub(log, 0, hubOptions, silentLogger, metrics);
 }
 

@@ -20,7 +20,7 @@ async function get<T>(app: FastifyInstance, url: string): Promise<T> {
 
 describe.each(backends())('read API on %s', (_name, dbPath) => {
   async function seeded() {
-    const app = await build({ dbPath: dbPath() });
+    const app = await build({ dbPath: await dbPath() });
     await ingest(
       app,
       lifecycle('env-1', { functionName: 'alpha', invokes: 2, shutdownReason: 'spindown' }),
@@ -43,7 +43,7 @@ describe.each(backends())('read API on %s', (_name, dbPath) => {
   }
 
   it('serves the settings the shared rules need', async () => {
-    const app = await build({ dbPath: dbPath(), retentionHours: 36, lostAfterMs: 120_000 });
+    const app = await build({ dbPath: await dbPath(), retentionHours: 36, lostAfterMs: 120_000 });
     expect(await get<Settings>(app, '/v1/settings')).toEqual({
       lostAfterMs: 120_000,
       retentionDays: 1.5,
@@ -173,7 +173,7 @@ describe.each(backends())('read API on %s', (_name, dbPath) => {
   });
 
   it('keeps serving ingest while many heavy reads run', async () => {
-    const collector = await listen({ dbPath: dbPath() });
+    const collector = await listen({ dbPath: await dbPath() });
     for (let batch = 0; batch < 10; batch++) {
       const events = Array.from({ length: 30 }, (_, i) =>
         lifecycle(`env-${batch}-${i}`, { invokes: 5, startAt: T0 + i * 1000 }),

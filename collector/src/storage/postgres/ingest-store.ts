@@ -1,0 +1,186 @@
+import {
+  applyEvents,
+  type EnvironmentFacts,
+  type EnvironmentModel,
+  type InvocationFacts,
+  type LifelineEvent,
+  requestIdsOf,
+} from '@lifeline/protocol';
+import type pg from 'pg';
+import { StorageUnavailableError } from '../../errors.ts';
+import { ENVIRONMENT_COLUMNS, INVOCATION_COLUMNS, sameInvocation } from '../fact-rows.ts';
+import type { EncodedEvent, IngestStore, InsertResult, StoredRow } from '../types.ts';
+import { EVENTS_CHANNEL, LOCKS } from './pool.ts';
+
+const DAY_MS = 86_400_000;
+
+/** The partition day of an event: its own time's day, so a re-delivery falls on the same day. */
+export function eventDay(time: number): number {
+  return Math.floor(time / DAY_MS);
+}
+
+const quoted = (columns: readonly string[]) => columns.map((column) => `"${column}"`).join(', ');
+
+/** A multi-row upsert of JSON rows, built once from the constant column lists (never from input). */
+function upsertSql(table: string, columns: readonly string[], key: readonly string[]): string {
+  const updates = columns
+    .filter((column) => !key.includes(column))
+    .map((column) => `"${column}" = EXCLUDED."${column}"`);
+  return `INSERT INTO ${table} (${quoted(columns)})
+    SELECT ${quoted(columns)} FROM json_populate_recordset(NULL::${table}, $1::json)
+    ON CONFLICT (${quoted(key)}) DO UPDATE SET ${updates.join(', ')}`;
+}
+
+const INSERT_EVENTS = `INSERT INTO events (id, day, "envId", "receivedAt", body)
+  SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::text[])
+  ON CONFLICT (day, id) DO NOTHING
+  RETURNING cursor, id`;
+const UPSERT_ENVIRONMENTS = upsertSql('environments', ENVIRONMENT_COLUMNS, ['envId']);
+const UPSERT_INVOCATIONS = upsertSql('invocations', INVOCATION_COLUMNS, ['envId', 'requestId']);
+
+/**
+ * The PostgreSQL ingest store. Every ingest transaction, on every collector, first takes one transaction-level
+ * advisory lock (the ordering point) and holds it until its commit: cursors come from a sequence while the lock
+ * is held, so cursors are assigned in commit order and a reader that has seen cursor N never later finds a
+ * smaller one committed. The transaction writes the head (`log_head`) and NOTIFYs the new head; both take effect
+ * at the commit. See ADR "PostgreSQL storage and the commit-ordered cursor".
+ */
+export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
+  const insertBatch = async (
+    client: pg.PoolClient,
+    events: readonly EncodedEvent[],
+    receivedAt: number,
+  ): Promise<InsertResult> => {
+    const inserted = await client.query<{ cursor: number; id: string }>(INSERT_EVENTS, [
+      events.map(({ event }) => event.id),
+      events.map(({ event }) => eventDay(event.time)),
+      events.map(({ event }) => event.envId),
+      events.map(() => receivedAt),
+      events.map(({ body }) => body),
+    ]);
+    const byId = new Map<string, EncodedEvent>();
+    for (const encoded of events)
+      if (!byId.has(encoded.event.id)) byId.set(encoded.event.id, encoded);
+    const stored: StoredRow[] = [];
+    const byEnv = new Map<string, { events: LifelineEvent[]; lastCursor: number }>();
+    for (const { cursor, id } of [...inserted.rows].sort((a, b) => a.cursor - b.cursor)) {
+      const encoded = byId.get(id) as EncodedEvent;
+      const envId = encoded.event.envId;
+      stored.push({ cursor, receivedAt, envId, body: encoded.body });
+      const entry = byEnv.get(envId);
+      if (entry) {
+        entry.events.push(encoded.event);
+        entry.lastCursor = cursor;
+      } else byEnv.set(envId, { events: [encoded.event], lastCursor: cursor });
+    }
+    if (byEnv.size > 0) await derive(client, byEnv, receivedAt);
+    return { accepted: stored.length, duplicates: events.length - stored.length, stored };
+  };
+
+  const derive = async (
+    client: pg.PoolClient,
+    byEnv: Map<string, { events: LifelineEvent[]; lastCursor: number }>,
+    receivedAt: number,
+  ) => {
+    const envIds = [...byEnv.keys()];
+    const current = new Map<string, EnvironmentFacts>();
+    for (const row of (
+      await client.query<EnvironmentFacts>('SELECT * FROM environments WHERE "envId" = ANY($1)', [
+        envIds,
+      ])
+    ).rows) {
+      current.set(row.envId, row);
+    }
+    const wanted = new Map<string, Set<string>>();
+    for (const [envId, { events }] of byEnv) {
+      const ids = requestIdsOf(events);
+      const last = current.get(envId)?.lastInvokeRequestId;
+      if (last) ids.add(last);
+      wanted.set(envId, ids);
+    }
+    const requestIds = [...new Set([...wanted.values()].flatMap((ids) => [...ids]))];
+    const stored = new Map<string, Map<string, InvocationFacts>>();
+    if (requestIds.length > 0) {
+      const rows = await client.query<InvocationFacts>(
+        'SELECT * FROM invocations WHERE "envId" = ANY($1) AND "requestId" = ANY($2)',
+        [envIds, requestIds],
+      );
+      for (const row of rows.rows) {
+        if (!wanted.get(row.envId)?.has(row.requestId)) continue;
+        const map = stored.get(row.envId) ?? new Map<string, InvocationFacts>();
+        map.set(row.requestId, row);
+        stored.set(row.envId, map);
+      }
+    }
+    const envRows: Record<string, unknown>[] = [];
+    const invocationRows: InvocationFacts[] = [];
+    for (const [envId, { events, lastCursor }] of byEnv) {
+      const env = current.get(envId);
+      const model: EnvironmentModel | undefined =
+        env === undefined ? undefined : { env, invocations: stored.get(envId) ?? new Map() };
+      const next = applyEvents(model, events, receivedAt);
+      envRows.push({ ...next.env, lastCursor });
+      for (const invocation of next.invocations.values()) {
+        const before = model?.invocations.get(invocation.requestId);
+        if (before === undefined || !sameInvocation(before, invocation)) {
+          invocationRows.push(invocation);
+        }
+      }
+    }
+    await client.query(UPSERT_ENVIRONMENTS, [JSON.stringify(envRows)]);
+    if (invocationRows.length > 0) {
+      await client.query(UPSERT_INVOCATIONS, [JSON.stringify(invocationRows)]);
+    }
+  };
+
+  return {
+    // Ingest transactions queue on the ordering lock anyway; a second one waiting keeps the lock busy.
+    parallelCommits: 2,
+    async insertBatches(batches, receivedAt) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw new StorageUnavailableError(
+          'the collector cannot reach its database; the batch was not stored, retry later',
+          { cause: error },
+        );
+      }
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.ingestOrder]);
+        const results: (InsertResult | Error)[] = [];
+        let head = 0;
+        for (const events of batches) {
+          await client.query('SAVEPOINT batch');
+          try {
+            const result = await insertBatch(client, events, receivedAt);
+            await client.query('RELEASE SAVEPOINT batch');
+            results.push(result);
+            const last = result.stored[result.stored.length - 1];
+            if (last !== undefined) head = Math.max(head, last.cursor);
+          } catch (error) {
+            await client.query('ROLLBACK TO SAVEPOINT batch');
+            results.push(error instanceof Error ? error : new Error(String(error)));
+          }
+        }
+        if (head > 0) {
+          await client.query('UPDATE log_head SET cursor = $1', [head]);
+          await client.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, String(head)]);
+        }
+        await client.query('COMMIT');
+        return results;
+      } catch (error) {
+        broken = true;
+        await client.query('ROLLBACK').catch(() => {});
+        throw new StorageUnavailableError(
+          'the database failed the transaction; the batch was not stored, retry later',
+          { cause: error },
+        );
+      } finally {
+        client.release(broken);
+      }
+    },
+  };
+}
