@@ -1,14 +1,13 @@
-import {
-  type Environment,
-  type EnvironmentDetail,
-  type Invocation,
-  type LifelineEvent,
-  type StoredEvent,
-  toEnvironment,
+import type {
+  EnvironmentDetail,
+  EnvironmentSnapshot,
+  InvocationFacts,
+  LifelineEvent,
+  StoredEvent,
+  WindowPage,
 } from '@lifeline/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InvokeBar } from '../../src/timeline/lane-model.ts';
-import { TimelineBuilder } from '../../src/timeline/timeline-builder.ts';
+import { TimelineBuilder, type TimelineSnapshot } from '../../src/timeline/timeline-builder.ts';
 import {
   type CollectorProcess,
   startCollectorProcess,
@@ -24,9 +23,9 @@ import {
 
 /**
  * The conformance test of the one derivation: the same events go through a real collector (HTTP ingest, SQLite,
- * its derived rows read back through the query API) and through the dashboard's container (the shared fold applied
- * incrementally to the stored events, as the live client delivers them); both must show identical environments and
- * invocations. Sequences are seeded: permutations, batch splits, late reports, unknown statuses, missing SHUTDOWN,
+ * its derived rows read back through `/v1/window`) and through the dashboard's container (window pages plus the shared
+ * fold applied incrementally to the stored events, as the live client delivers them); both must hold identical
+ * environment and invocation rows. Sequences are seeded: permutations, batch splits, late reports, unknown statuses, missing SHUTDOWN,
  * re-inits and clock skew.
  */
 
@@ -74,64 +73,57 @@ async function collectorDetail(envId: string): Promise<EnvironmentDetail> {
   return (await res.json()) as EnvironmentDetail;
 }
 
+/** Every environment of the collector's window over the whole test period, page by page. */
+async function collectorWindow(): Promise<{ head: number; environments: EnvironmentSnapshot[] }> {
+  const environments: EnvironmentSnapshot[] = [];
+  let cursor: string | null = null;
+  let head = 0;
+  do {
+    const query = new URLSearchParams({
+      from: String(T0 - 86_400_000),
+      to: String(T0 + 86_400_000),
+    });
+    if (cursor !== null) query.set('cursor', cursor);
+    const res = await fetch(`${collector.url}/v1/window?${query}`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    const page = (await res.json()) as WindowPage;
+    if (cursor === null) head = page.head;
+    environments.push(...page.environments);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return { head, environments };
+}
+
 async function head(): Promise<number> {
-  const events = await storedEventsAfter(0);
-  return events.length === 0 ? 0 : events[events.length - 1]!.cursor;
+  return (await collectorWindow()).head;
 }
 
-/** The environment without its state, which depends on the moment it is asked. */
-function timeless(env: Environment): Omit<Environment, 'state'> {
-  const { state: _state, ...rest } = env;
-  return rest;
+const byRequestId = (a: InvocationFacts, b: InvocationFacts) =>
+  a.requestId.localeCompare(b.requestId);
+
+/** The dashboard's rows of `envId`: the lane's environment row and its bars' invocation rows. */
+function dashboardRows(snapshot: TimelineSnapshot, envId: string) {
+  const lane = snapshot.lanes.get(envId);
+  expect(lane, `${envId} missing in the dashboard`).toBeDefined();
+  return { env: lane!.facts, invocations: lane!.invokes.map((bar) => bar.facts).sort(byRequestId) };
 }
 
-/** What a bar and the API's invocation have in common, for comparison. */
-function barFacts(bar: InvokeBar | Invocation) {
-  return {
-    requestId: bar.requestId,
-    envId: bar.envId,
-    startAt: 'startAt' in bar ? bar.startAt : bar.startedAt,
-    traceId: bar.traceId,
-    platformStartAt: bar.platformStartAt,
-    runtimeDoneAt: bar.runtimeDoneAt,
-    durationMs: bar.durationMs,
-    billedDurationMs: bar.billedDurationMs,
-    memorySizeMb: bar.memorySizeMb,
-    maxMemoryUsedMb: bar.maxMemoryUsedMb,
-    initDurationMs: bar.initDurationMs,
-    extensionOverheadMs: bar.extensionOverheadMs,
-    status: bar.status,
-    errorType: bar.errorType,
-    reportPending: bar.reportPending,
-    headroomMs: bar.headroomMs,
-  };
-}
-
-/** Feeds the stored events to the dashboard's container in live-sized frames, as the live client does. */
-function foldAsTheDashboard(events: readonly StoredEvent[], random: () => number) {
-  const builder = new TimelineBuilder();
+/** Feeds stored events to the dashboard's container in live-sized frames, as the live client does. */
+function foldLive(builder: TimelineBuilder, events: readonly StoredEvent[], random: () => number) {
   for (const frame of splitBatches(events, random, 40)) builder.apply(frame);
   return builder.snapshot;
 }
 
-async function expectSameViews(
-  envIds: readonly string[],
-  events: readonly StoredEvent[],
-  seed: number,
-) {
-  const snapshot = foldAsTheDashboard(events, seededRandom(seed * 7));
+async function expectSameRows(envIds: readonly string[], snapshot: TimelineSnapshot, seed: number) {
+  const { environments } = await collectorWindow();
+  const rows = new Map(environments.map((item) => [item.env.envId, item]));
   for (const envId of envIds) {
-    const detail = await collectorDetail(envId);
-    const lane = snapshot.lanes.get(envId);
-    expect(lane, `seed ${seed}: ${envId} missing in the dashboard`).toBeDefined();
-    const webEnvironment = toEnvironment(lane!.facts, Date.now(), Number.POSITIVE_INFINITY);
-    expect(timeless(webEnvironment), `seed ${seed}: ${envId}`).toEqual(
-      timeless(detail.environment),
-    );
-    const byId = (a: { requestId: string }, b: { requestId: string }) =>
-      a.requestId.localeCompare(b.requestId);
-    expect(lane!.invokes.map(barFacts).sort(byId), `seed ${seed}: invocations of ${envId}`).toEqual(
-      detail.invocations.map(barFacts).sort(byId),
+    const stored = rows.get(envId);
+    expect(stored, `seed ${seed}: ${envId} missing in the collector's window`).toBeDefined();
+    const mine = dashboardRows(snapshot, envId);
+    expect(mine.env, `seed ${seed}: environment ${envId}`).toEqual(stored!.env);
+    expect(mine.invocations, `seed ${seed}: invocations of ${envId}`).toEqual(
+      [...stored!.invocations].sort(byRequestId),
     );
   }
 }
@@ -142,8 +134,12 @@ describe('one derivation: collector and dashboard agree', () => {
     const events = weirdStatusSequence('conf-weird', T0);
     // One event per request: every event its own commit.
     for (const event of events) await post([event]);
-    const stored = await storedEventsAfter(before);
-    await expectSameViews(['conf-weird'], stored, 1);
+    const snapshot = foldLive(
+      new TimelineBuilder(),
+      await storedEventsAfter(before),
+      seededRandom(1),
+    );
+    await expectSameRows(['conf-weird'], snapshot, 1);
     const detail = await collectorDetail('conf-weird');
     expect(
       detail.invocations
@@ -164,11 +160,27 @@ describe('one derivation: collector and dashboard agree', () => {
       );
       const all = sandboxes.flat();
       const envIds = [...new Set(all.map((event) => event.envId))];
+      const batches = splitBatches(shuffle(all, random), random, 7);
+      const half = Math.floor(batches.length / 2);
       const before = await head();
-      for (const batch of splitBatches(shuffle(all, random), random, 7)) await post(batch);
+      for (const batch of batches.slice(0, half)) await post(batch);
+
+      // The dashboard opens mid-way: a window page, then live from its head while the rest arrives.
+      const page = await collectorWindow();
+      const builder = new TimelineBuilder();
+      builder.load(page.environments, page.head);
+      for (const batch of batches.slice(half)) await post(batch);
+      const live = await storedEventsAfter(page.head);
+      await expectSameRows(envIds, foldLive(builder, live, seededRandom(seed * 7)), seed);
+
+      // And a dashboard that saw every event live agrees too.
       const stored = await storedEventsAfter(before);
       expect(stored).toHaveLength(all.length);
-      await expectSameViews(envIds, stored, seed);
+      await expectSameRows(
+        envIds,
+        foldLive(new TimelineBuilder(), stored, seededRandom(seed * 11)),
+        seed,
+      );
     },
   );
 });

@@ -1,4 +1,4 @@
-import { ENVIRONMENT_FACT_FIELDS } from '@lifeline/protocol';
+import { ENVIRONMENT_FACT_FIELDS, lastInvokeIdOf } from '@lifeline/protocol';
 import type { InvokeBucket, RangeRows, StoredEnvironment } from '../read-model.ts';
 import { traceIdRange } from '../search-ids.ts';
 import type { SqliteDatabase } from './open.ts';
@@ -28,9 +28,9 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
   const selectInvocations = db.prepare(
     `SELECT * FROM invocations
      WHERE envId IN (SELECT value FROM json_each(@envIds))
-       AND ((COALESCE(startedAt, platformStartAt, reportAt) <= @to
+       AND ((COALESCE(startedAt, platformStartAt, runtimeDoneAt, reportAt) <= @to
              AND (status = 'running'
-                  OR COALESCE(startedAt, platformStartAt, reportAt)
+                  OR COALESCE(startedAt, platformStartAt, runtimeDoneAt, reportAt)
                      + COALESCE(reportDurationMs, runtimeDoneDurationMs, 0) >= @from))
             OR requestId IN (SELECT value FROM json_each(@lastIds)))
      ORDER BY envId, COALESCE(seq, 9007199254740991), rowId`,
@@ -94,9 +94,10 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
       return selectInvocations.all({
         envIds: JSON.stringify(envs.map((env) => env.envId)),
         lastIds: JSON.stringify(
-          envs.flatMap((env) =>
-            env.lastInvokeRequestId === null ? [] : [env.lastInvokeRequestId],
-          ),
+          envs.flatMap((env) => {
+            const last = lastInvokeIdOf(env);
+            return last === null ? [] : [last];
+          }),
         ),
         from,
         to,
