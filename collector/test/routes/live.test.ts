@@ -1,6 +1,6 @@
 import { LIVE_CLOSE, type LifelineEvent, PROTOCOL_VERSION } from '@lifeline/protocol';
 import { describe, expect, it, vi } from 'vitest';
-import { lifecycle, listen } from '../helper.ts';
+import { backends, lifecycle, listen } from '../helper.ts';
 import { LiveTestClient, liveUrl } from '../live-client.ts';
 
 async function send(url: string, events: LifelineEvent[], token?: string) {
@@ -25,9 +25,9 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
-describe('GET /v1/live', () => {
+describe.each(backends())('GET /v1/live on %s', (_backend, dbPath) => {
   it('sends hello, replays stored events, says caught-up, then streams new ones', async () => {
-    const collector = await listen();
+    const collector = await listen({ dbPath: await dbPath() });
     await send(collector.url, lifecycle('env-a', { invokes: 2 }));
     const stored = await collector.app.storage.eventLog.head();
     const client = new LiveTestClient(liveUrl(collector.url, 'after=0'));
@@ -48,7 +48,7 @@ describe('GET /v1/live', () => {
   });
 
   it('replays only what follows the cursor it is given', async () => {
-    const collector = await listen({ liveReplayPageSize: 3 });
+    const collector = await listen({ dbPath: await dbPath(), liveReplayPageSize: 3 });
     await send(collector.url, lifecycle('env-c', { invokes: 3 }));
     const head = await collector.app.storage.eventLog.head();
     const client = new LiveTestClient(liveUrl(collector.url, 'after=5'));
@@ -57,7 +57,7 @@ describe('GET /v1/live', () => {
   });
 
   it('resumes without gap or duplicate across reconnects while ingest runs', async () => {
-    const collector = await listen({ liveReplayPageSize: 7 });
+    const collector = await listen({ dbPath: await dbPath(), liveReplayPageSize: 7 });
     const batches: LifelineEvent[][] = [];
     for (let env = 0; env < 12; env++) {
       const events = lifecycle(`env-r${env}`, { invokes: 4, shutdownReason: 'spindown' });
@@ -96,7 +96,7 @@ describe('GET /v1/live', () => {
   });
 
   it('closes a client that cannot keep up with 4408, and it resumes from its last cursor', async () => {
-    const collector = await listen({ liveMaxBufferedBytes: 32 * 1024 });
+    const collector = await listen({ dbPath: await dbPath(), liveMaxBufferedBytes: 32 * 1024 });
     const client = new LiveTestClient(liveUrl(collector.url, 'after=0'));
     await client.caughtUp();
     // Stop reading: the kernel buffers fill and the collector's send queue grows.
@@ -116,7 +116,11 @@ describe('GET /v1/live', () => {
   });
 
   it('closes a replaying client that stopped reading with 4408 after the stall limit', async () => {
-    const collector = await listen({ liveReplayStallMs: 300, liveReplayPageSize: 50 });
+    const collector = await listen({
+      dbPath: await dbPath(),
+      liveReplayStallMs: 300,
+      liveReplayPageSize: 50,
+    });
     const { app } = collector;
     // About 16 MB of stored events: more than the loopback socket buffers hold for a client that does not read.
     const pad = 'x'.repeat(20_000);
@@ -144,7 +148,11 @@ describe('GET /v1/live', () => {
   });
 
   it('closes with 4401 when the read token is missing or wrong and streams with it', async () => {
-    const collector = await listen({ readToken: 'read-secret-3', token: 'ingest-secret-3' });
+    const collector = await listen({
+      dbPath: await dbPath(),
+      readToken: 'read-secret-3',
+      token: 'ingest-secret-3',
+    });
     const missing = new LiveTestClient(liveUrl(collector.url, 'after=0'));
     expect(await missing.closed).toBe(LIVE_CLOSE.UNAUTHORIZED);
     const wrong = new LiveTestClient(liveUrl(collector.url, 'after=0&token=ingest-secret-3'));
@@ -158,7 +166,7 @@ describe('GET /v1/live', () => {
   });
 
   it('closes with 4400 when the cursor is not a number', async () => {
-    const collector = await listen();
+    const collector = await listen({ dbPath: await dbPath() });
     for (const query of ['after=abc', 'after=-1', 'after=1&after=2', 'after=1e5']) {
       const client = new LiveTestClient(liveUrl(collector.url, query));
       expect(await client.closed, query).toBe(LIVE_CLOSE.BAD_REQUEST);
@@ -166,7 +174,7 @@ describe('GET /v1/live', () => {
   });
 
   it('sends heartbeats when nothing else is sent', async () => {
-    const collector = await listen({ liveHeartbeatMs: 50 });
+    const collector = await listen({ dbPath: await dbPath(), liveHeartbeatMs: 50 });
     await send(collector.url, lifecycle('env-h', { invokes: 0 }));
     const client = new LiveTestClient(liveUrl(collector.url, 'after=0'));
     await client.waitFor(
@@ -178,7 +186,7 @@ describe('GET /v1/live', () => {
   });
 
   it('closes live sockets with 1001 when the collector stops', async () => {
-    const collector = await listen();
+    const collector = await listen({ dbPath: await dbPath() });
     const client = new LiveTestClient(liveUrl(collector.url, 'after=0'));
     await client.caughtUp();
     expect(collector.app.liveHub.clientCount()).toBe(1);

@@ -1,7 +1,7 @@
 import type { StoredEvent } from '@lifeline/protocol';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { build, ingest, lifecycle } from '../helper.ts';
+import { backends, build, ingest, lifecycle } from '../helper.ts';
 
 async function get(app: FastifyInstance, url: string, token?: string) {
   return app.inject({
@@ -35,9 +35,9 @@ async function seeded(overrides: Parameters<typeof build>[0] = {}) {
   return app;
 }
 
-describe('query API', () => {
+describe.each(backends())('query API on %s', (_backend, dbPath) => {
   it('lists functions with counts, percentiles and shutdown reasons', async () => {
-    const app = await seeded();
+    const app = await seeded({ dbPath: await dbPath() });
     const response = await get(app, '/v1/functions');
     expect(response.statusCode).toBe(200);
     const { items, nextCursor } = response.json();
@@ -61,7 +61,7 @@ describe('query API', () => {
   });
 
   it('pages functions with the cursor it returns', async () => {
-    const app = await seeded();
+    const app = await seeded({ dbPath: await dbPath() });
     const first = (await get(app, '/v1/functions?limit=1')).json();
     expect(first.items).toHaveLength(1);
     const second = (await get(app, `/v1/functions?limit=1&cursor=${first.nextCursor}`)).json();
@@ -70,7 +70,7 @@ describe('query API', () => {
   });
 
   it('filters environments by function, state and time range', async () => {
-    const app = await seeded();
+    const app = await seeded({ dbPath: await dbPath() });
     const ids = async (query: string) =>
       (await get(app, `/v1/environments${query}`))
         .json()
@@ -84,7 +84,7 @@ describe('query API', () => {
   });
 
   it('pages environments without gaps or repeats', async () => {
-    const app = await seeded();
+    const app = await seeded({ dbPath: await dbPath() });
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 5; page++) {
@@ -98,7 +98,7 @@ describe('query API', () => {
   });
 
   it('returns an environment with its invocations and events', async () => {
-    const app = await seeded();
+    const app = await seeded({ dbPath: await dbPath() });
     const response = await get(app, '/v1/environments/env-2');
     expect(response.statusCode).toBe(200);
     const detail = response.json();
@@ -114,14 +114,14 @@ describe('query API', () => {
   });
 
   it('answers 404 for an unknown environment', async () => {
-    const app = await seeded();
+    const app = await seeded({ dbPath: await dbPath() });
     const response = await get(app, '/v1/environments/nope');
     expect(response.statusCode).toBe(404);
     expect(response.json()).toMatchObject({ code: 'COLLECTOR_ERR_NOT_FOUND' });
   });
 
   it('filters invocations by environment and function', async () => {
-    const app = await seeded();
+    const app = await seeded({ dbPath: await dbPath() });
     const byEnv = (await get(app, '/v1/invocations?envId=env-2')).json();
     expect(byEnv.items).toHaveLength(3);
     expect(byEnv.items[0]).toMatchObject({ envId: 'env-2', functionName: 'alpha' });
@@ -136,7 +136,7 @@ describe('query API', () => {
   });
 
   it('filters shutdowns by reason without regard to case, and by version', async () => {
-    const app = await seeded();
+    const app = await seeded({ dbPath: await dbPath() });
     const timeout = (await get(app, '/v1/shutdowns?reason=timeout')).json();
     expect(timeout.items.map((item: { envId: string }) => item.envId)).toEqual(['env-2']);
     expect(timeout.items[0]).toMatchObject({ reason: 'Timeout', budgetMs: 2000, invokes: 3 });
@@ -145,7 +145,7 @@ describe('query API', () => {
   });
 
   it('lists raw events after a cursor in commit order', async () => {
-    const app = await seeded();
+    const app = await seeded({ dbPath: await dbPath() });
     const first = (await get(app, '/v1/events?limit=5')).json();
     expect(first.items.map((item: StoredEvent) => item.cursor)).toEqual([1, 2, 3, 4, 5]);
     expect(first.nextCursor).toBe('5');
@@ -156,7 +156,7 @@ describe('query API', () => {
   });
 
   it('rejects bad query parameters with 400 and a message naming them', async () => {
-    const app = await seeded();
+    const app = await seeded({ dbPath: await dbPath() });
     const cases: [string, RegExp][] = [
       ['/v1/environments?limit=0', /limit/],
       ['/v1/environments?limit=abc', /limit/],
@@ -177,7 +177,7 @@ describe('query API', () => {
   });
 
   it('rejects non-finite and non-decimal numbers with 400 on every list endpoint and numeric parameter', async () => {
-    const app = await seeded();
+    const app = await seeded({ dbPath: await dbPath() });
     const lists = [
       '/v1/functions',
       '/v1/environments',
@@ -219,7 +219,7 @@ describe('query API', () => {
   });
 
   it('rejects a functions cursor it did not issue with 400', async () => {
-    const app = await seeded();
+    const app = await seeded({ dbPath: await dbPath() });
     for (const cursor of ['abc', '42', 'AAAA', '_w', 'YWJj=']) {
       const response = await get(app, `/v1/functions?cursor=${cursor}`);
       expect(response.statusCode, cursor).toBe(400);
@@ -232,7 +232,11 @@ describe('query API', () => {
   });
 
   it('requires the read token on every /v1 read when one is set', async () => {
-    const app = await seeded({ readToken: 'read-secret-2', token: 'ingest-secret-2' });
+    const app = await seeded({
+      dbPath: await dbPath(),
+      readToken: 'read-secret-2',
+      token: 'ingest-secret-2',
+    });
     for (const url of ['/v1/functions', '/v1/environments', '/v1/events', '/v1/shutdowns']) {
       expect((await get(app, url)).statusCode, url).toBe(401);
       expect((await get(app, url, 'ingest-secret-2')).statusCode, url).toBe(401);
@@ -242,7 +246,7 @@ describe('query API', () => {
   });
 
   it('reports shutdown timings equal to the events when batches arrive newest first', async () => {
-    const app = await build();
+    const app = await build({ dbPath: await dbPath() });
     const events = lifecycle('env-late', { invokes: 3, gapMs: 400, shutdownReason: 'spindown' });
     for (let end = events.length; end > 0; end -= 4) {
       await ingest(app, events.slice(Math.max(0, end - 4), end));
