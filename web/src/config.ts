@@ -19,7 +19,7 @@ export function liveUrl(): string {
 
 /**
  * Storage key of the read token (`LIFELINE_READ_TOKEN` / `--read-token-file` on the collector). The token lives in
- * sessionStorage: this tab only, gone when it closes, never sent anywhere by the browser on its own (docs/adr/0007).
+ * sessionStorage: this tab only, gone when it closes, never sent anywhere by the browser on its own (docs/adr/0008).
  */
 export const TOKEN_STORAGE_KEY = 'lifeline.token';
 

@@ -185,7 +185,9 @@ describe('dashboard against a real collector', () => {
       (n) => n.length === 2,
       'invokes with token',
     );
-    expect(await page.evaluate(() => localStorage.getItem('lifeline.token'))).toBe('read-secret-1');
+    // This tab's session only (docs/adr/0008), never localStorage.
+    expect(await page.evaluate(() => sessionStorage.getItem('lifeline.token'))).toBe('read-secret-1');
+    expect(await page.evaluate(() => localStorage.getItem('lifeline.token'))).toBeNull();
   });
 
   it('zooms, pans and follows live from the keyboard and keeps the range in the URL', async () => {
