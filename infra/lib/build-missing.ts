@@ -15,6 +15,8 @@ export interface BuildMissingOptions {
   readonly root: string;
   /** The extension layer directory. */
   readonly layerDir: string;
+  /** The universal layer directories the same build writes, checked like `layerDir`. @default none */
+  readonly universalLayerDirs?: readonly string[];
   /** Runs one step; returns false when it failed. */
   readonly run: (step: BuildStep) => boolean;
 }
@@ -52,7 +54,8 @@ export const WEB_STEP: BuildStep = {
  */
 export function buildMissing(options: BuildMissingOptions): BuildStep[] {
   const steps: BuildStep[] = [];
-  if (!layerReady(options.layerDir)) steps.push(LAYER_STEP);
+  const layerDirs = [options.layerDir, ...(options.universalLayerDirs ?? [])];
+  if (!layerDirs.every(layerReady)) steps.push(LAYER_STEP);
   const missing = missingAppRequirements(options.root);
   if (missing.some((m) => m.build === 'collector')) steps.push(COLLECTOR_STEP);
   if (missing.some((m) => m.build === 'web')) steps.push(WEB_STEP);
@@ -61,7 +64,7 @@ export function buildMissing(options: BuildMissingOptions): BuildStep[] {
       throw new BuildMissingError(`building ${step.what} failed; see the output above.`);
     }
   }
-  assertLayerDir(options.layerDir);
+  for (const dir of layerDirs) assertLayerDir(dir);
   const still = missingAppRequirements(options.root);
   if (still.length > 0) {
     throw new BuildMissingError(

@@ -23,7 +23,12 @@ export {
   type LifelineStacks,
   STACK_NAMES,
 } from './lifeline-app.ts';
-export { LifelineLayer, type LifelineLayerProps } from './lifeline-layer.ts';
+export {
+  LifelineLayer,
+  type LifelineLayerProps,
+  UNIVERSAL_ARCHITECTURES,
+  type UniversalArchitecture,
+} from './lifeline-layer.ts';
 export {
   LifelineToken,
   type SecretTokenOptions,
@@ -35,4 +40,10 @@ export {
   type TokenBinding,
   type TokenResolution,
 } from './lifeline-token.ts';
-export { LAYER_RUNTIMES, layerSupportsRuntime, type RuntimeSupport } from './runtime-support.ts';
+export {
+  chooseLayer,
+  LAYER_RUNTIMES,
+  type LayerChoice,
+  layerSupportsRuntime,
+  type RuntimeSupport,
+} from './runtime-support.ts';
