@@ -108,13 +108,20 @@ export function App({ store, live = true }: AppProps) {
   const functions = useMemo(() => {
     const names = new Set<string>();
     const versions = new Set<string>();
+    const tenants = new Set<string>();
     for (const lane of snapshot.lanes.values()) {
       names.add(lane.functionName);
+      if (lane.tenantId) tenants.add(lane.tenantId);
       if (!url.fn || lane.functionName === url.fn)
         if (lane.functionVersion) versions.add(lane.functionVersion);
     }
-    return { names: [...names].sort(), versions: [...versions].sort() };
-  }, [snapshot.lanes, url.fn]);
+    if (url.tenant) tenants.add(url.tenant);
+    return {
+      names: [...names].sort(),
+      versions: [...versions].sort(),
+      tenants: [...tenants].sort(),
+    };
+  }, [snapshot.lanes, url.fn, url.tenant]);
 
   const states = useMemo(() => {
     if (!url.states) return null;
@@ -146,8 +153,9 @@ export function App({ store, live = true }: AppProps) {
       functionName: url.fn,
       version: url.version,
       reason: url.reason,
+      tenant: url.tenant,
     }),
-    [url.fn, url.version, url.reason, statsRange],
+    [url.fn, url.version, url.reason, url.tenant, statsRange],
   );
   const showOnTimeline = useCallback(
     (env: string, from: number, to: number) =>
@@ -280,6 +288,22 @@ export function App({ store, live = true }: AppProps) {
             ))}
           </select>
         </label>
+        {functions.tenants.length > 0 && (
+          <label>
+            Tenant
+            <select
+              value={url.tenant ?? ''}
+              onChange={(e) => setUrl({ tenant: e.target.value || null })}
+            >
+              <option value="">All tenants</option>
+              {functions.tenants.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         {url.view === 'timeline' && (
           <label>
             State
@@ -353,6 +377,7 @@ export function App({ store, live = true }: AppProps) {
             now={now}
             functionName={url.fn}
             version={url.version}
+            tenant={url.tenant}
             states={states}
             from={url.from}
             to={url.to}
@@ -373,6 +398,7 @@ export function App({ store, live = true }: AppProps) {
             to={statsRange.to}
             rangeText={rangeText}
             functionName={url.fn}
+            tenant={url.tenant}
             onOpen={(fn) => setUrl({ fn, version: null, view: 'timeline' })}
           />
         )}

@@ -1,7 +1,12 @@
-import type { EnvironmentDetail, StoredEvent } from '@lifeline/protocol';
+import {
+  type EnvironmentDetail,
+  type InvocationDisplayStatus,
+  initBilling,
+  type StoredEvent,
+} from '@lifeline/protocol';
 import { type ReactNode, useEffect, useState } from 'react';
 import { startKind } from '../timeline/hover-facts.ts';
-import { type EnvLane, type InvokeBar, invokeEnd } from '../timeline/lane-model.ts';
+import { barStatus, type EnvLane, type InvokeBar, invokeEnd } from '../timeline/lane-model.ts';
 import { laneState } from '../timeline/lane-state.ts';
 import { formatDuration } from '../timeline/time-scale.ts';
 import { logsInsightsUrl, requestLogsQuery, xrayTraceUrl } from './aws-links.ts';
@@ -105,7 +110,7 @@ export function DetailsPanel({
       <div className="body">
         {bar ? (
           <>
-            <InvokeFacts bar={bar} />
+            <InvokeFacts bar={bar} status={barStatus(bar, lane, now)} />
             <InvokeLinks lane={lane} bar={bar} />
           </>
         ) : (
@@ -249,7 +254,7 @@ function Facts({ items }: { items: readonly Fact[] }) {
   );
 }
 
-function InvokeFacts({ bar }: { bar: InvokeBar }) {
+function InvokeFacts({ bar, status }: { bar: InvokeBar; status: InvocationDisplayStatus }) {
   const end = invokeEnd(bar);
   const budget = bar.deadlineMs !== null ? bar.deadlineMs - bar.startAt : null;
   return (
@@ -258,7 +263,13 @@ function InvokeFacts({ bar }: { bar: InvokeBar }) {
         ['Request ID', bar.requestId, 'mono'],
         [
           'Status',
-          `${bar.status}${bar.errorType ? ` (${bar.errorType})` : ''}${bar.reportPending ? ' · report pending' : ''}`,
+          `${status === 'awaiting-report' ? 'awaiting report' : status}${bar.errorType ? ` (${bar.errorType})` : ''}${bar.reportPending && status !== 'awaiting-report' ? ' · report pending' : ''}`,
+        ],
+        [
+          'Response',
+          bar.responseLatencyMs !== null && bar.responseDurationMs !== null
+            ? `streamed: first byte after ${formatDuration(bar.responseLatencyMs)}, streaming ${formatDuration(bar.responseDurationMs)}`
+            : 'buffered',
         ],
         ['Function ARN', bar.invokedFunctionArn ?? '—', 'mono'],
         ['Trace ID', bar.traceId ?? '—', 'mono'],
@@ -327,6 +338,17 @@ function InvokeList({ lane, onSelect }: { lane: EnvLane; onSelect: (requestId: s
   );
 }
 
+/** The billed INIT duration (billed for on-demand inits since August 2025) and the extension's part of it. */
+function initBilledText(lane: EnvLane): string {
+  const billing = initBilling(lane.facts);
+  if (billing.billedMs === null) return 'not billed as INIT';
+  const share =
+    billing.extensionMs !== null && billing.extensionSharePct !== null
+      ? ` · extension ${formatDuration(billing.extensionMs)} (${billing.extensionSharePct.toFixed(1)} %)`
+      : '';
+  return `${formatDuration(billing.billedMs)}${share}`;
+}
+
 function LaneFacts({
   lane,
   now,
@@ -357,6 +379,8 @@ function LaneFacts({
         ],
         ['Region / account', `${lane.region ?? '—'} / ${lane.accountId ?? '—'}`],
         ['Started by', startKind(lane)],
+        ['Tenant', lane.tenantId ?? '—', 'mono'],
+        ['Init billed', initBilledText(lane)],
         ['Sandbox', lane.sandboxId ?? '—', 'mono'],
         ['Replaces', <EnvLink key="p" envId={lane.previousEnvId} onSelect={onSelectEnv} />],
         ['Replaced by', <EnvLink key="n" envId={replacedBy} onSelect={onSelectEnv} />],

@@ -4,7 +4,7 @@ import { formatUrlState, parseUrlState, resolveRange } from './url-state.ts';
 describe('url state', () => {
   it('round-trips every field through the query string', () => {
     const state = parseUrlState(
-      '?view=shutdowns&fn=orders&version=7&reason=timeout&states=idle,active&from=2026-11-25T12:00:00.000Z&to=1795608000000&env=e1&req=r1&q=r1',
+      '?view=shutdowns&fn=orders&version=7&reason=timeout&states=idle,active&from=2026-11-25T12:00:00.000Z&to=1795608000000&env=e1&req=r1&q=r1&tenant=t1',
     );
     expect(state).toEqual({
       view: 'shutdowns',
@@ -18,6 +18,7 @@ describe('url state', () => {
       env: 'e1',
       req: 'r1',
       q: 'r1',
+      tenant: 't1',
     });
     expect(parseUrlState(formatUrlState(state))).toEqual(state);
   });

@@ -16,6 +16,8 @@ export interface UrlState {
   req: string | null;
   /** The id searched for (a shared link searches it on open). */
   q: string | null;
+  /** Tenant isolation: show only this tenant's environments. */
+  tenant: string | null;
 }
 
 const VIEWS = ['timeline', 'shutdowns', 'functions'] as const;
@@ -91,6 +93,7 @@ export function parseUrlState(search: string): UrlState {
     env: q.get('env') || null,
     req: q.get('req') || null,
     q: q.get('q') || null,
+    tenant: q.get('tenant') || null,
   };
 }
 
@@ -109,6 +112,7 @@ export function formatUrlState(state: UrlState): string {
   if (state.env) q.set('env', state.env);
   if (state.req) q.set('req', state.req);
   if (state.q) q.set('q', state.q);
+  if (state.tenant) q.set('tenant', state.tenant);
   const s = q.toString();
   return s ? `?${s}` : '';
 }

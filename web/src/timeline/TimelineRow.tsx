@@ -1,7 +1,8 @@
 import { type CSSProperties, memo } from 'react';
-import { invokeLabel, laneLabel, shortId } from './invoke-labels.ts';
-import { type InvokeBar, invokeEnd } from './lane-model.ts';
+import { INIT_KIND_TEXT, invokeLabel, laneLabel, shortId } from './invoke-labels.ts';
+import { barStatus, type InvokeBar, invokeEnd } from './lane-model.ts';
 import type { GroupRow, LaneRow } from './row-model.ts';
+import { SUB_LANE_H, slotOf, subLanesOf } from './sub-lanes.ts';
 import { lowerBound, type TimeWindow } from './time-scale.ts';
 
 /** Most invoke buttons drawn per lane; beyond that, zoom in (the canvas still draws every bar). */
@@ -14,6 +15,16 @@ const STATE_TEXT = {
   'shutting-down': 'shutting down',
   ended: 'ended',
   lost: 'lost',
+} as const;
+
+/** Tag in the lane label for every start other than a plain on-demand cold start. */
+const KIND_TAG = {
+  'on-demand': '',
+  proactive: 'proactive',
+  'provisioned-concurrency': 'PC',
+  'snap-start-restore': 'restore',
+  'snap-start-snapshot': 'snapshot',
+  'lambda-managed-instances': 'LMI',
 } as const;
 
 interface GroupRowViewProps {
@@ -109,15 +120,20 @@ export const LaneRowView = memo(function LaneRowView({
 }: LaneRowViewProps) {
   const { lane, state } = row;
   const bars = lane.invokes;
+  const sub = subLanesOf(lane);
   const [from, to] = visibleRange(bars, window, now);
   const targets = [];
   for (let i = from; i < to; i++) {
     const bar = bars[i]!;
-    const end = invokeEnd(bar) ?? bars[i + 1]?.startAt ?? now;
-    const label = invokeLabel(bar);
+    const end = invokeEnd(bar) ?? (sub ? null : bars[i + 1]?.startAt) ?? now;
+    const label = invokeLabel(bar, barStatus(bar, lane, now));
     const position = {
       '--s': bar.startAt - origin,
       '--d': Math.max(0, end - bar.startAt),
+      // Concurrent invokes sit in their sub-lane (see .invoke-hit[data-sub] in app.css).
+      ...(sub
+        ? { '--slot-top': `${6 + slotOf(sub, i) * SUB_LANE_H}px`, '--slot-h': `${SUB_LANE_H}px` }
+        : {}),
     } as CSSProperties;
     targets.push(
       <button
@@ -125,6 +141,7 @@ export const LaneRowView = memo(function LaneRowView({
         type="button"
         className="invoke-hit"
         data-status={bar.status}
+        data-sub={sub ? true : undefined}
         aria-label={label}
         aria-pressed={bar.requestId === selectedReq}
         title={label}
@@ -166,6 +183,12 @@ export const LaneRowView = memo(function LaneRowView({
             ? ` · v${lane.functionVersion}`
             : ''}
         </span>
+        {lane.initKind !== 'on-demand' && (
+          <span className="kind-tag" title={INIT_KIND_TEXT[lane.initKind]}>
+            {KIND_TAG[lane.initKind]}
+            {sub && sub.peak > 1 ? ` ×${sub.peak}` : ''}
+          </span>
+        )}
         <span className="badge" data-state={state}>
           {STATE_TEXT[state]}
         </span>

@@ -19,8 +19,9 @@ import { HoverCard, type ShowHover } from './HoverCard.tsx';
 import { invokeHoverFacts, laneHoverFacts } from './hover-facts.ts';
 import { invokeAt, invokeEnd } from './lane-model.ts';
 import { type Palette, readPalette } from './palette.ts';
-import { buildRows, type Row } from './row-model.ts';
+import { buildRows, type Row, type RowOrder, rowCounts } from './row-model.ts';
 import { SeriesStrip } from './SeriesStrip.tsx';
+import { laneHeight } from './sub-lanes.ts';
 import { GroupRowView, LaneRowView } from './TimelineRow.tsx';
 import {
   createTimeScale,
@@ -33,7 +34,6 @@ import {
 import type { TimelineSnapshot } from './timeline-builder.ts';
 
 const GROUP_H = 34;
-const LANE_H = 30;
 const LABEL_W = 248;
 /** Below this timeline width the label column narrows, so the lanes keep most of the room. */
 const NARROW_W = 900;
@@ -48,6 +48,8 @@ export interface TimelineViewProps {
   now: number;
   functionName: string | null;
   version: string | null;
+  /** Tenant isolation: only this tenant's environments. */
+  tenant?: string | null;
   states: ReadonlySet<EnvironmentState> | null;
   /** Time range from the URL: the initial window when set. */
   from: number | null;
@@ -82,6 +84,7 @@ export function TimelineView(props: TimelineViewProps) {
     now,
     functionName,
     version,
+    tenant = null,
     states,
     from,
     to,
@@ -101,17 +104,12 @@ export function TimelineView(props: TimelineViewProps) {
 
   // Invoke targets are positioned relative to this (an hour boundary), so CSS works with small numbers.
   const origin = Math.floor(settled.start / 3_600_000) * 3_600_000;
-  const rows = useMemo(
-    () =>
-      buildRows(snapshot.lanes.values(), {
-        now,
-        collapsed,
-        functionName,
-        version,
-        states,
-      }),
-    [snapshot, now, collapsed, functionName, version, states],
-  );
+  const [order, setOrder] = useState<RowOrder>('function');
+  const rows = useMemo(() => {
+    const lanes = [...snapshot.lanes.values()].filter((l) => !tenant || l.tenantId === tenant);
+    return buildRows(lanes, { now, collapsed, functionName, version, states, order });
+  }, [snapshot, now, collapsed, functionName, version, states, tenant, order]);
+  const counts = useMemo(() => rowCounts(rows), [rows]);
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const wrapRef = useRef<HTMLDivElement>(null);
@@ -122,8 +120,8 @@ export function TimelineView(props: TimelineViewProps) {
   const paletteRef = useRef<Palette | null>(null);
   const rowsRef = useRef<Row[]>(rows);
   rowsRef.current = rows;
-  const propsRef = useRef({ snapshot, selectedEnv, selectedReq });
-  propsRef.current = { snapshot, selectedEnv, selectedReq };
+  const propsRef = useRef({ snapshot, selectedEnv, selectedReq, now });
+  propsRef.current = { snapshot, selectedEnv, selectedReq, now };
   const drawnOnce = useRef(false);
   const [labelW, setLabelW] = useState(LABEL_W);
   const labelWRef = useRef(labelW);
@@ -137,12 +135,19 @@ export function TimelineView(props: TimelineViewProps) {
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => (rows[i]?.kind === 'group' ? GROUP_H : LANE_H),
+    estimateSize: (i) => {
+      const row = rows[i];
+      return row?.kind === 'lane' ? laneHeight(row.lane) : GROUP_H;
+    },
     getItemKey: (i) => rows[i]?.key ?? i,
     overscan: 8,
   });
   const virtualizerRef = useRef(virtualizer);
   virtualizerRef.current = virtualizer;
+  // A lane's height follows its concurrency (sub-lanes), which live invokes can raise.
+  const heights = rows.map((r) => (r.kind === 'lane' ? laneHeight(r.lane) : GROUP_H)).join();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-measure exactly when a height changed.
+  useEffect(() => virtualizerRef.current.measure(), [heights]);
 
   const frame = useRef<number | null>(null);
   const animating = useRef(false);
@@ -188,6 +193,7 @@ export function TimelineView(props: TimelineViewProps) {
       selectedEnv: env,
       selectedReq: req,
       phase: wallNow / 40,
+      stateNow: propsRef.current.now,
     });
     actx.setTransform(dpr, 0, 0, dpr, 0, 0);
     drawAxis(
@@ -595,14 +601,23 @@ export function TimelineView(props: TimelineViewProps) {
         >
           {follow ? '● ' : '○ '}Follow live
         </button>
+        <button
+          type="button"
+          className="btn"
+          aria-pressed={order === 'newest'}
+          onClick={() => setOrder((o) => (o === 'newest' ? 'function' : 'newest'))}
+          title="Order functions and environments by their latest activity"
+        >
+          Newest first
+        </button>
         <span className="progress" aria-live="polite">
-          {snapshot.lanes.size.toLocaleString('en-US')} environments ·{' '}
-          {snapshot.invokeCount.toLocaleString('en-US')} invokes
+          {counts.environments.toLocaleString('en-US')} environments · {counts.alive} alive ·{' '}
+          {counts.invokes.toLocaleString('en-US')} invokes
         </span>
         <span className="spacer" />
         <TimelineLegend />
       </div>
-      <SeriesStrip window={settled} functionName={functionName} follow={follow} />
+      <SeriesStrip window={settled} functionName={functionName} tenant={tenant} follow={follow} />
       <section
         className="timeline"
         ref={timelineRef}
@@ -689,7 +704,9 @@ function TimelineLegend() {
     <div className="legend">
       {item('init', { background: 'var(--c-init)' })}
       {item('ext. init', { background: 'var(--c-init-ext)' })}
+      {item('restore', { background: 'var(--c-restore)' })}
       {item('running', {}, 'striped')}
+      {item('awaiting report', {}, 'awaiting')}
       {item('success', { background: 'var(--c-success)' })}
       {item('near timeout', { background: 'var(--c-near)' })}
       {item('error', { background: 'var(--c-error)' })}

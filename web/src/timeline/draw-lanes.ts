@@ -1,10 +1,11 @@
 import type { EnvironmentState } from '@lifeline/protocol';
 import { isNearTimeout } from './invoke-labels.ts';
 import type { EnvLane } from './lane-model.ts';
-import { invokeEnd } from './lane-model.ts';
+import { barStatus, type InvokeBar, invokeEnd } from './lane-model.ts';
 import { reasonKind } from './lane-state.ts';
 import type { Palette } from './palette.ts';
 import type { Row } from './row-model.ts';
+import { SUB_LANE_H, slotOf, subLanesOf } from './sub-lanes.ts';
 import { axisTicks, lowerBound, type TimeScale } from './time-scale.ts';
 
 /** A row placed on the canvas (y relative to the canvas top). */
@@ -29,6 +30,8 @@ export interface DrawLanesInput {
   readonly selectedReq: string | null;
   /** Moves the stripes of running bars; any number, e.g. time / 40. */
   readonly phase: number;
+  /** Collector clock, for the shared status rule (running vs awaiting report). */
+  readonly stateNow: number;
 }
 
 /** Draws the visible lanes; returns whether a running bar is visible (the caller keeps animating then). */
@@ -165,8 +168,15 @@ function drawLane(
     const rd = init.runtimeDoneAt ?? init.reportAt ?? now;
     const r = init.reportAt ?? rd;
     if (r < w.start || s > w.end) continue;
-    ctx.fillStyle = palette.init;
+    const restore = init.phase === 'restore';
+    ctx.fillStyle = restore ? palette.restore : palette.init;
     ctx.fillRect(toX(s), barTop + 2, Math.max(1, toX(rd) - toX(s)), barH - 4);
+    // Name the phase where there is room: a SnapStart environment starts with RESTORE, not INIT.
+    if (toX(rd) - toX(s) > 52) {
+      ctx.fillStyle = palette.panel;
+      ctx.font = '600 9.5px system-ui, sans-serif';
+      ctx.fillText(restore ? 'RESTORE' : 'INIT', toX(s) + 4, mid + 3.5);
+    }
     if (r > rd) {
       ctx.fillStyle = palette.initExt;
       ctx.fillRect(toX(rd), barTop + 2, Math.max(1, toX(r) - toX(rd)), barH - 4);
@@ -177,10 +187,12 @@ function drawLane(
     }
   }
 
-  // Invokes and the frozen gaps between them.
+  // Invokes and the frozen gaps between them; concurrent invokes (Managed Instances) in stacked sub-lanes.
   const bars = lane.invokes;
+  const sub = subLanesOf(lane);
   let from = lowerBound(bars, w.start, (b) => b.startAt);
-  if (from > 0) from--;
+  // A concurrent lane's long invokes may start well before the window; a serial lane's only the one before.
+  from = sub ? 0 : Math.max(0, from - 1);
   let animating = false;
   let lastDrawnRight = -Infinity;
   let lastColor = '';
@@ -188,58 +200,80 @@ function drawLane(
     const bar = bars[i]!;
     if (bar.startAt > w.end) {
       // The frozen gap before the first bar past the window still shows.
-      drawFrozen(ctx, palette, toX, bars[i - 1], bar.startAt, barTop, barH, width);
+      if (!sub) drawFrozen(ctx, palette, toX, bars[i - 1], bar.startAt, barTop, barH, width);
       break;
     }
-    const next = bars[i + 1];
+    const next = sub ? undefined : bars[i + 1];
     const knownEnd = invokeEnd(bar);
-    // Without platform records (no Telemetry API), a later INVOKE or the SHUTDOWN still bounds the bar.
-    const barEnd = knownEnd ?? next?.startAt ?? lane.shutdown?.receivedAt ?? lane.exitedAt ?? now;
+    const status = barStatus(bar, lane, input.stateNow);
+    const running = status === 'running';
+    // Without an end: a running bar reaches now; one awaiting its report stops at the next invoke, the SHUTDOWN,
+    // or its own deadline, never drawn as running past it.
+    const barEnd =
+      knownEnd ??
+      (running
+        ? now
+        : (next?.startAt ??
+          lane.shutdown?.receivedAt ??
+          lane.exitedAt ??
+          Math.min(bar.deadlineMs ?? now, now)));
     // Frozen until the next invoke, else until the lane's end (SHUTDOWN, exit, last sign of life, or now).
-    drawFrozen(
-      ctx,
-      palette,
-      toX,
-      bar,
-      next ? next.startAt : (lane.shutdown?.receivedAt ?? end),
-      barTop,
-      barH,
-      width,
-    );
+    if (!sub)
+      drawFrozen(
+        ctx,
+        palette,
+        toX,
+        bar,
+        next ? next.startAt : (lane.shutdown?.receivedAt ?? end),
+        barTop,
+        barH,
+        width,
+      );
     if (barEnd < w.start) continue;
+    const slot = slotOf(sub, i);
+    const top = sub ? barTop + slot * SUB_LANE_H : barTop;
+    const h = sub ? SUB_LANE_H - 1 : barH;
     const x0 = toX(bar.startAt);
     const x1 = toX(barEnd);
     const bw = Math.max(1, x1 - x0);
-    const unbounded = knownEnd === null && !next && !lane.shutdown && lane.exitedAt === null;
-    const running = bar.status === 'running' && unbounded;
     const near = isNearTimeout(bar);
     const color =
-      bar.status === 'running' && !unbounded
-        ? palette.frozen
+      status === 'awaiting-report'
+        ? palette.awaiting
         : running
           ? palette.status.running
           : near
             ? palette.near
-            : palette.status[bar.status];
+            : palette.status[status];
     // Sub-pixel bars of the same colour collapse into one stroke when zoomed far out.
-    if (bw < 1.5 && x0 < lastDrawnRight && color === lastColor) continue;
+    if (!sub && bw < 1.5 && x0 < lastDrawnRight && color === lastColor) continue;
     lastDrawnRight = x0 + bw + 0.5;
     lastColor = color;
     ctx.fillStyle = color;
     if (running) {
       animating = true;
       ctx.globalAlpha = 0.35;
-      ctx.fillRect(x0, barTop, bw, barH);
+      ctx.fillRect(x0, top, bw, h);
       ctx.globalAlpha = 1;
-      drawStripes(ctx, x0, barTop, bw, barH, color, phase);
+      drawStripes(ctx, x0, top, bw, h, color, phase);
+    } else if (status === 'awaiting-report') {
+      // The end is not known yet: an outline, dashed, over a faint fill.
+      ctx.globalAlpha = 0.25;
+      ctx.fillRect(x0, top, bw, h);
+      ctx.globalAlpha = 1;
+      ctx.strokeStyle = color;
+      ctx.setLineDash([3, 2]);
+      ctx.strokeRect(x0 + 0.5, top + 0.5, Math.max(1, bw - 1), h - 1);
+      ctx.setLineDash([]);
     } else {
-      ctx.fillRect(x0, barTop, bw, barH);
-      if (near) {
+      ctx.fillRect(x0, top, bw, h);
+      drawStreaming(ctx, palette, toX, bar, top, h);
+      if (near && !sub) {
         ctx.fillStyle = palette.status.success;
-        ctx.fillRect(x0, barTop + barH - 3, bw, 3);
+        ctx.fillRect(x0, top + h - 3, bw, 3);
       }
     }
-    if ((running || near || bar.status === 'timeout') && bar.deadlineMs !== null) {
+    if (!sub && (running || near || status === 'timeout') && bar.deadlineMs !== null) {
       const dx = Math.round(toX(bar.deadlineMs)) + 0.5;
       ctx.strokeStyle = palette.deadline;
       ctx.setLineDash([2, 2]);
@@ -249,20 +283,20 @@ function drawLane(
       ctx.stroke();
       ctx.setLineDash([]);
       ctx.beginPath();
-      ctx.moveTo(dx, barTop - 3);
-      ctx.lineTo(dx, barTop + barH + 3);
+      ctx.moveTo(dx, top - 3);
+      ctx.lineTo(dx, top + h + 3);
       ctx.stroke();
     }
-    if (bar.reportPending && !running && bw > 6) {
+    if (bar.reportPending && !running && status !== 'awaiting-report' && bw > 6 && !sub) {
       ctx.fillStyle = palette.panel;
       ctx.beginPath();
-      ctx.arc(x0 + bw - 3.5, barTop + 3.5, 1.6, 0, Math.PI * 2);
+      ctx.arc(x0 + bw - 3.5, top + 3.5, 1.6, 0, Math.PI * 2);
       ctx.fill();
     }
     if (bar.requestId === selectedReq) {
       ctx.strokeStyle = palette.text;
       ctx.lineWidth = 2;
-      ctx.strokeRect(x0 - 1, barTop - 1, bw + 2, barH + 2);
+      ctx.strokeRect(x0 - 1, top - 1, bw + 2, h + 2);
       ctx.lineWidth = 1;
     }
   }
@@ -303,6 +337,31 @@ function drawLane(
     ctx.stroke();
   }
   return animating;
+}
+
+/**
+ * Response streaming: the bar's first part (request → first byte) stays solid, the streaming part (first → last
+ * byte) is lighter, split at the first byte.
+ */
+function drawStreaming(
+  ctx: CanvasRenderingContext2D,
+  palette: Palette,
+  toX: (t: number) => number,
+  bar: InvokeBar,
+  top: number,
+  h: number,
+) {
+  if (bar.responseLatencyMs === null || bar.responseDurationMs === null) return;
+  const base = bar.platformStartAt ?? bar.startAt;
+  const x0 = toX(base + bar.responseLatencyMs);
+  const x1 = toX(base + bar.responseLatencyMs + bar.responseDurationMs);
+  if (x1 - x0 < 1) return;
+  ctx.fillStyle = palette.panel;
+  ctx.globalAlpha = 0.45;
+  ctx.fillRect(x0, top + 2, x1 - x0, h - 4);
+  ctx.globalAlpha = 1;
+  ctx.fillStyle = palette.text;
+  ctx.fillRect(Math.round(x0), top, 1, h);
 }
 
 function drawFrozen(

@@ -19,7 +19,7 @@ describe('invokeHoverFacts', () => {
     expect(line('Status')).toBe('success');
     expect(line('Duration')).toBe('122 ms');
     expect(line('Headroom')).toBe('2.88 s of 3.00 s (96 % left)');
-    expect(line('Cold start')).toMatch(/^init \(on-demand\), /);
+    expect(line('Cold start')).toMatch(/^on-demand init, /);
   });
 });
 
@@ -28,13 +28,13 @@ describe('laneHoverFacts', () => {
     const facts = laneHoverFacts(lane, 'idle', T0 + 60_000);
     const line = (label: string) => facts.lines.find(([l]) => l === label)?.[1];
     expect(line('State')).toMatch(/^idle, silent since \d\d:\d\d:\d\d\.\d{3} UTC$/);
-    expect(line('Started by')).toMatch(/^init \(on-demand\)/);
+    expect(line('Started by')).toMatch(/^on-demand init/);
     expect(line('Invokes')).toBe('2 · 0 errors · 0 timeouts');
   });
 });
 
 describe('startKind', () => {
   it('names a SnapStart restore as a restore, not an init', () => {
-    expect(startKind({ ...lane, initializationType: 'snap-start' })).toBe('restore (SnapStart)');
+    expect(startKind({ ...lane, initKind: 'snap-start-restore' })).toBe('SnapStart restore');
   });
 });

@@ -1,6 +1,7 @@
 import type { EnvironmentState } from '@lifeline/protocol';
-import { isNearTimeout, shortId } from './invoke-labels.ts';
-import { type EnvLane, type InvokeBar, invokeEnd } from './lane-model.ts';
+import { INIT_KIND_TEXT, isNearTimeout, shortId } from './invoke-labels.ts';
+import { barStatus, type EnvLane, type InvokeBar, invokeEnd } from './lane-model.ts';
+import { subLanesOf } from './sub-lanes.ts';
 import { formatDuration } from './time-scale.ts';
 
 /** One line of a hover card: label and value. */
@@ -16,12 +17,9 @@ function clock(t: number): string {
   return `${new Date(t).toISOString().slice(11, 23)} UTC`;
 }
 
-/** How the environment started: a restore from a SnapStart snapshot, or an init of the named kind. */
+/** How the environment started, by the shared init-kind rule (a SnapStart environment restores, not inits). */
 export function startKind(lane: EnvLane): string {
-  const init = lane.inits[0];
-  const restored = init?.phase === 'snap-start' || lane.initializationType === 'snap-start';
-  const kind = lane.initializationType ?? 'unknown';
-  return restored ? 'restore (SnapStart)' : `init (${kind})`;
+  return INIT_KIND_TEXT[lane.initKind];
 }
 
 /** The facts a pointer over an invoke bar asks for: status, duration, headroom to the deadline, how it started. */
@@ -29,17 +27,28 @@ export function invokeHoverFacts(lane: EnvLane, bar: InvokeBar, now: number): Ho
   const end = invokeEnd(bar);
   const budget = bar.deadlineMs !== null ? bar.deadlineMs - bar.startAt : null;
   const lines: HoverLine[] = [];
+  const status = barStatus(bar, lane, now);
   lines.push([
     'Status',
-    `${bar.status}${bar.errorType ? ` (${bar.errorType})` : ''}${isNearTimeout(bar) ? ', near timeout' : ''}`,
+    status === 'awaiting-report'
+      ? 'awaiting report (its end has not arrived)'
+      : `${status}${bar.errorType ? ` (${bar.errorType})` : ''}${isNearTimeout(bar) ? ', near timeout' : ''}`,
   ]);
+  if (bar.responseLatencyMs !== null && bar.responseDurationMs !== null) {
+    lines.push([
+      'Streamed',
+      `first byte after ${formatDuration(bar.responseLatencyMs)}, then ${formatDuration(bar.responseDurationMs)}`,
+    ]);
+  }
   lines.push([
     'Duration',
     bar.durationMs !== null
       ? formatDuration(bar.durationMs)
       : end !== null
         ? formatDuration(end - bar.startAt)
-        : `${formatDuration(now - bar.startAt)} so far`,
+        : status === 'running'
+          ? 'not over yet'
+          : 'unknown until its report arrives',
   ]);
   if (bar.headroomMs !== null && budget !== null && budget > 0) {
     lines.push([
@@ -59,7 +68,7 @@ export function invokeHoverFacts(lane: EnvLane, bar: InvokeBar, now: number): Ho
 
 /** The facts a pointer over a lane (outside its bars) asks for: state, how it started, what it did, how it ended. */
 export function laneHoverFacts(lane: EnvLane, state: EnvironmentState, now: number): HoverFacts {
-  const init = lane.inits[0];
+  const init = lane.inits.find((i) => i.phase === 'restore') ?? lane.inits[0];
   const start = lane.registeredAt ?? lane.firstActivityAt;
   const end = lane.exitedAt ?? lane.shutdown?.receivedAt ?? null;
   const lines: HoverLine[] = [
@@ -80,6 +89,9 @@ export function laneHoverFacts(lane: EnvLane, state: EnvironmentState, now: numb
     ['Invokes', `${lane.invokeCount} · ${lane.errorCount} errors · ${lane.timeoutCount} timeouts`],
     ['Lifetime', `${formatDuration((end ?? now) - start)}${end === null ? ' so far' : ''}`],
   ];
+  const sub = subLanesOf(lane);
+  if (sub) lines.push(['Concurrency', `up to ${sub.peak} invokes at once`]);
+  if (lane.tenantId) lines.push(['Tenant', lane.tenantId]);
   if (lane.shutdown) lines.push(['Shutdown', lane.shutdown.reason]);
   return { title: `Environment ${shortId(lane.envId)}`, lines };
 }

@@ -47,6 +47,16 @@ describe('invokeLabel', () => {
     ).toBe('Invoke 8484521e… running');
   });
 
+  it('says awaiting report, not running, when the shared rule says the invoke can no longer run', () => {
+    const open = bar({
+      status: 'running',
+      runtimeDoneAt: null,
+      durationMs: null,
+      headroomMs: null,
+    });
+    expect(invokeLabel(open, 'awaiting-report')).toBe('Invoke 8484521e… awaiting report');
+  });
+
   it('flags a near timeout when less than 10 % of the budget was left', () => {
     const near = bar({ runtimeDoneAt: T0 + 950, durationMs: 950, headroomMs: 50 });
     expect(isNearTimeout(near)).toBe(true);

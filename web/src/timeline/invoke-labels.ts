@@ -1,4 +1,4 @@
-import type { EnvironmentState } from '@lifeline/protocol';
+import type { EnvironmentState, InitKind, InvocationDisplayStatus } from '@lifeline/protocol';
 import type { EnvLane, InvokeBar } from './lane-model.ts';
 import { invokeEnd } from './lane-model.ts';
 import { formatDuration } from './time-scale.ts';
@@ -18,12 +18,16 @@ export function shortId(id: string): string {
   return id.length > 9 ? `${id.slice(0, 8)}…` : id;
 }
 
-/** Accessible name of an invoke, e.g. "Invoke 8484521e… 120 ms success". */
-export function invokeLabel(bar: InvokeBar): string {
+/**
+ * Accessible name of an invoke, e.g. "Invoke 8484521e… 120 ms success"; `status` is the shown one (the shared rule's
+ * `awaiting-report` for an invoke that can no longer be running but has no end yet).
+ */
+export function invokeLabel(bar: InvokeBar, status: InvocationDisplayStatus = bar.status): string {
   const end = invokeEnd(bar);
   const duration = bar.durationMs ?? (end !== null ? end - bar.startAt : null);
   const parts = [`Invoke ${shortId(bar.requestId)}`];
-  if (bar.status === 'running') parts.push('running');
+  if (status === 'running') parts.push('running');
+  else if (status === 'awaiting-report') parts.push('awaiting report');
   else {
     parts.push(formatDuration(duration));
     parts.push(bar.status);
@@ -31,6 +35,16 @@ export function invokeLabel(bar: InvokeBar): string {
   }
   return parts.join(' ');
 }
+
+/** Short words for the init kinds (lane tags, hover cards, details). */
+export const INIT_KIND_TEXT: Record<InitKind, string> = {
+  'on-demand': 'on-demand init',
+  proactive: 'proactive init',
+  'provisioned-concurrency': 'provisioned concurrency',
+  'snap-start-restore': 'SnapStart restore',
+  'snap-start-snapshot': 'SnapStart snapshot init',
+  'lambda-managed-instances': 'Managed Instances',
+};
 
 /** Accessible name of an environment lane. */
 export function laneLabel(lane: EnvLane, state: EnvironmentState): string {

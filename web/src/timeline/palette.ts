@@ -10,6 +10,10 @@ export interface Palette {
   panel: string;
   init: string;
   initExt: string;
+  /** SnapStart RESTORE phase. */
+  restore: string;
+  /** An invoke whose end is not known yet but which can no longer be running. */
+  awaiting: string;
   lifeline: string;
   frozen: string;
   near: string;
@@ -27,6 +31,8 @@ const FALLBACK: Palette = {
   panel: '#ffffff',
   init: '#8b5cf6',
   initExt: '#c4b5fd',
+  restore: '#0891b2',
+  awaiting: '#64748b',
   lifeline: '#cbd2db',
   frozen: '#94a3b8',
   near: '#f59e0b',
@@ -57,6 +63,8 @@ export function readPalette(
     panel: v('--panel', FALLBACK.panel),
     init: v('--c-init', FALLBACK.init),
     initExt: v('--c-init-ext', FALLBACK.initExt),
+    restore: v('--c-restore', FALLBACK.restore),
+    awaiting: v('--c-awaiting', FALLBACK.awaiting),
     lifeline: v('--c-lifeline', FALLBACK.lifeline),
     frozen: v('--c-frozen', FALLBACK.frozen),
     near: v('--c-near', FALLBACK.near),
