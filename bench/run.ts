@@ -15,7 +15,9 @@ const AREAS: Record<string, () => Promise<{ run: BenchArea }>> = {
   extension: () => import('./extension.ts'),
   collector: () => import('./collector.ts'),
   web: () => import('./web.ts'),
+  history: () => import('./history.ts'),
   infra: () => import('./infra.ts'),
+  'universal-layer': () => import('./universal-layer.ts'),
 };
 
 const { values } = parseArgs({

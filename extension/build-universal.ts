@@ -1,3 +1,4 @@
+/// <reference path="./postject.d.ts" />
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
