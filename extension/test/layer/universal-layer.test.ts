@@ -14,7 +14,7 @@ let layer: UniversalLayerBuild;
 let outDir: string;
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'lifeline-universal-'));
-  [layer] = await buildUniversalLayers({ layerDir: inject('layerDir') }, outDir, [HOST_ARCH]);
+  layer = (await buildUniversalLayers({ layerDir: inject('layerDir') }, outDir, [HOST_ARCH]))[0]!;
 }, 300_000);
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
