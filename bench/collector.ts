@@ -1,11 +1,16 @@
 /**
- * Collector benchmark, against a real collector process (tsx, the `npm run collector` path) with a real SQLite file:
+ * Collector benchmark, against real collector processes (tsx, the `npm run collector` path) on a real SQLite file
+ * and on a real PostgreSQL (a throwaway cluster from the installed binaries, or LIFELINE_BENCH_PG_URL):
  *
  * - ingest events/s: batches of 50 and of 500, 8 concurrent senders over real HTTP (undici Pool), versus a raw
  *   better-sqlite3 `INSERT OR IGNORE` of the same rows into the same `events` schema, same pragmas, same
  *   transaction size, measured in the same run (three interleaved rounds, medians reported);
  * - ingest → live latency, p50/p99: 20 WebSocket clients on `/v1/live` while batches of 50 are sent at 5,000
  *   events/s; latency = send of a batch → a client received its last event, on this process's clock.
+ *
+ * - PostgreSQL: ingest events/s with one collector and with two collectors on one database (the senders split
+ *   between them), next to a raw multi-row insert of the same rows into the same table; ingest → live latency
+ *   across collectors (batches sent to one, 20 clients on the other) at 5,000 events/s.
  *
  * Alone: `npx tsx --conditions=source bench/collector.ts`.
  */
@@ -16,8 +21,12 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { openDatabase } from '@lifeline/collector';
 import { exampleLifecycle, type LifelineEvent } from '@lifeline/protocol';
+import pg from 'pg';
 import { Pool } from 'undici';
 import WebSocket from 'ws';
+import { eventDay } from '../collector/src/storage/postgres/ingest-store.ts';
+import { openPool } from '../collector/src/storage/postgres/pool.ts';
+import { startThrowawayCluster } from '../collector/test/pg-cluster.ts';
 import { spawnCollector } from './collector/collector-process.ts';
 import { percentile, runAlone } from './format.ts';
 import type { BenchArea, BenchResult } from './result.ts';
@@ -31,6 +40,8 @@ const LIVE_BATCH = 50;
 const LIVE_SECONDS = 6;
 const LATENCY_TARGET_MS = 50;
 const EVENT_ID = '"event":{"id":"';
+const SCALE_OUT_TARGET = 1.6;
+const CROSS_LATENCY_TARGET_MS = 100;
 
 let envCounter = 0;
 
@@ -58,19 +69,30 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-async function measureIngest(url: string, batchSize: number, total: number): Promise<number> {
+/** Ingest events/s with {@link SENDERS} senders spread over the collectors at `urls`. */
+async function measureIngest(
+  urls: string | string[],
+  batchSize: number,
+  total: number,
+): Promise<number> {
+  const targets = Array.isArray(urls) ? urls : [urls];
   const bodies = chunk(generateEvents(total, `bench-${batchSize}`), batchSize).map((events) =>
     JSON.stringify({ events }),
   );
-  const pool = new Pool(url, { connections: SENDERS, pipelining: 1 });
+  const pools = targets.map(
+    (url) => new Pool(url, { connections: Math.ceil(SENDERS / targets.length), pipelining: 1 }),
+  );
   try {
     // Warm-up (not measured): JIT, statement caches, keep-alive connections.
     const warm = chunk(generateEvents(batchSize * SENDERS * 2, `warm-${batchSize}`), batchSize);
-    await Promise.all(warm.map((events) => post(pool, JSON.stringify({ events }))));
+    await Promise.all(
+      warm.map((events, i) => post(pools[i % pools.length] as Pool, JSON.stringify({ events }))),
+    );
     let next = 0;
     const started = performance.now();
     await Promise.all(
-      Array.from({ length: SENDERS }, async () => {
+      Array.from({ length: SENDERS }, async (_, sender) => {
+        const pool = pools[sender % pools.length] as Pool;
         while (next < bodies.length) {
           const body = bodies[next++] as string;
           await post(pool, body);
@@ -80,8 +102,53 @@ async function measureIngest(url: string, batchSize: number, total: number): Pro
     const seconds = (performance.now() - started) / 1000;
     return total / seconds;
   } finally {
-    await pool.close();
+    await Promise.all(pools.map((pool) => pool.close()));
   }
+}
+
+/** The same rows into the collector's PostgreSQL `events` table, one multi-row insert per batch, no HTTP. */
+async function measureRawPostgres(url: string, batchSize: number, total: number): Promise<number> {
+  const pool = await openPool(url, 2);
+  try {
+    const batches = chunk(generateEvents(total, `raw-pg-${batchSize}`), batchSize);
+    const client = await pool.connect();
+    try {
+      const started = performance.now();
+      for (const batch of batches) {
+        await client.query(
+          `INSERT INTO events (id, day, "envId", "receivedAt", body)
+           SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::text[])
+           ON CONFLICT (day, id) DO NOTHING`,
+          [
+            batch.map((event) => event.id),
+            batch.map((event) => eventDay(event.time)),
+            batch.map((event) => event.envId),
+            batch.map(() => Date.now()),
+            batch.map((event) => JSON.stringify(event)),
+          ],
+        );
+      }
+      return total / ((performance.now() - started) / 1000);
+    } finally {
+      client.release();
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+/** A new database on the server at `serverUrl`. */
+async function createDatabase(serverUrl: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 async function post(pool: Pool, body: string): Promise<void> {
@@ -103,13 +170,11 @@ function measureRawSqlite(dir: string, batchSize: number, total: number, round: 
       events.map((event) => ({ event, body: JSON.stringify(event) })),
     );
     const insert = db.prepare(
-      'INSERT OR IGNORE INTO events (id, envId, seq, type, time, receivedAt, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO events (id, envId, receivedAt, body) VALUES (?, ?, ?, ?)',
     );
     const write = db.transaction((rows: { event: LifelineEvent; body: string }[]) => {
       const now = Date.now();
-      for (const { event, body } of rows) {
-        insert.run(event.id, event.envId, event.seq, event.type, event.time, now, body);
-      }
+      for (const { event, body } of rows) insert.run(event.id, event.envId, now, body);
     });
     const started = performance.now();
     for (const batch of batches) write.immediate(batch);
@@ -119,8 +184,12 @@ function measureRawSqlite(dir: string, batchSize: number, total: number, round: 
   }
 }
 
-async function measureLiveLatency(url: string): Promise<{ latencies: number[]; expected: number }> {
-  const head = ((await (await fetch(`${url}/healthz`)).json()) as { head: number }).head;
+/** Batches sent to `url`, received by clients of `liveAt` (the same collector by default). */
+async function measureLiveLatency(
+  url: string,
+  liveAt = url,
+): Promise<{ latencies: number[]; expected: number }> {
+  const head = ((await (await fetch(`${liveAt}/healthz`)).json()) as { head: number }).head;
   const batches = chunk(generateEvents(LIVE_RATE * LIVE_SECONDS, 'live'), LIVE_BATCH);
   const lastIds = new Map<string, number>();
   for (const [index, batch] of batches.entries()) {
@@ -128,7 +197,7 @@ async function measureLiveLatency(url: string): Promise<{ latencies: number[]; e
   }
   const sentAt: number[] = [];
   const latencies: number[] = [];
-  const wsUrl = `${url.replace(/^http/, 'ws')}/v1/live?after=${head}`;
+  const wsUrl = `${liveAt.replace(/^http/, 'ws')}/v1/live?after=${head}`;
   const sockets = await Promise.all(
     Array.from(
       { length: LIVE_CLIENTS },
@@ -244,11 +313,117 @@ export const run: BenchArea = async () => {
     } finally {
       await collector.stop();
     }
+    rows.push(...(await postgresRows()));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;
 };
+
+/** The PostgreSQL figures: one and two collectors, the raw insert, live across collectors. */
+async function postgresRows(): Promise<BenchResult[]> {
+  const cluster = process.env.LIFELINE_BENCH_PG_URL
+    ? { url: process.env.LIFELINE_BENCH_PG_URL, stop() {} }
+    : await startThrowawayCluster();
+  if (cluster === undefined)
+    throw new Error('PostgreSQL is not installed (apt-get install postgresql)');
+  const rows: BenchResult[] = [];
+  const suffix = `${process.pid}_${Date.now() % 100_000}`;
+  const batchSize = 50;
+  const total = 40_000;
+  try {
+    const ones: number[] = [];
+    const twos: number[] = [];
+    const raws: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const oneDb = await createDatabase(cluster.url, `bench_one_${suffix}_${round}`);
+      const one = await spawnCollector(oneDb);
+      try {
+        ones.push(await measureIngest(one.url, batchSize, total));
+      } finally {
+        await one.stop();
+      }
+      const twoDb = await createDatabase(cluster.url, `bench_two_${suffix}_${round}`);
+      const [a, b] = await Promise.all([spawnCollector(twoDb), spawnCollector(twoDb)]);
+      try {
+        twos.push(await measureIngest([a.url, b.url], batchSize, total));
+      } finally {
+        await Promise.all([a.stop(), b.stop()]);
+      }
+      const rawDb = await createDatabase(cluster.url, `bench_raw_${suffix}_${round}`);
+      raws.push(await measureRawPostgres(rawDb, batchSize, total));
+    }
+    const one = percentile(ones, 50);
+    const two = percentile(twos, 50);
+    const raw = percentile(raws, 50);
+    rows.push(
+      {
+        figure: `PostgreSQL: one collector ingest, batches of ${batchSize}, ${SENDERS} senders (median of ${ROUNDS})`,
+        value: one,
+        unit: 'events/s',
+        baselineName: `raw multi-row insert into PostgreSQL, ${batchSize} rows per statement`,
+        baseline: raw,
+        ratio: one / raw,
+      },
+      {
+        figure: `PostgreSQL: two collectors on one database, ${SENDERS} senders split (median of ${ROUNDS})`,
+        value: two,
+        unit: 'events/s',
+        baselineName: 'one collector on PostgreSQL, same run',
+        baseline: one,
+        ratio: two / one,
+        target: `≥ ${SCALE_OUT_TARGET}× one collector`,
+        met: two / one >= SCALE_OUT_TARGET,
+      },
+    );
+    const sqliteOne = await (async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'lifeline-bench-sqlite-'));
+      const collector = await spawnCollector(join(dir, 'one.db'));
+      try {
+        return await measureIngest(collector.url, batchSize, total);
+      } finally {
+        await collector.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    })();
+    rows.push({
+      figure: `SQLite: one collector ingest, batches of ${batchSize}, same run as the PostgreSQL rows`,
+      value: sqliteOne,
+      unit: 'events/s',
+      baselineName: 'one collector on PostgreSQL',
+      baseline: one,
+      ratio: sqliteOne / one,
+    });
+    const liveDb = await createDatabase(cluster.url, `bench_live_${suffix}`);
+    const [a, b] = await Promise.all([spawnCollector(liveDb), spawnCollector(liveDb)]);
+    try {
+      const { latencies, expected } = await measureLiveLatency(a.url, b.url);
+      rows.push(
+        {
+          figure: `PostgreSQL: ingest → live p50 across collectors (${LIVE_CLIENTS} clients on the other, ${LIVE_RATE.toLocaleString('en-US')} events/s)`,
+          value: percentile(latencies, 50),
+          unit: 'ms',
+        },
+        {
+          figure: `PostgreSQL: ingest → live p99 across collectors (${LIVE_CLIENTS} clients on the other, ${LIVE_RATE.toLocaleString('en-US')} events/s)`,
+          value: percentile(latencies, 99),
+          unit: 'ms',
+          baselineName: 'deliveries received / expected',
+          baseline: expected,
+          ratio: latencies.length / expected,
+          target: `≤ ${CROSS_LATENCY_TARGET_MS} ms, every delivery`,
+          met:
+            percentile(latencies, 99) <= CROSS_LATENCY_TARGET_MS && latencies.length === expected,
+        },
+      );
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  } finally {
+    cluster.stop();
+  }
+  return rows;
+}
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await runAlone(run);

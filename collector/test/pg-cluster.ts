@@ -33,28 +33,21 @@ function freePort(): Promise<number> {
   });
 }
 
+/** A private PostgreSQL cluster on a free loopback port, for tests and benches. */
+export interface ThrowawayCluster {
+  /** `postgres://postgres@127.0.0.1:PORT/postgres` (trust authentication, loopback only). */
+  url: string;
+  stop(): void;
+}
+
 /**
- * vitest globalSetup: the collector's tests run on SQLite and on PostgreSQL. With LIFELINE_TEST_PG_URL set, that
- * server is used; otherwise a private throwaway cluster is started from the installed binaries (initdb as the
- * `postgres` user when running as root, since initdb refuses root) on a free loopback port, and removed at
- * teardown. Without PostgreSQL installed the PostgreSQL runs are left out locally, and fail in CI (CI=true).
+ * Starts a throwaway cluster from the installed binaries (initdb as the `postgres` user when running as root,
+ * since initdb refuses root) in a temp directory; `stop()` stops it and removes the directory. Undefined when
+ * PostgreSQL is not installed.
  */
-export default async function setup(project: TestProject): Promise<() => void> {
-  const given = process.env.LIFELINE_TEST_PG_URL;
-  if (given) {
-    project.provide('pgUrl', given);
-    return () => {};
-  }
+export async function startThrowawayCluster(): Promise<ThrowawayCluster | undefined> {
   const bin = postgresBin();
-  if (bin === undefined) {
-    if (process.env.CI === 'true') {
-      throw new Error(
-        'PostgreSQL is not installed (apt-get install postgresql) and LIFELINE_TEST_PG_URL is unset',
-      );
-    }
-    project.provide('pgUrl', '');
-    return () => {};
-  }
+  if (bin === undefined) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-pg-'));
   const data = join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
@@ -72,7 +65,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   }
   const port = await freePort();
   run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
-  // Throwaway: no fsync (the tests kill processes, not the machine), room for many pools, socket in our dir.
+  // Throwaway: no fsync (tests kill processes, not the machine), room for many pools, socket in our dir.
   run('pg_ctl', [
     '-D',
     data,
@@ -83,12 +76,39 @@ export default async function setup(project: TestProject): Promise<() => void> {
     `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400`,
     'start',
   ]);
-  project.provide('pgUrl', `postgres://postgres@127.0.0.1:${port}/postgres`);
-  return () => {
-    try {
-      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop() {
+      try {
+        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
   };
+}
+
+/**
+ * vitest globalSetup: the collector's tests run on SQLite and on PostgreSQL. With LIFELINE_TEST_PG_URL set, that
+ * server is used; otherwise a throwaway cluster is started ({@link startThrowawayCluster}) and removed at teardown.
+ * Without PostgreSQL installed the PostgreSQL runs are left out locally, and fail in CI (CI=true).
+ */
+export default async function setup(project: TestProject): Promise<() => void> {
+  const given = process.env.LIFELINE_TEST_PG_URL;
+  if (given) {
+    project.provide('pgUrl', given);
+    return () => {};
+  }
+  const cluster = await startThrowawayCluster();
+  if (cluster === undefined) {
+    if (process.env.CI === 'true') {
+      throw new Error(
+        'PostgreSQL is not installed (apt-get install postgresql) and LIFELINE_TEST_PG_URL is unset',
+      );
+    }
+    project.provide('pgUrl', '');
+    return () => {};
+  }
+  project.provide('pgUrl', cluster.url);
+  return () => cluster.stop();
 }
