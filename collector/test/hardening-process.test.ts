@@ -114,7 +114,9 @@ describe('collector process hardening', () => {
     ]);
     const { hostname, port } = new URL(collector.url);
     const socket: Socket = connect(Number(port), hostname);
-    onTestFinished(() => socket.destroy());
+    onTestFinished(() => {
+      socket.destroy();
+    });
     let answer = '';
     socket.setEncoding('utf8').on('data', (chunk: string) => {
       answer += chunk;
@@ -167,7 +169,9 @@ describe('collector process hardening', () => {
     const sockets = Array.from({ length: 8 }, () => {
       const socket = connect(Number(port), hostname);
       socket.on('error', () => {});
-      onTestFinished(() => socket.destroy());
+      onTestFinished(() => {
+        socket.destroy();
+      });
       return socket;
     });
     await Promise.race(

@@ -79,7 +79,9 @@ describe('startTelemetryListener', () => {
 /** A raw connection that sent `head` and waits; resolves its whole answer when the listener closes it. */
 function rawRequest(port: number, head: string) {
   const socket = connect(port, '127.0.0.1');
-  onTestFinished(() => socket.destroy());
+  onTestFinished(() => {
+    socket.destroy();
+  });
   socket.on('error', () => {});
   let answer = '';
   socket.setEncoding('utf8').on('data', (chunk: string) => {

@@ -186,7 +186,9 @@ describe('dashboard against a real collector', () => {
       'invokes with token',
     );
     // This tab's session only (docs/adr/0008), never localStorage.
-    expect(await page.evaluate(() => sessionStorage.getItem('lifeline.token'))).toBe('read-secret-1');
+    expect(await page.evaluate(() => sessionStorage.getItem('lifeline.token'))).toBe(
+      'read-secret-1',
+    );
     expect(await page.evaluate(() => localStorage.getItem('lifeline.token'))).toBeNull();
   });
 
