@@ -184,6 +184,35 @@ export function createRuntimeApiHost(ctx: SandboxContext): RuntimeApiHost {
       });
       ctx.changed();
     },
+    runtimeRestoreNext: (res) => {
+      const generation = ctx.generation;
+      if (!ctx.options.snapStart || !generation || generation.ended || generation.initDone) {
+        sendError(
+          res,
+          403,
+          'Runtime.InvalidState',
+          'restore/next is for SnapStart runtimes at the end of Init',
+        );
+        return;
+      }
+      // The runtime's Init is over: it waits here while the snapshot is taken, until a restore answers.
+      generation.runtimeRestoreParked = res;
+      if (generation.runtimeReadyAt === undefined) {
+        generation.runtimeReadyAt = Date.now();
+        generation.registry.registrationOpen = false;
+      }
+      ctx.changed();
+    },
+    runtimeRestoreError: (errorType, body) => {
+      const generation = ctx.generation;
+      if (generation) {
+        generation.failure ??= {
+          errorType,
+          errorMessage: errorMessageOf(body) ?? 'runtime reported a restore error',
+        };
+      }
+      ctx.changed();
+    },
     runtimeInitError: (errorType, body) => {
       const generation = ctx.generation;
       if (generation && !generation.initDone) {

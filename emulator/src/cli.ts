@@ -43,6 +43,7 @@ Options:
   --concurrency N          with --mode lmi: invokes one environment runs at once, 1-1600 (default 4); the invokes
                            run in waves of N
   --init-type TYPE         on-demand (default) or provisioned-concurrency (AWS_LAMBDA_INITIALIZATION_TYPE)
+  --snapstart              SnapStart: Init ends in a snapshot (init type snap-start); the first invoke restores it
   --tenant-id ID           tenant isolation: the tenant the environment serves (tenantId in the invoke records)
   --response-streaming     the function streams its answers (responseLatency/responseDuration spans)
   --stream-ms MS           with --response-streaming: streaming time after the first byte (default 100)
@@ -66,7 +67,7 @@ interface CliConfig {
   /** Lifecycle options of the modes (mode, concurrency, initializationType, …), checked by the Sandbox's rules. */
   lifecycle: Pick<
     SandboxOptions,
-    'mode' | 'concurrency' | 'initializationType' | 'tenantId' | 'responseStreaming'
+    'mode' | 'concurrency' | 'initializationType' | 'tenantId' | 'responseStreaming' | 'snapStart'
   >;
   /** With --response-streaming: how long each answer streams. */
   streamMs: number | undefined;
@@ -105,6 +106,7 @@ function parse(argv: string[]): CliConfig | 'help' {
         concurrency: { type: 'string' },
         'init-type': { type: 'string' },
         'tenant-id': { type: 'string' },
+        snapstart: { type: 'boolean' },
         'response-streaming': { type: 'boolean' },
         'stream-ms': { type: 'string' },
         help: { type: 'boolean' },
@@ -181,6 +183,7 @@ const FLAG_OF_OPTION: Record<string, string> = {
   initializationType: 'init-type',
   tenantId: 'tenant-id',
   responseStreaming: 'response-streaming',
+  snapStart: 'snapstart',
 };
 
 /** The mode flags as Sandbox options; contradictions are refused by the Sandbox's own option rules. */
@@ -209,6 +212,7 @@ function lifecycleOptions(
         : integer('concurrency', values.concurrency as string, 4, 0),
     initializationType: initType,
     tenantId: values['tenant-id'] as string | undefined,
+    snapStart: values.snapstart === true ? true : undefined,
     responseStreaming: values['response-streaming'] === true ? true : undefined,
   };
   if (values['stream-ms'] !== undefined && !lifecycle.responseStreaming) {

@@ -17,7 +17,7 @@ export interface EnvironmentInput {
   maxConcurrency?: number;
 }
 
-/** Variables production Lambda hides from extensions (spec §4.2). */
+/** Variables production Lambda hides from extensions (README "Things to know"). */
 export const RUNTIME_ONLY_VARIABLES = [
   'AWS_EXECUTION_ENV',
   'AWS_LAMBDA_LOG_GROUP_NAME',
@@ -58,7 +58,7 @@ function logStreamName(functionVersion: string): string {
 }
 
 /**
- * Builds the two environments of spec §4.2: `extension` (common variables) and `runtime` (common + runtime-only).
+ * Builds the two environments Lambda gives its processes: `extension` (common variables) and `runtime` (common + runtime-only).
  * Nothing is inherited from the emulator's own environment; customer variables cannot override reserved ones.
  */
 export function buildEnvironments(input: EnvironmentInput): {

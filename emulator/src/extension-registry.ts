@@ -66,7 +66,7 @@ export class Agent {
   }
 }
 
-/** Why a registration was refused (maps to a §2.6 row). */
+/** Why a registration was refused (each kind has its own error answer in the Extensions API). */
 export type RegistrationRefusal =
   | { kind: 'closed' }
   | { kind: 'name-collision' }
@@ -83,6 +83,17 @@ export class ExtensionRegistry {
   readonly internal = new Map<string, Agent>();
   /** Turned off when the runtime calls /next for the first time (no new internal extensions). */
   registrationOpen = true;
+  /** SnapStart: identifiers to issue by extension name (those of the snapshot being restored), else random ones. */
+  readonly #identifiers: Readonly<Record<string, string>>;
+
+  constructor(identifiers: Readonly<Record<string, string>> = {}) {
+    this.#identifiers = identifiers;
+  }
+
+  /** Lambda-Extension-Identifier per registered extension name. */
+  identifiers(): Record<string, string> {
+    return Object.fromEntries(this.registered().map((agent) => [agent.name, agent.id!]));
+  }
 
   /** Records an external extension the platform launched (state Started). */
   addLaunched(name: string, path: string): Agent {
@@ -108,7 +119,7 @@ export class ExtensionRegistry {
   /** Registers an external agent by name; returns a refusal when its state does not allow it. */
   registerExternal(agent: Agent, events: string[]): RegistrationRefusal | undefined {
     if (agent.state !== 'Started') return { kind: 'state', from: agent.state };
-    agent.id = randomUUID();
+    agent.id = this.#identifiers[agent.name] ?? randomUUID();
     agent.events = events;
     agent.state = 'Registered';
     this.#byId.set(agent.id, agent);
@@ -121,7 +132,7 @@ export class ExtensionRegistry {
     if (this.internal.has(name)) return { kind: 'name-collision' };
     if (this.external.size + this.internal.size >= MAX_EXTENSIONS) return { kind: 'too-many' };
     const agent = new Agent(name, false);
-    agent.id = randomUUID();
+    agent.id = this.#identifiers[name] ?? randomUUID();
     agent.events = events;
     this.internal.set(name, agent);
     this.#byId.set(agent.id, agent);

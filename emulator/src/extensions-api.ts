@@ -355,7 +355,7 @@ async function errorCall(
 }
 
 /**
- * Serves `/2020-01-01/extension/*` (spec §2). Returns false when the path is not part of this API.
+ * Serves `/2020-01-01/extension/*`. Returns false when the path is not part of this API.
  */
 export async function handleExtensionsApi(
   req: IncomingMessage,

@@ -47,12 +47,16 @@ export interface Generation {
   runtime: ManagedProcess | undefined;
   /** The runtime's outstanding /invocation/next requests: at most one, or one per worker on Managed Instances. */
   runtimeParked: ServerResponse[];
+  /** SnapStart: the runtime's `/runtime/restore/next`, parked from the end of its Init until the restore. */
+  runtimeRestoreParked: ServerResponse | undefined;
   runtimeReadyAt: number | undefined;
   initStartedAt: number;
   initStartedMono: number;
   initDone: boolean;
   /** Init duration to attach to the first report (initDurationMs). */
   pendingInitDurationMs: number | undefined;
+  /** SnapStart: restore duration to attach to the first report after the restore (restoreDurationMs). */
+  pendingRestoreDurationMs: number | undefined;
   /** Invokes in flight by requestId: at most one, or up to the concurrency on Managed Instances. */
   invocations: Map<string, Invocation>;
   failure: Failure | undefined;
@@ -77,11 +81,13 @@ export function newGeneration(
     subscriptionsOpen: true,
     runtime: undefined,
     runtimeParked: [],
+    runtimeRestoreParked: undefined,
     runtimeReadyAt: undefined,
     initStartedAt: Date.now(),
     initStartedMono: monoNow(),
     initDone: false,
     pendingInitDurationMs: undefined,
+    pendingRestoreDurationMs: undefined,
     invocations: new Map(),
     failure: undefined,
     frozen: false,

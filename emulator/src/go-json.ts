@@ -1,6 +1,6 @@
 /**
  * Go `encoding/json` error texts for the register body, so the emulator's 403 `InvalidRequestFormat` messages match
- * RAPID's byte for byte (spec §2.6). A compact port of the syntax checker in Go's `scanner.go`, plus the type errors
+ * RAPID's byte for byte. A compact port of the syntax checker in Go's `scanner.go`, plus the type errors
  * `json.Unmarshal` reports for RAPID's register request struct.
  */
 

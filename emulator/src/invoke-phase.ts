@@ -15,13 +15,14 @@ import {
 import type { SandboxContext } from './sandbox-context.ts';
 import { BEHAVIOUR_HEADER } from './simulated-runtime.ts';
 import { newTraceHeader } from './trace.ts';
-import type { InitResult, InvokeOptions, InvokeResult } from './types.ts';
+import type { InitResult, InvokeOptions, InvokeResult, RestoreResult } from './types.ts';
 
 /** Where an invoke stands when its Invoke phase starts. */
 export interface InvokeContext {
   deadlineMs: number;
   coldStart: boolean;
   init: InitResult | undefined;
+  restore?: RestoreResult;
 }
 
 /**
@@ -149,7 +150,9 @@ export async function runInvokePhase(
     ...generation.registry.all().map((agent) => agent.process?.pid),
   ].filter((pid): pid is number => pid !== undefined);
   const initDurationMs = generation.pendingInitDurationMs;
+  const restoreDurationMs = generation.pendingRestoreDurationMs;
   generation.pendingInitDurationMs = undefined;
+  generation.pendingRestoreDurationMs = undefined;
   // The report exists only now that every extension is done. Delivery pauses first (the environment freezes or
   // resets next), so the report reaches subscribers during the next invoke or once SHUTDOWN went out.
   generation.dispatcher.freeze();
@@ -164,6 +167,7 @@ export async function runInvokePhase(
       memoryMb: settings.memoryMb,
       maxMemoryUsedMB: Math.min(settings.memoryMb, peakMemoryMb(pids) ?? 0),
       initDurationMs,
+      restoreDurationMs,
       extensionOverhead:
         invocation.runtimeDoneAt !== undefined && extensionOverheadMs !== undefined
           ? { start: invocation.runtimeDoneAt, durationMs: extensionOverheadMs }
@@ -194,6 +198,7 @@ export async function runInvokePhase(
     errorMessage: status === 'success' ? undefined : errorMessage,
     coldStart: context.coldStart,
     init: context.init,
+    ...(context.restore ? { restore: context.restore } : {}),
     reset: false,
   };
 }

@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { Sandbox } from './sandbox.ts';
 import type {
   EmulatorLogEntry,
+  InitResult,
   InvokeOptions,
   InvokeResult,
   SandboxOptions,
   ShutdownReason,
   ShutdownResult,
+  SnapshotIdentity,
 } from './types.ts';
 
 /** Options of a {@link LambdaFunction}: sandbox options (each sandbox gets its own tmpDir) plus scaling. */
@@ -34,7 +36,9 @@ interface Slot {
  * A function as a pool of sandboxes, like Lambda scaling out and spinning idle environments down: an invoke goes to an
  * idle sandbox, else to a new one (cold start) while under `maxConcurrency`, else waits for one to free up. With
  * `mode: 'lmi'` a sandbox takes up to `concurrency` invokes at once before another one is started, and
- * `maxConcurrency` counts sandboxes.
+ * `maxConcurrency` counts sandboxes. With `snapStart`, the first environment's Init publishes the snapshot and every
+ * other environment is restored from it (same extension identifiers); {@link publish} prepares restorable
+ * environments ahead of the invokes.
  */
 export class LambdaFunction {
   readonly #options: LambdaFunctionOptions;
@@ -47,6 +51,9 @@ export class LambdaFunction {
   #closed = false;
   #count = 0;
   readonly #capacity: number;
+  /** SnapStart: the snapshot every environment is restored from, once published. */
+  #snapshot: SnapshotIdentity | undefined;
+  #publishing: Promise<InitResult> | undefined;
   readonly #prefix = randomBytes(3).toString('hex');
 
   constructor(options: LambdaFunctionOptions = {}) {
@@ -85,6 +92,29 @@ export class LambdaFunction {
     }
   }
 
+  /**
+   * SnapStart: publishes the version — one Init that ends in the snapshot — and prepares `environments` environments
+   * restorable from it (they Init now with the snapshot's identifiers and wait, stopped, for an invoke to restore
+   * them), so restores later see a real gap since the snapshot. Resolves with the publishing Init.
+   */
+  async publish(environments = 1): Promise<InitResult> {
+    if (!this.#options.snapStart) throw new Error('publish() needs snapStart');
+    if (!Number.isInteger(environments) || environments < 1) {
+      throw new TypeError(
+        `publish(environments) needs an integer ≥ 1, got ${String(environments)}`,
+      );
+    }
+    const init = await this.#published();
+    if (init.status !== 'success') return init;
+    const waiting = this.#slots.filter((slot) => slot.sandbox.state === 'snapshotted').length;
+    const more: Slot[] = [];
+    for (let i = waiting; i < environments && this.#slots.length < this.#maxSandboxes(); i++) {
+      more.push(this.#create(this.#options.tenantId));
+    }
+    await Promise.all(more.map((slot) => slot.sandbox.init()));
+    return init;
+  }
+
   /** Shuts every sandbox down with `reason`, then closes them; idempotent. */
   async close(reason: ShutdownReason = 'spindown'): Promise<ShutdownResult[]> {
     if (this.#closed) return [];
@@ -102,16 +132,25 @@ export class LambdaFunction {
       if (this.#closed) throw new Error('LambdaFunction is closed');
       const open = (slot: Slot) =>
         slot.tenantId === tenantId && slot.active < this.#capacity && !slot.stopping;
-      // Warm first (an initialised environment, the busiest one that still has room), then any with room.
+      // Warm first (an initialised environment, the busiest one that still has room), then a snapshot waiting to be
+      // restored, then any with room.
       const idle = this.#slots
         .filter((slot) => open(slot) && slot.sandbox.state === 'idle')
         .sort((a, b) => b.active - a.active)[0];
-      const reusable = idle ?? this.#slots.find(open);
+      const reusable =
+        idle ??
+        this.#slots.find((slot) => open(slot) && slot.sandbox.state === 'snapshotted') ??
+        this.#slots.find(open);
       if (reusable) {
         this.#claim(reusable);
         return reusable;
       }
-      if (this.#slots.length < (this.#options.maxConcurrency ?? 10)) {
+      if (this.#options.snapStart && !this.#snapshot && this.#publishing) {
+        // Environments are restored from the snapshot being published: wait for it.
+        await this.#publishing;
+        continue;
+      }
+      if (this.#slots.length < this.#maxSandboxes()) {
         const slot = this.#create(tenantId);
         this.#claim(slot);
         return slot;
@@ -128,6 +167,18 @@ export class LambdaFunction {
     }
   }
 
+  #maxSandboxes(): number {
+    return this.#options.maxConcurrency ?? 10;
+  }
+
+  /** SnapStart: the publishing Init, started once (by the first environment) and shared. */
+  #published(): Promise<InitResult> {
+    if (this.#publishing) return this.#publishing;
+    // Creating the first SnapStart environment starts its publishing Init.
+    this.#create(this.#options.tenantId);
+    return this.#publishing!;
+  }
+
   #claim(slot: Slot): void {
     slot.active += 1;
     if (slot.idleTimer) clearTimeout(slot.idleTimer);
@@ -140,6 +191,7 @@ export class LambdaFunction {
     const { maxConcurrency: _max, idleShutdownMs: _idle, onLog, ...sandboxOptions } = this.#options;
     const sandbox = new Sandbox({
       ...sandboxOptions,
+      ...(this.#options.snapStart && this.#snapshot ? { snapStart: this.#snapshot } : {}),
       sandboxId: id,
       tenantId,
       tmpDir: join(this.#root, id),
@@ -152,6 +204,15 @@ export class LambdaFunction {
       },
     });
     const slot: Slot = { sandbox, tenantId, active: 0, idleTimer: undefined, stopping: undefined };
+    if (this.#options.snapStart && !this.#snapshot && !this.#publishing) {
+      // The first SnapStart environment publishes: its Init makes the snapshot the others are restored from.
+      const publishing = sandbox.init().then((init) => {
+        if (init.status === 'success') this.#snapshot = sandbox.snapshot;
+        else this.#publishing = undefined;
+        return init;
+      });
+      this.#publishing = publishing;
+    }
     this.#slots.push(slot);
     return slot;
   }

@@ -91,6 +91,41 @@ function tenantOf(tenantId: string | undefined): { tenantId?: string } {
   return tenantId ? { tenantId } : {};
 }
 
+export function restoreStartRecord(fn: {
+  runtime: string;
+  region: string;
+  functionName: string;
+  functionVersion: string;
+  memoryMb: number;
+}): Record<string, unknown> {
+  const { runtimeVersion, runtimeVersionArn } = initStartRecord(
+    { initializationType: 'snap-start', phase: 'init' },
+    fn,
+  );
+  return {
+    functionName: fn.functionName,
+    functionVersion: fn.functionVersion,
+    instanceMaxMemory: fn.memoryMb,
+    runtimeVersion,
+    runtimeVersionArn,
+  };
+}
+
+export function restoreRuntimeDoneRecord(
+  status: string,
+  errorType: string | undefined,
+): Record<string, unknown> {
+  return { status, ...(errorType ? { errorType } : {}) };
+}
+
+export function restoreReportRecord(
+  status: string,
+  errorType: string | undefined,
+  durationMs: number,
+): Record<string, unknown> {
+  return { status, ...(errorType ? { errorType } : {}), metrics: { durationMs } };
+}
+
 export function startRecord(
   invocation: Invocation,
   version: string,
@@ -135,6 +170,7 @@ export interface ReportInput {
   memoryMb: number;
   maxMemoryUsedMB: number;
   initDurationMs: number | undefined;
+  restoreDurationMs: number | undefined;
   /** Runtime done (epoch ms) and the extensions' time after it, when the invoke ended normally. */
   extensionOverhead: { start: number; durationMs: number } | undefined;
   tracing: RecordTracing | undefined;
@@ -151,6 +187,9 @@ export function reportRecord(input: ReportInput): Record<string, unknown> {
       memorySizeMB: input.memoryMb,
       maxMemoryUsedMB: input.maxMemoryUsedMB,
       ...(input.initDurationMs !== undefined ? { initDurationMs: input.initDurationMs } : {}),
+      ...(input.restoreDurationMs !== undefined
+        ? { restoreDurationMs: input.restoreDurationMs }
+        : {}),
     },
     ...(input.extensionOverhead
       ? {

@@ -154,6 +154,20 @@ export class ProcessSupervisor {
     this.#host.log({ kind: 'freeze', data: { pids } });
   }
 
+  /**
+   * SnapStart: the snapshot at the end of Init. Every process stops where it is (whatever `freeze` says) and
+   * telemetry waits, until the restore thaws them.
+   */
+  snapshot(generation: Generation): void {
+    generation.dispatcher.freeze();
+    generation.frozen = true;
+    const pids: number[] = [];
+    for (const proc of this.alive(generation)) {
+      if (proc.signalGroup('SIGSTOP') && proc.pid !== undefined) pids.push(proc.pid);
+    }
+    this.#host.log({ kind: 'snapshot', data: { pids } });
+  }
+
   /** SIGCONTs frozen processes; resumes telemetry delivery too unless `telemetry` is false. */
   thaw(generation: Generation, telemetry = true): void {
     if (generation.frozen) {

@@ -27,6 +27,10 @@ export interface RuntimeApiHost {
   runtimeResponse(requestId: string, body: Buffer, firstByteMono: number | undefined): void;
   runtimeError(requestId: string, errorType: string, body: Buffer): void;
   runtimeInitError(errorType: string, body: Buffer): void;
+  /** SnapStart: the runtime finished its Init and waits to be restored; the host answers `res` at the restore. */
+  runtimeRestoreNext(res: ServerResponse): void;
+  /** SnapStart: the runtime's after-restore work failed. */
+  runtimeRestoreError(errorType: string, body: Buffer): void;
 }
 
 function errorTypeOf(req: IncomingMessage): string {
@@ -36,7 +40,8 @@ function errorTypeOf(req: IncomingMessage): string {
 }
 
 /**
- * Serves the Runtime API subset of spec §3. Returns false for other paths.
+ * Serves the Runtime API subset the runtime needs (next, response, error, init and restore). Returns false for other
+ * paths.
  */
 export async function handleRuntimeApi(
   req: IncomingMessage,
@@ -50,6 +55,19 @@ export async function handleRuntimeApi(
   if (route === '/invocation/next' && method === 'GET') {
     host.log({ kind: 'runtime.next', extension: 'runtime' });
     host.runtimeNext(res);
+    return true;
+  }
+  if (route === '/restore/next' && method === 'GET') {
+    host.log({ kind: 'runtime.restore-next', extension: 'runtime' });
+    host.runtimeRestoreNext(res);
+    return true;
+  }
+  if (route === '/restore/error' && method === 'POST') {
+    const body = await readBody(req, ERROR_BODY_LIMIT).catch(() => Buffer.alloc(0));
+    const errorType = errorTypeOf(req);
+    sendAccepted(res);
+    host.log({ kind: 'runtime.restore-error', extension: 'runtime', statusCode: 202, errorType });
+    host.runtimeRestoreError(errorType, body);
     return true;
   }
   if (route === '/init/error' && method === 'POST') {

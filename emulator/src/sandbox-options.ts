@@ -13,8 +13,11 @@ export type ResolvedOptions = Required<
     | 'functionInitMs'
     | 'concurrency'
     | 'tenantId'
+    | 'snapStart'
   >
 > & {
+  /** SnapStart on; with the identifiers of the snapshot this environment is restored from, when given. */
+  snapStart: { extensionIdentifiers: Record<string, string> | undefined } | undefined;
   tenantId: string | undefined;
   /** Invokes at once: 1 in standard mode. */
   concurrency: number;
@@ -29,7 +32,11 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
   const mode = options.mode ?? 'standard';
   checkMode(options);
   const initializationType =
-    mode === 'lmi' ? 'lambda-managed-instances' : (options.initializationType ?? 'on-demand');
+    mode === 'lmi'
+      ? 'lambda-managed-instances'
+      : options.snapStart
+        ? 'snap-start'
+        : (options.initializationType ?? 'on-demand');
   // Provisioned and Managed Instances environments are initialised ahead of need, with a longer Init limit.
   const longInit =
     initializationType === 'provisioned-concurrency' ||
@@ -48,6 +55,12 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
     freeze: options.freeze ?? false,
     initializationType,
     tenantId: options.tenantId,
+    snapStart: options.snapStart
+      ? {
+          extensionIdentifiers:
+            options.snapStart === true ? undefined : { ...options.snapStart.extensionIdentifiers },
+        }
+      : undefined,
     responseStreaming: options.responseStreaming ?? false,
     mode,
     concurrency: mode === 'lmi' ? (options.concurrency ?? 4) : 1,
@@ -108,6 +121,28 @@ function checkMode(options: SandboxOptions): void {
       'SandboxOptions.concurrency needs mode lmi (a standard environment runs one invoke at a time)',
     );
   }
+  if (options.snapStart) {
+    if (mode === 'lmi') throw new TypeError('SandboxOptions.snapStart contradicts mode lmi');
+    if (options.initializationType !== undefined && options.initializationType !== 'snap-start') {
+      throw new TypeError(
+        `SandboxOptions.initializationType ${options.initializationType} contradicts snapStart (snap-start)`,
+      );
+    }
+    if (options.snapStart !== true) {
+      const ids = (options.snapStart as { extensionIdentifiers?: unknown }).extensionIdentifiers;
+      if (
+        typeof ids !== 'object' ||
+        ids === null ||
+        Object.values(ids).some((id) => typeof id !== 'string' || id === '')
+      ) {
+        throw new TypeError(
+          'SandboxOptions.snapStart must be true or a snapshot identity {extensionIdentifiers: {name: id}}',
+        );
+      }
+    }
+  } else if (options.initializationType === 'snap-start') {
+    throw new TypeError('SandboxOptions.initializationType snap-start needs snapStart');
+  }
   if (mode === 'standard' && options.initializationType === 'lambda-managed-instances') {
     throw new TypeError(
       'SandboxOptions.initializationType lambda-managed-instances needs mode lmi',
@@ -145,7 +180,7 @@ function validateOptions(options: ResolvedOptions): void {
   }
   if (!options.functionName) throw new TypeError('SandboxOptions.functionName must not be empty');
   if (
-    !['on-demand', 'provisioned-concurrency', 'lambda-managed-instances'].includes(
+    !['on-demand', 'provisioned-concurrency', 'lambda-managed-instances', 'snap-start'].includes(
       options.initializationType,
     )
   ) {

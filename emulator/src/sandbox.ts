@@ -19,6 +19,7 @@ import { runInitPhase } from './init-phase.ts';
 import { type InvokeContext, runInvokePhase } from './invoke-phase.ts';
 import { runManagedInvokePhase } from './managed-invoke-phase.ts';
 import { ProcessSupervisor } from './process-supervisor.ts';
+import { runRestorePhase } from './restore-phase.ts';
 import { handleRuntimeApi, type RuntimeApiHost } from './runtime-api.ts';
 import type { SandboxContext } from './sandbox-context.ts';
 import { type ResolvedOptions, resolveOptions, validateInvokeOptions } from './sandbox-options.ts';
@@ -31,10 +32,12 @@ import type {
   InitResult,
   InvokeOptions,
   InvokeResult,
+  RestoreResult,
   SandboxOptions,
   SandboxState,
   ShutdownReason,
   ShutdownResult,
+  SnapshotIdentity,
 } from './types.ts';
 
 const RIE_REASONS: Record<ShutdownReason, string> = {
@@ -84,6 +87,8 @@ export class Sandbox {
   #closed = false;
   #closing: Promise<void> | undefined;
   #lastInit: InitResult | undefined;
+  #lastRestore: RestoreResult | undefined;
+  #snapshot: SnapshotIdentity | undefined;
   #pendingTelemetryFaults = { fail: 0, drop: 0 };
   /** Invokes running now (Managed Instances run several at once; standard mode at most one). */
   #inflight = 0;
@@ -200,6 +205,14 @@ export class Sandbox {
     return this.#generation?.registry.all().map((agent) => agent.info()) ?? [];
   }
 
+  /**
+   * SnapStart: what every environment restored from this sandbox's snapshot shares (pass it as `snapStart` to another
+   * sandbox); undefined before a successful SnapStart Init.
+   */
+  get snapshot(): SnapshotIdentity | undefined {
+    return this.#snapshot;
+  }
+
   /** Resolves once the HTTP server listens. */
   async ready(): Promise<void> {
     await this.#listening;
@@ -226,11 +239,42 @@ export class Sandbox {
   init(): Promise<InitResult> {
     return this.#serial(async () => {
       this.#assertUsable();
-      if (this.#state === 'idle' && this.#lastInit) return this.#lastInit;
+      if ((this.#state === 'idle' || this.#state === 'snapshotted') && this.#lastInit) {
+        return this.#lastInit;
+      }
       await this.#listening;
       const suppressed = this.#needsSuppressedInit;
       const timeout = suppressed ? this.#options.timeoutMs : this.#options.initTimeoutMs;
       return this.#runInit(suppressed ? 'invoke' : 'init', Date.now() + timeout);
+    });
+  }
+
+  /**
+   * SnapStart: restores the snapshot (running the publish-time Init first if there is none yet). The extensions get
+   * no event; they resume in the `/event/next` of their Init. Resolves with the outcome; a failed restore resets the
+   * sandbox (the next invoke runs a new Init and snapshot). Resolves with the last restore when already restored.
+   */
+  restore(): Promise<RestoreResult> {
+    return this.#serial(async () => {
+      this.#assertUsable();
+      if (!this.#options.snapStart)
+        throw new Error(`Sandbox ${this.id} is not a SnapStart sandbox`);
+      await this.#listening;
+      if (this.#state !== 'snapshotted' && this.#state !== 'idle') {
+        const suppressed = this.#needsSuppressedInit;
+        const timeout = suppressed ? this.#options.timeoutMs : this.#options.initTimeoutMs;
+        const init = await this.#runInit(suppressed ? 'invoke' : 'init', Date.now() + timeout);
+        if (init.status !== 'success') {
+          return {
+            status: 'error',
+            durationMs: 0,
+            errorType: init.errorType,
+            errorMessage: `no snapshot: Init ended ${init.status}`,
+          };
+        }
+      }
+      if (this.#isSnapshotted()) return this.#restore();
+      return this.#lastRestore!;
     });
   }
 
@@ -302,7 +346,7 @@ export class Sandbox {
     return this.#closing;
   }
 
-  // ---- fault injection (E16) -------------------------------------------------------------------------------------
+  // ---- fault injection -----------------------------------------------------------------------------------------
 
   /** Sends `signal` (default SIGKILL) to the process group of extension `name` in the current generation. */
   killExtension(name: string, signal: NodeJS.Signals = 'SIGKILL'): boolean {
@@ -472,15 +516,23 @@ export class Sandbox {
         },
       };
     }
+    let restore: RestoreResult | undefined;
     if (this.#state !== 'idle') {
       coldStart = true;
-      if (!this.#needsSuppressedInit) {
-        init = await this.#runInit('init', Date.now() + this.#options.initTimeoutMs);
+      if (this.#state !== 'snapshotted') {
+        if (!this.#needsSuppressedInit) {
+          init = await this.#runInit('init', Date.now() + this.#options.initTimeoutMs);
+        }
+        if (!this.#isIdle() && !this.#isSnapshotted()) {
+          init = await this.#runInit('invoke', requestedAt + this.#options.timeoutMs);
+        }
       }
-      if (!this.#isIdle()) {
-        init = await this.#runInit('invoke', requestedAt + this.#options.timeoutMs);
-      }
-      if (!this.#isIdle() || !init || init.status !== 'success') {
+      // SnapStart: the Init (now or at publish) ended in a snapshot; this invoke runs in the restored environment.
+      if (this.#isSnapshotted()) restore = await this.#restore();
+      const failed =
+        (init !== undefined && init.status !== 'success') ||
+        (restore !== undefined && restore.status !== 'success');
+      if (!this.#isIdle() || failed || (!init && !restore)) {
         const now = Date.now();
         return {
           refused: {
@@ -489,10 +541,11 @@ export class Sandbox {
             status: 'failure',
             durationMs: now - requestedAt,
             deadlineMs: requestedAt + this.#options.timeoutMs,
-            errorType: init?.errorType ?? 'Sandbox.Failure',
-            errorMessage: init?.errorMessage,
+            errorType: restore?.errorType ?? init?.errorType ?? 'Sandbox.Failure',
+            errorMessage: restore?.errorMessage ?? init?.errorMessage,
             coldStart,
             init,
+            restore,
             reset: true,
           },
         };
@@ -503,6 +556,7 @@ export class Sandbox {
       deadlineMs: (suppressed ? requestedAt : Date.now()) + this.#options.timeoutMs,
       coldStart,
       init,
+      restore,
     };
   }
 
@@ -518,12 +572,25 @@ export class Sandbox {
     dispatcher.failNextDeliveries(this.#pendingTelemetryFaults.fail);
     dispatcher.dropNextDeliveries(this.#pendingTelemetryFaults.drop);
     this.#pendingTelemetryFaults = { fail: 0, drop: 0 };
-    const generation = newGeneration(this.#generations, phase, new ExtensionRegistry(), dispatcher);
+    const generation = newGeneration(
+      this.#generations,
+      phase,
+      new ExtensionRegistry(this.#options.snapStart?.extensionIdentifiers),
+      dispatcher,
+    );
     this.#generation = generation;
     this.#state = 'initializing';
     const result = await runInitPhase(this.#context, generation, deadlineMs);
     this.#lastInit = result;
-    if (result.status === 'success') {
+    if (result.status === 'success' && this.#options.snapStart) {
+      generation.initDone = true;
+      this.#needsSuppressedInit = false;
+      // The Init records reach the subscribers before the snapshot, as they would at publish.
+      await generation.dispatcher.drained(1000);
+      this.#supervisor.snapshot(generation);
+      this.#snapshot = { extensionIdentifiers: generation.registry.identifiers() };
+      this.#state = 'snapshotted';
+    } else if (result.status === 'success') {
       generation.initDone = true;
       generation.pendingInitDurationMs = result.durationMs;
       this.#state = 'idle';
@@ -548,6 +615,26 @@ export class Sandbox {
       this.#resets.set(generation, reset);
     }
     return reset;
+  }
+
+  /** SnapStart: restores the snapshotted generation; idle afterwards, or reset when the restore failed. */
+  async #restore(): Promise<RestoreResult> {
+    const generation = this.#generation!;
+    const result = await runRestorePhase(
+      this.#context,
+      generation,
+      Date.now() + this.#options.initTimeoutMs,
+    );
+    this.#lastRestore = result;
+    if (result.status === 'success') {
+      // The first report of a restored environment carries restoreDurationMs (its Init was at publish).
+      generation.pendingRestoreDurationMs = result.durationMs;
+      this.#state = 'idle';
+      this.#supervisor.freeze(generation);
+    } else {
+      await this.#reset(generation, result.status === 'timeout' ? 'timeout' : 'failure');
+    }
+    return result;
   }
 
   /** Timeout or failure: Shutdown phase with that reason, then the next invoke runs a suppressed Init. */
@@ -627,6 +714,11 @@ export class Sandbox {
 
   #isIdle(): boolean {
     return this.#state === 'idle';
+  }
+
+  /** A method, not a comparison, because the phases awaited in between change the state. */
+  #isSnapshotted(): boolean {
+    return this.#state === 'snapshotted';
   }
 
   #assertUsable(): void {

@@ -70,6 +70,11 @@ process.on('SIGTERM', () => {
 const initMs = Number(process.env.${INIT_DELAY_VARIABLE} || 0);
 if (initMs > 0) await sleep(initMs);
 console.log('[runtime] function initialised, handler ' + process.env._HANDLER);
+// SnapStart: Init ends here; the snapshot is taken while this call waits, and the restore answers it.
+if (process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'snap-start') {
+  const restored = await call('GET', '/2018-06-01/runtime/restore/next');
+  console.log('[runtime] restored (' + restored.status + ')');
+}
 // Managed Instances: one /next loop per concurrent invoke the environment may run.
 const workers = Math.max(1, Number(process.env.AWS_LAMBDA_MAX_CONCURRENCY || 1));
 for (let i = 0; i < workers; i++) serve();

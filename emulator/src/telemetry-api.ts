@@ -25,7 +25,7 @@ const MANAGED_INSTANCES_HOSTS = new Set(['sandbox.localdomain', 'sandbox']);
 /** Accepted schema versions of the legacy Logs API. */
 export const LOGS_SCHEMA_VERSIONS = ['2020-08-15', '2021-03-18'] as const;
 
-/** Buffering limits and defaults (spec §5.1). */
+/** Buffering limits and defaults of a subscription (README "Things to know"). */
 export const BUFFERING_LIMITS = {
   maxItems: { min: 1000, max: 10_000, default: 10_000 },
   maxBytes: { min: 262_144, max: 1_048_576, default: 262_144 },

@@ -9,7 +9,7 @@ export type { TelemetryApiEvent };
 /** Telemetry categories an extension can subscribe to. */
 export type TelemetryCategory = 'platform' | 'function' | 'extension';
 
-/** Buffering of one subscription (spec §5.1). */
+/** Buffering of one subscription. */
 export interface Buffering {
   maxItems: number;
   maxBytes: number;
@@ -92,7 +92,7 @@ class Subscriber {
 /**
  * Buffers Telemetry API records per subscriber and delivers them in batches (maxItems / maxBytes / timeoutMs), with
  * bounded retries and backoff, `platform.logsDropped` when a subscriber lags, nothing while the environment is frozen
- * and an immediate flush on thaw and at SHUTDOWN (spec §5.1–§5.2). One dispatcher per Init generation.
+ * and an immediate flush on thaw and at SHUTDOWN (README "Telemetry"). One dispatcher per Init generation.
  */
 export class TelemetryDispatcher {
   readonly #options: DispatcherOptions;

@@ -24,7 +24,7 @@ export type InitializationType =
   | 'snap-start'
   | 'lambda-managed-instances';
 
-/** Extension states of the RAPID state machine (spec §2.7), plus `Started` before registration. */
+/** Extension states of the RAPID state machine, plus `Started` before registration. */
 export type ExtensionState =
   | 'Started'
   | 'Registered'
@@ -65,6 +65,11 @@ export type EmulatorLogKind =
   | 'invoke.end'
   | 'freeze'
   | 'thaw'
+  | 'snapshot'
+  | 'restore.start'
+  | 'restore.end'
+  | 'runtime.restore-next'
+  | 'runtime.restore-error'
   | 'reset'
   | 'shutdown.start'
   | 'shutdown.end'
@@ -160,6 +165,13 @@ export interface SandboxOptions {
    * its first byte, and responses up to 200 MB are accepted. Default false.
    */
   responseStreaming?: boolean;
+  /**
+   * SnapStart: Init runs once, as at publish, and ends in a snapshot (every process stopped, the runtime waiting in
+   * `/runtime/restore/next`); the first invoke (or {@link Sandbox.restore}) restores it. `true` publishes a new
+   * snapshot; a {@link SnapshotIdentity} (`sandbox.snapshot` of the publishing sandbox) makes this sandbox another
+   * environment restored from that snapshot: the platform hands its extensions the same identifiers.
+   */
+  snapStart?: boolean | SnapshotIdentity;
   /** Default `standard`; `lmi` runs the environment like Lambda Managed Instances. */
   mode?: SandboxMode;
   /**
@@ -199,6 +211,20 @@ export interface SandboxOptions {
   telemetryRetryBaseMs?: number;
   /** Log each captured output line as a `process.output` entry. Default true. */
   logOutput?: boolean;
+}
+
+/** What environments restored from one SnapStart snapshot share: the extension identifiers issued at its Init. */
+export interface SnapshotIdentity {
+  /** Lambda-Extension-Identifier per extension name (file name for external extensions). */
+  extensionIdentifiers: Record<string, string>;
+}
+
+/** Result of restoring a SnapStart snapshot. */
+export interface RestoreResult {
+  status: 'success' | 'error' | 'timeout';
+  durationMs: number;
+  errorType?: string;
+  errorMessage?: string;
 }
 
 /** One invocation request. */
@@ -243,6 +269,8 @@ export interface InvokeResult {
   coldStart: boolean;
   /** Init result when this invoke ran an Init. */
   init?: InitResult;
+  /** SnapStart: the restore this invoke began with. */
+  restore?: RestoreResult;
   /** True when the invoke reset the sandbox (timeout or failure): SHUTDOWN went out, next invoke re-inits. */
   reset: boolean;
   /** The reset's shutdown, when `reset`. */
@@ -300,6 +328,8 @@ export interface ShutdownResult {
 export type SandboxState =
   | 'new'
   | 'initializing'
+  | 'snapshotted'
+  | 'restoring'
   | 'idle'
   | 'invoking'
   | 'resetting'

@@ -308,6 +308,18 @@ for (let n = 1; n < 100; n++) {
     expect(streaming.durationMs).toBeGreaterThanOrEqual(190);
   });
 
+  it('publishes a snapshot and restores it at the first invoke with --snapstart', async () => {
+    const dir = extensionsDir({ good: {} });
+    const run = await emulate(['--extensions-dir', dir, '--snapstart', '--invokes', '2']);
+    expect(run.stderr).toContain('OK');
+    expect(run.code).toBe(0);
+    const kinds = entries(run).map((e) => e.kind);
+    expect(kinds.indexOf('snapshot')).toBeGreaterThan(kinds.indexOf('init.end'));
+    expect(kinds.indexOf('restore.end')).toBeGreaterThan(kinds.indexOf('restore.start'));
+    expect(kinds.indexOf('invoke.start')).toBeGreaterThan(kinds.indexOf('restore.end'));
+    expect(entries(run).find((e) => e.kind === 'restore.end')?.status).toBe('success');
+  });
+
   it.each([
     [['--mode', 'managed'], '--mode must be standard or lmi, got "managed"'],
     [['--concurrency', '2'], '--concurrency needs mode lmi'],
@@ -317,6 +329,7 @@ for (let n = 1; n < 100; n++) {
     [['--init-type', 'snap-start'], '--init-type must be on-demand or provisioned-concurrency'],
     [['--mode', 'lmi', '--shutdown-reason', 'timeout'], 'cannot happen with --mode lmi'],
     [['--tenant-id', 'a b'], '--tenant-id must be 1 to 256 visible ASCII characters'],
+    [['--snapstart', '--mode', 'lmi'], '--snapstart contradicts mode lmi'],
     [['--stream-ms', '5'], '--stream-ms needs --response-streaming'],
   ])('exits 2 before anything starts when the mode flags are %j', async (args, message) => {
     const dir = extensionsDir({ good: {} });
