@@ -30,7 +30,8 @@ export function useWindowSession(
   const [progress, setProgress] = useState<LoadProgress | null>(null);
   const [rejectedToken, setRejected] = useState(false);
   const sessionRef = useRef<WindowSession | null>(null);
-  const startedOnce = useRef(false);
+  /** The range of the last session started: a new range waits for the gesture to settle, a remount does not. */
+  const startedRange = useRef<string | null>(null);
   // The range as plain values: a new session starts only when one of them changes, not per render.
   const following = range.following;
   const spanMs = range.following ? range.spanMs : 0;
@@ -56,8 +57,10 @@ export function useWindowSession(
       },
     });
     sessionRef.current = session;
-    const timer = setTimeout(() => session.start(), startedOnce.current ? SETTLE_MS : 0);
-    startedOnce.current = true;
+    const key = `${following}:${spanMs}:${from}:${to}`;
+    const delay = startedRange.current === null || startedRange.current === key ? 0 : SETTLE_MS;
+    startedRange.current = key;
+    const timer = setTimeout(() => session.start(), delay);
     return () => {
       cancelled = true;
       clearTimeout(timer);
