@@ -53,6 +53,13 @@ describe('SearchBox', () => {
     expect(opened.map((m) => m.envId)).toEqual(['env-b']);
   });
 
+  it('takes the focus when / is pressed outside another field', () => {
+    const { fn } = fakeSearch({});
+    render(<SearchBox initialQuery={null} onOpen={() => {}} search={fn} />);
+    fireEvent.keyDown(document.body, { key: '/' });
+    expect(document.activeElement).toBe(screen.getByRole('searchbox'));
+  });
+
   it('says so when nothing matches', async () => {
     const { fn, asked } = fakeSearch({});
     render(<SearchBox initialQuery="nope" onOpen={() => {}} search={fn} />);

@@ -39,6 +39,7 @@ export function SearchBox({ initialQuery, onOpen, search = searchCollector }: Se
   const [text, setText] = useState(initialQuery ?? '');
   const [outcome, setOutcome] = useState<Outcome>({ kind: 'idle' });
   const controller = useRef<AbortController | null>(null);
+  const input = useRef<HTMLInputElement>(null);
   const onOpenRef = useRef(onOpen);
   onOpenRef.current = onOpen;
 
@@ -69,6 +70,19 @@ export function SearchBox({ initialQuery, onOpen, search = searchCollector }: Se
   const runRef = useRef(run);
   runRef.current = run;
 
+  // "/" jumps to the search box from anywhere but another field.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (target?.closest('input, textarea, select, [contenteditable="true"]')) return;
+      e.preventDefault();
+      input.current?.focus();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   // A shared link with ?q= searches once on open.
   useEffect(() => {
     if (initialQuery) runRef.current(initialQuery);
@@ -84,6 +98,8 @@ export function SearchBox({ initialQuery, onOpen, search = searchCollector }: Se
         }}
       >
         <input
+          ref={input}
+          aria-keyshortcuts="/"
           type="search"
           value={text}
           onChange={(e) => setText(e.target.value)}
@@ -93,7 +109,7 @@ export function SearchBox({ initialQuery, onOpen, search = searchCollector }: Se
               e.stopPropagation();
             }
           }}
-          placeholder="Find request, environment, sandbox or trace ID"
+          placeholder="Find request, environment, sandbox or trace ID  ( / )"
           aria-label="Find a request, environment, sandbox or trace ID"
           spellCheck={false}
           autoComplete="off"
