@@ -201,6 +201,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
     delivery.record(
       {
         ...registerDraft,
+        startToReadyMs: Math.max(0, readyAt - startedAt),
         sandboxId: short(identity.sandboxId),
         ...(identity.previousEnvId ? { previousEnvId: short(identity.previousEnvId) } : {}),
       },
@@ -233,6 +234,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
     : undefined;
 
   let pendingNext = nextEvent(api, logger);
+  const readyAt = Date.now();
   setImmediate(() => {
     finishSetup();
     if (!concurrent) delivery.mayFreeze();

@@ -96,7 +96,11 @@ describe('runExtension', () => {
       memorySizeMb: 256,
       telemetry: 'subscribed',
       extensionName: 'lifeline',
+      registeredEvents: ['INVOKE', 'SHUTDOWN'],
     });
+    expect(register?.type === 'register' && register.startToReadyMs).toBeGreaterThanOrEqual(
+      register?.type === 'register' ? register.startToRegisteredMs : Number.POSITIVE_INFINITY,
+    );
     expect(invoke).toMatchObject({
       requestId: 'req-1',
       deadlineMs,

@@ -72,6 +72,12 @@ export const RegisterEvent = Type.Object(
     extensionVersion: Short(),
     /** The extension's own process start → registered, on its clock. */
     startToRegisteredMs: DurationMs,
+    /**
+     * The extension's own process start → its first `/event/next` went out, on its clock: the extension's share of
+     * the Init phase (Init waits for every extension's first `/event/next`; billed since August 2025). Absent from
+     * older extensions and from environments restored from a SnapStart snapshot.
+     */
+    startToReadyMs: Type.Optional(DurationMs),
     /** Stable across resets of one sandbox (kept under /tmp): groups re-initialisations. */
     sandboxId: Type.Optional(Short()),
     /** The envId that registered before this one in the same sandbox, if any. */
