@@ -15,7 +15,7 @@ export interface RunningCollector {
 export function assertSafeToListen(config: CollectorConfig): void {
   if (!isLoopbackHost(config.host) && config.token === undefined) {
     throw new ConfigError(
-      `refusing to listen on non-loopback host ${config.host} without an ingest token: set --token or LIFELINE_TOKEN`,
+      `refusing to listen on non-loopback host ${config.host} without an ingest token: set --token-file, LIFELINE_TOKEN_FILE or LIFELINE_TOKEN`,
     );
   }
 }
