@@ -1,4 +1,4 @@
-import type { PlatformEvent } from '@lifeline/protocol';
+import type { PlatformEvent, RegisterEvent } from '@lifeline/protocol';
 import { describe, expect, it } from 'vitest';
 import { realCollector } from '../helpers/collector-sandbox.ts';
 import { logOf } from '../helpers/layer-sandbox.ts';
@@ -118,5 +118,71 @@ describe('tenant isolation', () => {
       for (const event of perInvoke)
         expect((event.record as { tenantId?: string }).tenantId).toBe(tenants[index]);
     }
+  });
+});
+
+describe('SnapStart', () => {
+  it('gives two environments restored from one snapshot distinct envIds linked to it, with every invoke and shutdown', async () => {
+    const { sandbox, environment, events } = await realCollector();
+    const first = sandbox({ snapStart: true });
+    const requestIds: string[][] = [[], []];
+    requestIds[0]!.push((await first.invoke({ durationMs: 10 })).requestId);
+    const second = sandbox({ snapStart: first.snapshot! });
+    const restored = [first, second];
+    requestIds[1]!.push((await second.invoke({ durationMs: 10 })).requestId);
+    for (const [index, created] of restored.entries()) {
+      const invoke = await created.invoke({ durationMs: 10 });
+      expect(invoke.status).toBe('success');
+      requestIds[index]!.push(invoke.requestId);
+    }
+    for (const created of restored) await created.shutdown('spindown');
+
+    // Both present the snapshot's extension identifier: the registration is part of the snapshot.
+    const identifiers = restored.map(
+      (created) => logOf(created.log, 'extension.register')[0]!.extensionId!,
+    );
+    expect(identifiers[1]).toBe(identifiers[0]);
+    const snapshotEnvId = identifiers[0]!;
+    const stored = await events();
+    const registers = stored.filter(
+      (event): event is RegisterEvent =>
+        event.type === 'register' && event.restoredFrom === snapshotEnvId,
+    );
+    const envIds = registers.map((event) => event.envId);
+    expect(new Set(envIds).size).toBe(2);
+    expect(envIds).not.toContain(snapshotEnvId);
+    // The snapshot's INIT stays recorded as the snapshot's.
+    const snapshot = await environment(snapshotEnvId, () => true);
+    expect(snapshot.environment).toMatchObject({
+      initializationType: 'snap-start',
+      invokeCount: 0,
+    });
+    const initStarts = stored.filter(
+      (event) => event.type === 'platform' && event.recordType === 'platform.initStart',
+    );
+    expect(initStarts.map((event) => event.envId)).toContain(snapshotEnvId);
+    expect(initStarts.every((event) => event.envId === snapshotEnvId)).toBe(true);
+
+    const byEnv = new Map<string, string[]>();
+    for (const envId of envIds) {
+      const detail = await environment(envId);
+      expect(detail.environment).toMatchObject({
+        state: 'ended',
+        initializationType: 'snap-start',
+        invokeCount: 2,
+        missingEvents: 0,
+        droppedEvents: 0,
+      });
+      expect(detail.environment.shutdown).toMatchObject({ reason: 'spindown' });
+      byEnv.set(envId, detail.invocations.map((invocation) => invocation.requestId).sort());
+      const restoreStarts = stored.filter(
+        (event) =>
+          event.envId === envId &&
+          event.type === 'platform' &&
+          event.recordType === 'platform.restoreStart',
+      );
+      expect(restoreStarts).toHaveLength(1);
+    }
+    expect([...byEnv.values()].sort()).toEqual(requestIds.map((ids) => [...ids].sort()).sort());
   });
 });
