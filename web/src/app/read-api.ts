@@ -46,9 +46,14 @@ export interface ReadApiState<T> {
   readonly loading: boolean;
 }
 
+/** After a failed read, the next try waits this long, doubling up to {@link MAX_RETRY_MS}. */
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 30_000;
+
 /**
  * Reads `path` with `params` and again whenever they change (the previous request is aborted), and every
- * `refreshMs` while mounted when given. `path` null reads nothing.
+ * `refreshMs` while mounted when given. A failed read (a busy or restarting collector) is tried again with backoff,
+ * the last answer staying shown meanwhile. `path` null reads nothing.
  */
 export function useReadApi<T>(
   path: string | null,
@@ -60,20 +65,30 @@ export function useReadApi<T>(
   useEffect(() => {
     if (key === null) return;
     let controller = new AbortController();
+    let retry: ReturnType<typeof setTimeout> | null = null;
+    let retryMs = FIRST_RETRY_MS;
     const [pathPart, search = ''] = key.split('?');
     const current = Object.fromEntries(new URLSearchParams(search));
     const run = () => {
       controller.abort();
+      if (retry) clearTimeout(retry);
+      retry = null;
       controller = new AbortController();
       const signal = controller.signal;
       setState((s) => ({ ...s, loading: true }));
       getJson<T>(pathPart!, current, signal).then(
         (data) => {
-          if (!signal.aborted) setState({ data, error: null, loading: false });
+          if (signal.aborted) return;
+          retryMs = FIRST_RETRY_MS;
+          setState({ data, error: null, loading: false });
         },
         (err: unknown) => {
           if (signal.aborted) return;
           setState((s) => ({ ...s, error: (err as Error).message, loading: false }));
+          // A missing or wrong token will not fix itself by asking again.
+          if (err instanceof ReadApiError && (err.status === 401 || err.status === 400)) return;
+          retry = setTimeout(run, retryMs);
+          retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
         },
       );
     };
@@ -81,6 +96,7 @@ export function useReadApi<T>(
     const timer = refreshMs ? setInterval(run, refreshMs) : null;
     return () => {
       controller.abort();
+      if (retry) clearTimeout(retry);
       if (timer) clearInterval(timer);
     };
   }, [key, refreshMs]);
