@@ -76,9 +76,11 @@ export function SeriesStrip({ window, functionName, tenant, follow }: SeriesStri
     setHover(bucketAt(buckets, step, t));
   };
 
+  // Buckets after now say nothing yet: they are not drawn (the window runs a little past now while following).
+  const nowMs = Date.now();
   const visible = buckets
     .map((b, i) => ({ b, i, x0: x(b.start) }))
-    .filter(({ x0 }) => x0 + bw >= 0 && x0 <= VW);
+    .filter(({ b, x0 }) => x0 + bw >= 0 && x0 <= VW && b.start <= nowMs);
   const w = Math.max(0.5, bw - Math.min(1, bw * 0.15));
   /** One band: an SVG stretched to the lanes' width, bars drawn by `bar` per visible bucket. */
   const band = (name: string, bar: (b: SeriesBucket, x0: number) => ReactNode) => (
