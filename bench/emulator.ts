@@ -6,6 +6,8 @@
  * - Cold start (Init) with one extension vs the runtime alone.
  * - Shutdown phase of a well-behaved extension, against the 2,000 ms budget.
  * - SIGKILL lateness: how far past deadlineMs an extension that ignores SHUTDOWN is killed.
+ * - SnapStart restore with one extension vs an Init with one extension (a restore resumes processes, so it is cheaper).
+ * - Managed Instances: 4 invokes at once in one environment vs the same 4 one after another in a standard one.
  *
  * Alone: `npx tsx --conditions=source bench/emulator.ts`.
  */
@@ -68,6 +70,50 @@ async function coldStarts(options: SandboxOptions): Promise<number[]> {
   return samples;
 }
 
+/** SnapStart: how long restoring a snapshot (made by an Init with the same layer) takes. */
+async function restores(options: SandboxOptions): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < COLD_STARTS; i++) {
+    const sandbox = new Sandbox({ logOutput: false, ...options, snapStart: true });
+    try {
+      const init = await sandbox.init();
+      if (init.status !== 'success') throw new Error(`init ${init.status}`);
+      const started = performance.now();
+      const restore = await sandbox.restore();
+      samples.push(performance.now() - started);
+      if (restore.status !== 'success') throw new Error(`restore ${restore.status}`);
+      await sandbox.shutdown('spindown');
+    } finally {
+      await sandbox.close();
+    }
+  }
+  return samples;
+}
+
+/** Wall time of `count` invokes of `durationMs`, all at once (Managed Instances) or one after another. */
+async function invokeBurst(
+  options: SandboxOptions,
+  count: number,
+  durationMs: number,
+): Promise<number> {
+  const sandbox = new Sandbox({ logOutput: false, ...options });
+  try {
+    await sandbox.init();
+    const started = performance.now();
+    const results =
+      options.mode === 'lmi'
+        ? await Promise.all(Array.from({ length: count }, () => sandbox.invoke({ durationMs })))
+        : [];
+    for (let i = results.length; i < count; i++) results.push(await sandbox.invoke({ durationMs }));
+    const wall = performance.now() - started;
+    if (results.some((r) => r.status !== 'success')) throw new Error('burst invoke failed');
+    await sandbox.shutdown('spindown');
+    return wall;
+  } finally {
+    await sandbox.close();
+  }
+}
+
 function row(
   figure: string,
   value: number,
@@ -102,6 +148,13 @@ export const run: BenchArea = async () => {
     const frozen = await warmInvokes({ extensionsDir: good, freeze: true });
     const coldBare = await coldStarts({ extensionsDir: empty });
     const coldExtension = await coldStarts({ extensionsDir: good });
+    const restoreExtension = await restores({ extensionsDir: good });
+    const burstConcurrent = await invokeBurst(
+      { extensionsDir: empty, mode: 'lmi', concurrency: 4 },
+      4,
+      100,
+    );
+    const burstSequential = await invokeBurst({ extensionsDir: empty }, 4, 100);
 
     const shutdownBox = new Sandbox({ extensionsDir: good, logOutput: false });
     const killBox = new Sandbox({
@@ -151,6 +204,20 @@ export const run: BenchArea = async () => {
         'Init, runtime only',
         p50(coldBare),
         3,
+      ),
+      row(
+        'SnapStart restore with 1 extension (p50)',
+        p50(restoreExtension),
+        'Init with 1 extension',
+        p50(coldExtension),
+        1,
+      ),
+      row(
+        'Managed Instances: 4 invokes of 100 ms at once in one environment (wall)',
+        burstConcurrent,
+        'the same 4 one after another, standard environment',
+        burstSequential,
+        0.5,
       ),
       {
         figure: 'shutdown phase, extension exits on SHUTDOWN (budget 2,000 ms)',
