@@ -87,7 +87,7 @@ export class EventStore {
   forgetBefore(from: number): void {
     this.flush();
     const before = this.#builder.snapshot;
-    if (this.#builder.forgetBefore(from) !== before) this.#notify();
+    if (this.#builder.forgetBefore(from, this.clock.now()) !== before) this.#notify();
   }
 
   /**

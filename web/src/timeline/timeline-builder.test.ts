@@ -321,3 +321,26 @@ describe('TimelineBuilder with window pages', () => {
     expect([lane.errorCount, lane.timeoutCount]).toEqual([1, 1]);
   });
 });
+
+describe('TimelineBuilder.forgetBefore', () => {
+  it('forgets what ended before the range and old invokes, keeps alive environments and each last invoke', () => {
+    const events = storedLifecycles([
+      { envId: 'gone', startAt: T0, invokes: 1, shutdownReason: 'spindown' },
+      { envId: 'idle', startAt: T0, invokes: 3, gapMs: 1000 },
+    ]);
+    const builder = new TimelineBuilder(60_000);
+    builder.apply(events);
+    const idle = builder.snapshot.lanes.get('idle')!;
+    const from = idle.invokes[2]!.startAt - 1;
+    // Collector time right after the events: nothing is lost yet.
+    const now = events[events.length - 1]!.receivedAt + 1;
+    const snap = builder.forgetBefore(from, now);
+    expect([...snap.lanes.keys()]).toEqual(['idle']);
+    expect(snap.lanes.get('idle')!.invokes.map((bar) => bar.requestId)).toEqual([
+      idle.invokes[2]!.requestId,
+    ]);
+    expect(snap.invokeCount).toBe(1);
+    // Lost (silent past lost-after) and quiet since the range start: forgotten too.
+    expect(builder.forgetBefore(idle.lastActivityAt + 1, now + 60_001).lanes.size).toBe(0);
+  });
+});

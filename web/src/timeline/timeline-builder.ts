@@ -1,6 +1,7 @@
 import {
   applyEvents,
   type EnvironmentFacts,
+  environmentState,
   type EnvironmentSnapshot,
   type InvocationFacts,
   requestIdsOf,
@@ -123,15 +124,17 @@ export class TimelineBuilder {
   }
 
   /**
-   * Keeps memory bounded by the range while it moves: forgets environments that ended (or went silent) before
-   * `from`, and invokes that ended before `from` except each environment's last one.
+   * Keeps memory bounded by the range while it moves: forgets environments that ended before `from`, or were lost
+   * (collector time `now`) with no activity since `from` — the ones the window would not return — and invokes that
+   * ended before `from` except each environment's last one.
    */
-  forgetBefore(from: number): TimelineSnapshot {
+  forgetBefore(from: number, now: number): TimelineSnapshot {
     const changed = new Set<string>();
     for (const [envId, entry] of this.#entries) {
       const { env } = entry;
       const end = env.exitedAt ?? env.shutdownAt;
-      if ((end !== null && end < from) || env.lastActivityAt < from) {
+      const lost = environmentState(env, now, this.#lostAfterMs) === 'lost';
+      if ((end !== null && end < from) || (lost && env.lastActivityAt < from)) {
         this.#entries.delete(envId);
         changed.add(envId);
         continue;
