@@ -76,7 +76,8 @@ function hostArchitecture(): Architecture {
 /**
  * Builds the single-executable blob once for every architecture: the extension bundled into one CommonJS file (Node's
  * SEA main) and turned into a blob by the same Node.js version that will run it. No V8 code cache and no snapshot:
- * both are specific to the architecture that made them, so the blob made on one architecture serves both.
+ * both are specific to the architecture that made them, so the blob made on one architecture serves both. V8 runs in
+ * lite mode (no optimising compilers) for memory.
  */
 export async function buildSeaBlob(
   workDir: string,
@@ -124,6 +125,11 @@ export async function buildSeaBlob(
       disableExperimentalSEAWarning: true,
       useSnapshot: false,
       useCodeCache: false,
+      // Interpreter and baseline code only: the extension does little per event, and Node.js 24's optimising
+      // compilers cost it about 20 MB of RSS (81 → 62 MB after 300 invokes, measured under the emulator).
+      execArgv: ['--lite-mode'],
+      // The function's NODE_OPTIONS are not ours (the launchers unset them too).
+      execArgvExtension: 'none',
     }),
   );
   execFileSync(host.binary, ['--experimental-sea-config', config], {

@@ -16,6 +16,11 @@ export interface NoNodeScenario {
   invokes: number;
   /** How the environment ends: idle spindown, an invoke that times out, or a runtime that crashes mid-invoke. */
   reason: 'spindown' | 'timeout' | 'failure';
+  /**
+   * Put this machine's Node.js where Lambda's Node.js runtimes keep theirs, `/var/lang/bin/node` (a tmpfs over /var in
+   * the namespace), still with no `node` on PATH. Default false.
+   */
+  lambdaNode?: boolean;
   python: string;
   tmpDir: string;
 }
@@ -49,7 +54,7 @@ export function pythonExecutable(): string {
  * is called `node`). Needs root (unshare and mount), as on the project's machines and CI.
  */
 export async function runWithoutNode(
-  scenario: Omit<NoNodeScenario, 'python' | 'tmpDir'>,
+  scenario: Omit<NoNodeScenario, 'python' | 'tmpDir' | 'lambdaNode'> & { lambdaNode?: boolean },
 ): Promise<NoNodeScenarioResult> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-no-node-'));
   onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,6 +70,14 @@ export async function runWithoutNode(
   const script = [
     'set -e',
     `mount --bind ${JSON.stringify(process.execPath)} "$HOST_RUNTIME"`,
+    ...(scenario.lambdaNode
+      ? [
+          'mount -t tmpfs tmpfs /var',
+          'mkdir -p /var/lang/bin',
+          ': > /var/lang/bin/node',
+          `mount --bind ${JSON.stringify(process.execPath)} /var/lang/bin/node`,
+        ]
+      : []),
     'for node in /usr/bin/node /usr/local/bin/node; do [ -e "$node" ] && mount --bind "$HIDDEN" "$node"; done',
     // bash's `command -v` names a non-executable file when nothing better exists, so test what it names.
     'if [ -x "$(command -v node)" ]; then echo "node still reachable: $(command -v node)" >&2; exit 9; fi',

@@ -95,3 +95,33 @@ describe('the universal layer on a Python function without Node.js', () => {
     }, 180_000);
   }
 });
+
+describe('the universal layer where Lambda provides Node.js', () => {
+  it("runs the JS bundle on the function's own /var/lang/bin/node instead of its executable", async () => {
+    const collector = await realCollector();
+    const result = await runWithoutNode({
+      layerDir: layer.layerDir,
+      env: {
+        LIFELINE_COLLECTOR_URL: collector.url,
+        LIFELINE_TOKEN: 'ingest-token',
+        LIFELINE_TELEMETRY_PORT: '0',
+        LIFELINE_LOG_LEVEL: 'debug',
+      },
+      invokes: 2,
+      reason: 'spindown',
+      lambdaNode: true,
+    });
+    expect(result.executable).toBe('/var/lang/bin/node');
+    expect(result.invokes[0]?.response).toMatchObject({ node: null });
+    const launcherLines = result.output
+      .split('\n')
+      .filter((line) => line.includes('"msg":"launcher: '));
+    expect(launcherLines).toEqual([expect.stringContaining("the function's own Node.js")]);
+    expect(result.shutdown?.extensions).toEqual([
+      expect.objectContaining({ name: 'lifeline', exitCode: 0, state: 'Exited' }),
+    ]);
+    const res = await fetch(`${collector.url}/v1/environments/${result.extensionIds[0]}`);
+    const detail = (await res.json()) as EnvironmentDetail;
+    expect(detail.environment).toMatchObject({ state: 'ended', invokeCount: 2 });
+  }, 180_000);
+});
