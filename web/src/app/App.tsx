@@ -36,8 +36,12 @@ const RANGE_LABELS: Record<RangeName, string> = {
 /** A following range's figures are read again when its end moves by this much. */
 const STATS_STEP_MS = 10_000;
 
-function shortTime(t: number): string {
-  return new Date(t).toISOString().slice(5, 16).replace('T', ' ');
+/** MM-DD hh:mm in UTC, with seconds when the range is shorter than an hour (so both ends differ). */
+function shortTime(t: number, spanMs = Number.POSITIVE_INFINITY): string {
+  return new Date(t)
+    .toISOString()
+    .slice(5, spanMs < 3_600_000 ? 19 : 16)
+    .replace('T', ' ');
 }
 
 const STATUS_TEXT: Record<LiveStatus, string> = {
@@ -145,7 +149,7 @@ export function App({ store, live = true }: AppProps) {
   const rangeText =
     url.from === null
       ? `the ${RANGE_LABELS[url.range ?? DEFAULT_RANGE].toLowerCase()}`
-      : `${shortTime(statsRange.from)} → ${shortTime(statsRange.to)} UTC`;
+      : `${shortTime(statsRange.from, statsRange.to - statsRange.from)} → ${shortTime(statsRange.to, statsRange.to - statsRange.from)} UTC`;
   const shutdownQuery = useMemo(
     () => ({
       from: statsRange.from,
@@ -352,12 +356,9 @@ export function App({ store, live = true }: AppProps) {
             ))}
             {rangeValue === 'custom' && (
               <option value="custom">
-                {url.from !== null
-                  ? new Date(url.from).toISOString().slice(5, 16).replace('T', ' ')
-                  : '…'}{' '}
-                →{' '}
+                {shortTime(statsRange.from, statsRange.to - statsRange.from)} →{' '}
                 {url.to !== null
-                  ? new Date(url.to).toISOString().slice(5, 16).replace('T', ' ')
+                  ? shortTime(statsRange.to, statsRange.to - statsRange.from)
                   : 'now'}
               </option>
             )}
