@@ -101,12 +101,15 @@ export const LIVE_END_DEADLINE_GUARD_MS = 100;
 
 /**
  * Whether to wait for this invoke's `platform.runtimeDone` (and its delivery) before `/event/next`.
- * `sinceLastInvokeMs` is the time since the previous INVOKE of this process, undefined for the first.
+ * `sinceLastInvokeMs` is the time since the previous INVOKE of this process, undefined for the first. Never while
+ * delivery is failing: an end that cannot reach the collector now would be waited for, and billed, for nothing.
  */
 export function waitForInvokeEnd(
   mode: 'auto' | 'on' | 'off',
   sinceLastInvokeMs: number | undefined,
+  failing: boolean,
 ): boolean {
+  if (failing) return false;
   if (mode !== 'auto') return mode === 'on';
   return sinceLastInvokeMs === undefined || sinceLastInvokeMs >= LIVE_END_AUTO_MIN_INTERVAL_MS;
 }

@@ -161,9 +161,8 @@ export async function runExtension(options: RunOptions): Promise<number> {
 
   const onRecords = (records: PlatformRecord[]) => {
     telemetryFlows = true;
-    if (restores.clockJumped()) restored();
     for (const record of records) {
-      if (record.recordType === 'platform.restoreStart' && restores.restoreRecord()) restored();
+      if (record.recordType === 'platform.restoreStart' && restores.sign()) restored();
       const entry = delivery.record({ type: 'platform', ...record });
       tracker.recorded(record, entry);
     }
@@ -253,8 +252,8 @@ export async function runExtension(options: RunOptions): Promise<number> {
     }
     finishSetup();
     if (!concurrent) delivery.thawed();
-    if (restores.clockJumped()) restored();
     if (event.eventType === 'INVOKE') {
+      if (restores.sign()) restored();
       const requestId = short(event.requestId) || 'unknown';
       const entry = delivery.record({
         type: 'invoke',
@@ -268,16 +267,14 @@ export async function runExtension(options: RunOptions): Promise<number> {
       const now = Date.now();
       if (liveEndMissed !== undefined && tracker.hasRuntimeDone(liveEndMissed))
         liveEndMissed = undefined;
+      const sinceLastInvokeMs = lastInvokeAt === undefined ? undefined : now - lastInvokeAt;
+      lastInvokeAt = now;
+      await delivery.waitFor(entry, config.invokeWaitMs);
       const liveEnd =
         session.telemetry === 'subscribed' &&
         telemetryFlows &&
         liveEndMissed === undefined &&
-        waitForInvokeEnd(
-          config.liveInvokeEnd,
-          lastInvokeAt === undefined ? undefined : now - lastInvokeAt,
-        );
-      lastInvokeAt = now;
-      await delivery.waitFor(entry, config.invokeWaitMs);
+        waitForInvokeEnd(config.liveInvokeEnd, sinceLastInvokeMs, delivery.failing);
       if (liveEnd) {
         // The end of a rare invoke goes out before /next, instead of sitting in a frozen environment until the
         // next thaw. A miss turns this off until the missed record turns up: a broken pipe costs one wait, once.

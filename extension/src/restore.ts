@@ -1,57 +1,26 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 
 /**
- * A wall clock that moved this much further than the process's monotonic clock between two observations means the
- * process was restored from a snapshot: a freeze stops neither clock, a restore resumes the monotonic clock where the
- * snapshot left it while the wall clock is set to the present. Clock corrections by time sync are far smaller.
- */
-export const RESTORE_CLOCK_JUMP_MS = 5_000;
-/** A `platform.restoreStart` this soon after a restore the clock already revealed belongs to that restore. */
-const RESTORE_RECORD_WINDOW_MS = 10_000;
-
-/** The two clocks the watch compares (fakes in tests). */
-export interface Clocks {
-  wall(): number;
-  monotonic(): number;
-}
-
-const SYSTEM_CLOCKS: Clocks = { wall: Date.now, monotonic: () => performance.now() };
-
-/**
- * Notices that this process was restored from a SnapStart snapshot. Every environment restored from one snapshot
- * resumes the same process memory and presents the same extension identifier, so each must take a fresh identity.
- * Two signs: the `platform.restoreStart` record, and — without telemetry, or before it arrives — the jump of the
- * wall clock against the monotonic one. Only on SnapStart functions: elsewhere a stepped clock is not a restore.
+ * Notices that this process is a copy restored from a SnapStart snapshot. Every environment restored from one
+ * snapshot resumes the same process memory and presents the same extension identifier, so each must take a fresh
+ * identity, once. Two signs, whichever comes first: the `platform.restoreStart` record, and the first INVOKE — the
+ * process that ran Init at publish only ever lives on in its restored copies (extensions get no event at restore and
+ * resume in the `/event/next` of their Init), so an INVOKE reaching it is an INVOKE reaching a copy. That sign needs
+ * no telemetry and no clock: a restore may follow the snapshot within a second or after weeks.
  */
 export class RestoreWatch {
-  readonly #enabled: boolean;
-  readonly #clocks: Clocks;
-  #offset: number;
-  #clockRestoreAt: number | undefined;
+  readonly #snapStart: boolean;
+  #restored = false;
 
-  constructor(snapStart: boolean, clocks: Clocks = SYSTEM_CLOCKS) {
-    this.#enabled = snapStart;
-    this.#clocks = clocks;
-    this.#offset = clocks.wall() - clocks.monotonic();
+  constructor(snapStart: boolean) {
+    this.#snapStart = snapStart;
   }
 
-  /** Checks the clocks (call on every event); true once per restore they reveal. */
-  clockJumped(): boolean {
-    if (!this.#enabled) return false;
-    const offset = this.#clocks.wall() - this.#clocks.monotonic();
-    const jumped = offset - this.#offset >= RESTORE_CLOCK_JUMP_MS;
-    this.#offset = offset;
-    if (jumped) this.#clockRestoreAt = this.#clocks.wall();
-    return jumped;
-  }
-
-  /** A `platform.restoreStart` arrived: true unless the clock already revealed this restore. */
-  restoreRecord(): boolean {
-    if (!this.#enabled) return false;
-    this.#offset = this.#clocks.wall() - this.#clocks.monotonic();
-    const seen = this.#clockRestoreAt;
-    this.#clockRestoreAt = undefined;
-    return seen === undefined || this.#clocks.wall() - seen > RESTORE_RECORD_WINDOW_MS;
+  /** A sign of a restore was seen: true the first time on a SnapStart function, then never again. */
+  sign(): boolean {
+    if (!this.#snapStart || this.#restored) return false;
+    this.#restored = true;
+    return true;
   }
 }
 

@@ -75,13 +75,17 @@ describe('shouldSpool', () => {
 
 describe('waitForInvokeEnd', () => {
   it('always or never when on or off', () => {
-    expect(waitForInvokeEnd('on', 1)).toBe(true);
-    expect(waitForInvokeEnd('off', undefined)).toBe(false);
+    expect(waitForInvokeEnd('on', 1, false)).toBe(true);
+    expect(waitForInvokeEnd('off', undefined, false)).toBe(false);
   });
   it('auto: for the first invoke and when the previous one came a second or more earlier', () => {
-    expect(waitForInvokeEnd('auto', undefined)).toBe(true);
-    expect(waitForInvokeEnd('auto', LIVE_END_AUTO_MIN_INTERVAL_MS)).toBe(true);
-    expect(waitForInvokeEnd('auto', LIVE_END_AUTO_MIN_INTERVAL_MS - 1)).toBe(false);
+    expect(waitForInvokeEnd('auto', undefined, false)).toBe(true);
+    expect(waitForInvokeEnd('auto', LIVE_END_AUTO_MIN_INTERVAL_MS, false)).toBe(true);
+    expect(waitForInvokeEnd('auto', LIVE_END_AUTO_MIN_INTERVAL_MS - 1, false)).toBe(false);
+  });
+  it('never while delivery is failing', () => {
+    expect(waitForInvokeEnd('on', undefined, true)).toBe(false);
+    expect(waitForInvokeEnd('auto', undefined, true)).toBe(false);
   });
 });
 

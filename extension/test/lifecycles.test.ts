@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { PlatformEvent, RegisterEvent } from '@lifeline/protocol';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runExtension } from '../src/main.ts';
-import { freshUuid, RESTORE_CLOCK_JUMP_MS, RestoreWatch } from '../src/restore.ts';
+import { freshUuid, RestoreWatch } from '../src/restore.ts';
 import { FakeRuntimeApi } from './helpers/fake-runtime-api.ts';
 import { startReceiver } from './helpers/receiver.ts';
 
@@ -99,89 +99,97 @@ describe('Lambda Managed Instances', () => {
 });
 
 describe('SnapStart', () => {
-  it('mints a fresh envId at platform.restoreStart, linked to the snapshot, and keeps the INIT in the snapshot', async () => {
-    const { api, receiver, exitCode, post, invoke, shutdown } = await run({
+  /** One copy of the snapshot process: Init (snapshot) → restore → invokes → shutdown. */
+  async function restoredCopy(env: Record<string, string>, restoreRecord: boolean) {
+    const copy = await run({
       AWS_LAMBDA_INITIALIZATION_TYPE: 'snap-start',
       LIFELINE_LIVE_INVOKE_END: 'off',
+      ...env,
     });
-    await post('platform.initStart', { initializationType: 'snap-start', phase: 'init' });
-    await receiver.waitFor(() => receiver.events.length >= 2, 5000, 'init records');
-    await post('platform.restoreStart', { functionName: 'fake-fn', functionVersion: '1' });
+    const { api, receiver, exitCode, post, invoke, shutdown } = copy;
+    if (env.LIFELINE_TELEMETRY !== 'off') {
+      await post('platform.initStart', { initializationType: 'snap-start', phase: 'init' });
+      await receiver.waitFor(() => receiver.events.length >= 2, 5000, 'init records');
+    } else await receiver.waitFor(() => receiver.events.length >= 1, 5000, 'register');
+    if (restoreRecord)
+      await post('platform.restoreStart', { functionName: 'fake-fn', functionVersion: '1' });
     invoke('r1');
     await api.waitForCalls('event/next', 2);
-    await post('platform.restoreStart', { functionName: 'fake-fn', functionVersion: '1' });
+    // Telemetry may bring the restore's record after the first INVOKE: still the same restore.
+    if (!restoreRecord && env.LIFELINE_TELEMETRY !== 'off')
+      await post('platform.restoreStart', { functionName: 'fake-fn', functionVersion: '1' });
     invoke('r2');
     await api.waitForCalls('event/next', 3);
     shutdown();
     expect(await exitCode).toBe(0);
+    return copy;
+  }
 
-    const snapshot = api.extensionId;
-    const registers = receiver.ofType('register') as RegisterEvent[];
-    expect(registers.map((event) => event.envId)[0]).toBe(snapshot);
-    expect(registers[0]?.restoredFrom).toBeUndefined();
-    const restored = registers.slice(1);
-    expect(restored).toHaveLength(2);
-    const envIds = new Set(restored.map((event) => event.envId));
-    expect(envIds.size).toBe(2);
-    expect(envIds.has(snapshot)).toBe(false);
-    for (const event of restored) {
-      expect(event).toMatchObject({
+  for (const [sign, env, restoreRecord] of [
+    ['platform.restoreStart', {}, true],
+    ['the first INVOKE (restoreStart after it)', {}, false],
+    ['the first INVOKE, without telemetry', { LIFELINE_TELEMETRY: 'off' }, false],
+  ] as const) {
+    it(`mints one fresh envId at ${sign}, linked to the snapshot, and keeps the INIT in the snapshot`, async () => {
+      const { api, receiver } = await restoredCopy(env, restoreRecord);
+      const snapshot = api.extensionId;
+      const registers = receiver.ofType('register') as RegisterEvent[];
+      expect(registers).toHaveLength(2);
+      const [original, restored] = registers as [RegisterEvent, RegisterEvent];
+      expect(original).toMatchObject({ envId: snapshot, seq: 0 });
+      expect(original.restoredFrom).toBeUndefined();
+      expect(restored.envId).not.toBe(snapshot);
+      expect(restored).toMatchObject({
         seq: 0,
         restoredFrom: snapshot,
         initializationType: 'snap-start',
+        startToRegisteredMs: 0,
       });
-      expect(event.sandboxId).not.toBe(registers[0]?.sandboxId);
-    }
-    const initStart = platformOf(receiver.events, 'platform.initStart')[0];
-    expect(initStart?.envId).toBe(snapshot);
-    const restoreStarts = platformOf(receiver.events, 'platform.restoreStart');
-    expect(restoreStarts.map((event) => event.envId)).toEqual(restored.map((event) => event.envId));
-    const invokes = receiver.ofType('invoke');
-    expect(invokes.map((event) => event.envId)).toEqual(restored.map((event) => event.envId));
-    // Each environment's seqs are gapless from 0.
-    for (const envId of [snapshot, ...envIds]) {
-      const seqs = receiver.events
-        .filter((event) => event.envId === envId)
-        .map((event) => event.seq);
-      expect(seqs.sort((a, b) => a - b)).toEqual(seqs.map((_, index) => index));
-    }
+      expect(restored.startToReadyMs).toBeUndefined();
+      expect(restored.sandboxId).not.toBe(original.sandboxId);
+      for (const initRecord of platformOf(receiver.events, 'platform.initStart'))
+        expect(initRecord.envId).toBe(snapshot);
+      for (const restoreStart of platformOf(receiver.events, 'platform.restoreStart'))
+        expect(restoreStart.envId).toBe(restored.envId);
+      const invokes = receiver.ofType('invoke');
+      expect(invokes.map((event) => event.envId)).toEqual([restored.envId, restored.envId]);
+      // Each environment's seqs are gapless from 0, the shutdown and exit in the restored one.
+      for (const envId of [snapshot, restored.envId]) {
+        const seqs = receiver.events
+          .filter((event) => event.envId === envId)
+          .map((event) => event.seq)
+          .sort((a, b) => a - b);
+        expect(seqs).toEqual(seqs.map((_, index) => index));
+      }
+      expect(receiver.ofType('exit')[0]?.envId).toBe(restored.envId);
+    });
+  }
+
+  it('gives two copies of one snapshot distinct envIds', async () => {
+    const copies = await Promise.all([restoredCopy({}, true), restoredCopy({}, false)]);
+    const restoredIds = copies.map(
+      ({ receiver }) => (receiver.ofType('register') as RegisterEvent[])[1]?.envId,
+    );
+    expect(new Set(restoredIds).size).toBe(2);
   });
 
   it('does not mint anything on a function that is not SnapStart', async () => {
-    const { receiver, exitCode, post, shutdown } = await run();
+    const { receiver, exitCode, post, invoke, api, shutdown } = await run();
     await post('platform.restoreStart', { functionName: 'fake-fn', functionVersion: '1' });
-    await receiver.waitFor(() => receiver.ofType('platform').length === 1, 5000, 'record');
+    invoke('r1');
+    await api.waitForCalls('event/next', 2);
     shutdown();
     expect(await exitCode).toBe(0);
     expect(receiver.ofType('register')).toHaveLength(1);
   });
 });
 
-describe('RestoreWatch', () => {
-  it('sees a restore in the wall clock jumping ahead of the monotonic one, once', () => {
-    let wall = 1_000_000;
-    let mono = 500;
-    const watch = new RestoreWatch(true, { wall: () => wall, monotonic: () => mono });
-    wall += 60_000;
-    mono += 60_000; // a freeze: both clocks moved
-    expect(watch.clockJumped()).toBe(false);
-    wall += RESTORE_CLOCK_JUMP_MS + 3_600_000; // a restore: only the wall clock moved
-    mono += 10;
-    expect(watch.clockJumped()).toBe(true);
-    expect(watch.clockJumped()).toBe(false);
-    // The restoreStart record of the same restore does not mint a second identity; a later one does.
-    expect(watch.restoreRecord()).toBe(false);
-    wall += 60_000;
-    mono += 60_000;
-    expect(watch.restoreRecord()).toBe(true);
-  });
-
-  it('is blind on functions that are not SnapStart', () => {
-    let wall = 0;
-    const watch = new RestoreWatch(false, { wall: () => wall, monotonic: () => 0 });
-    wall += 3_600_000;
-    expect(watch.clockJumped()).toBe(false);
-    expect(watch.restoreRecord()).toBe(false);
+describe('restore identities', () => {
+  it('sees one restore per process, on SnapStart functions only', () => {
+    const watch = new RestoreWatch(true);
+    expect(watch.sign()).toBe(true);
+    expect(watch.sign()).toBe(false);
+    expect(new RestoreWatch(false).sign()).toBe(false);
   });
 
   it('mints well-formed, distinct v4 UUIDs', () => {
