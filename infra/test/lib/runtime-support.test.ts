@@ -1,7 +1,7 @@
 import { Fn } from 'aws-cdk-lib';
 import { Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { layerSupportsRuntime } from '../../lib/runtime-support.ts';
+import { chooseLayer, layerSupportsRuntime } from '../../lib/runtime-support.ts';
 
 describe('layerSupportsRuntime', () => {
   it.each([Runtime.NODEJS_20_X, Runtime.NODEJS_22_X, Runtime.NODEJS_24_X, Runtime.NODEJS_LATEST])(
@@ -31,5 +31,34 @@ describe('layerSupportsRuntime', () => {
     const support = layerSupportsRuntime(runtime);
     expect(support.supported).toBe(false);
     expect(support.supported ? '' : support.reason).toMatch(reason);
+  });
+});
+
+describe('chooseLayer', () => {
+  it.each([
+    [Runtime.NODEJS_22_X, 'js'],
+    [Runtime.NODEJS_LATEST, 'js'],
+    [Runtime.PYTHON_3_13, 'universal'],
+    [Runtime.PYTHON_3_12, 'universal'],
+    [Runtime.JAVA_21, 'universal'],
+    [Runtime.DOTNET_8, 'universal'],
+    [Runtime.RUBY_3_3, 'universal'],
+    [Runtime.PROVIDED_AL2023, 'universal'],
+    [new Runtime('python3.14', RuntimeFamily.PYTHON), 'universal'],
+    [Runtime.PYTHON_3_11, 'none'],
+    [Runtime.JAVA_17, 'none'],
+    [Runtime.PROVIDED_AL2, 'none'],
+    [Runtime.RUBY_3_2, 'none'],
+    [Runtime.NODEJS_18_X, 'none'],
+    [Runtime.FROM_IMAGE, 'none'],
+  ])('gives %s the %s layer', (runtime, layer) => {
+    expect(chooseLayer(runtime).layer).toBe(layer);
+  });
+
+  it('says why an Amazon Linux 2 runtime gets none, and marks container images', () => {
+    const old = chooseLayer(Runtime.JAVA_11);
+    expect(old.layer === 'none' && old.reason).toMatch(/Amazon Linux 2 .*glibc/);
+    const image = chooseLayer(Runtime.FROM_IMAGE);
+    expect(image.layer === 'none' && image.image).toBe(true);
   });
 });
