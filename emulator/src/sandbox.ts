@@ -92,6 +92,8 @@ export class Sandbox {
   #pendingTelemetryFaults = { fail: 0, drop: 0 };
   /** Invokes running now (Managed Instances run several at once; standard mode at most one). */
   #inflight = 0;
+  /** Invokes past their preparation, in their Invoke phase (what a Shutdown waits for). */
+  #running = 0;
   /** The reset of each failed generation, shared by every invoke that saw the failure (Managed Instances). */
   readonly #resets = new WeakMap<Generation, Promise<ShutdownResult>>();
   readonly #extensionsApiHost: ExtensionsApiHost;
@@ -320,7 +322,7 @@ export class Sandbox {
     return this.#serial(async () => {
       this.#assertUsable();
       // Managed Instances: invokes still running end first (each is bounded by its deadline).
-      await this.#waitFor(() => this.#inflight === 0, Date.now() + this.#options.timeoutMs, true);
+      await this.#waitFor(() => this.#running === 0, Date.now() + this.#options.timeoutMs, true);
       const generation = this.#generation;
       let result: ShutdownResult;
       if (generation && !generation.ended) {
@@ -470,13 +472,13 @@ export class Sandbox {
       });
       if ('refused' in prepared) return prepared.refused;
       const generation = this.#generation!;
-      const result = await runManagedInvokePhase(
-        this.#context,
-        generation,
-        options,
-        body,
-        prepared,
-      );
+      this.#running += 1;
+      let result: InvokeResult;
+      try {
+        result = await runManagedInvokePhase(this.#context, generation, options, body, prepared);
+      } finally {
+        this.#running -= 1;
+      }
       if (result.status === 'failure') {
         result.reset = true;
         result.shutdown = await this.#resetOnce(generation, false);

@@ -183,6 +183,20 @@ describe('Sandbox in Managed Instances mode (lmi)', () => {
     expect((await box.invoke()).status).toBe('success');
   });
 
+  it('lets running invokes end before its Shutdown phase when it is shut down', async () => {
+    const box = sandbox({ mode: 'lmi', concurrency: 2 });
+    await box.init();
+    const running = [box.invoke({ durationMs: 400 }), box.invoke({ durationMs: 400 })];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const shutdown = await box.shutdown('spindown');
+    const results = await Promise.all(running);
+    expect(results.map((r) => r.status)).toEqual(['success', 'success']);
+    const ends = box.log.filter((e) => e.kind === 'invoke.end').map((e) => e.mono);
+    const start = box.log.find((e) => e.kind === 'shutdown.start')!;
+    expect(Math.max(...ends)).toBeLessThan(start.mono);
+    expect(shutdown.reason).toBe('spindown');
+  });
+
   it('ends only the timed-out invoke and keeps the environment when an invoke times out', async () => {
     const box = sandbox({ mode: 'lmi', concurrency: 2, timeoutMs: 800 });
     const [timedOut, fine] = await Promise.all([
