@@ -32,7 +32,11 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
     reply.type('text/plain; version=0.0.4; charset=utf-8');
     return renderMetrics(metrics, {
       liveClients: app.liveHub.clientCount(),
-      dbSizeBytes: fileSize(config.dbPath) + fileSize(`${config.dbPath}-wal`),
+      // A SQLite file (with its WAL) on disk, or the PostgreSQL database's size.
+      dbSizeBytes:
+        app.storage.kind === 'sqlite'
+          ? fileSize(config.dbPath) + fileSize(`${config.dbPath}-wal`)
+          : await app.storage.query.sizeBytes(),
       storedEvents: counts.events,
       environments: counts.environments,
       headCursor: await app.storage.eventLog.head(),
