@@ -14,6 +14,7 @@ import {
   tempDir,
 } from '../browser/collector-process.ts';
 import {
+  lifecycleSandbox,
   randomSandbox,
   seededRandom,
   shuffle,
@@ -152,12 +153,14 @@ describe('one derivation: collector and dashboard agree', () => {
   });
 
   it.each(SEEDS)(
-    'agrees on permuted, split histories with late reports, re-inits, missing shutdowns and skew (seed %i)',
+    'agrees on permuted, split histories with late reports, re-inits, missing shutdowns, skew and newer lifecycles (seed %i)',
     async (seed) => {
       const random = seededRandom(seed);
       const sandboxes = Array.from({ length: 3 }, (_, i) =>
         randomSandbox(`s${seed}x${i}`, T0 + seed * 60_000 + i * 5_000, random),
       );
+      // A Managed Instances or SnapStart environment in every history.
+      sandboxes.push(lifecycleSandbox(`l${seed}`, T0 + seed * 60_000 + 20_000, random));
       const all = sandboxes.flat();
       const envIds = [...new Set(all.map((event) => event.envId))];
       const batches = splitBatches(shuffle(all, random), random, 7);

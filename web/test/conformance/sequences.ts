@@ -143,3 +143,117 @@ export function randomSandbox(
   }
   return events;
 }
+
+/**
+ * A random environment of a newer lifecycle: Managed Instances (no INVOKE events, invokes from platform.start and
+ * platform.report, several at once, streaming spans on the report) or a SnapStart restore (RESTORE phase records,
+ * `restoredFrom`, restoreDurationMs on the first report), with a tenant, clock skew and a missing report or two.
+ */
+export function lifecycleSandbox(
+  envId: string,
+  startAt: number,
+  random: () => number,
+): LifelineEvent[] {
+  const managed = random() < 0.5;
+  const skewMs = Math.round((random() - 0.5) * 2000);
+  const tenantId = random() < 0.5 ? `tenant-${Math.floor(random() * 3)}` : undefined;
+  let seq = 0;
+  const events: LifelineEvent[] = [];
+  const envelope = (time: number) => ({ id: `${envId}:${seq}`, envId, seq: seq++, time });
+  const platform = (time: number, recordType: string, record: Record<string, unknown>) =>
+    events.push({
+      ...envelope(time),
+      type: 'platform',
+      recordType,
+      recordTime: time + skewMs,
+      record,
+    });
+  events.push({
+    ...envelope(startAt),
+    type: 'register',
+    functionName: managed ? 'conformance-lmi' : 'conformance-snap',
+    functionVersion: '3',
+    handler: 'index.handler',
+    memorySizeMb: 1024,
+    initializationType: managed ? 'lambda-managed-instances' : 'snap-start',
+    architecture: 'arm64',
+    extensionName: 'lifeline',
+    extensionVersion: '0.1.0',
+    startToRegisteredMs: managed ? 35 : 0,
+    ...(managed
+      ? { registeredEvents: ['SHUTDOWN' as const] }
+      : { restoredFrom: `${envId}-snapshot` }),
+  });
+  if (managed) {
+    platform(startAt - 400, 'platform.initStart', {
+      initializationType: 'lambda-managed-instances',
+    });
+    platform(startAt - 20, 'platform.initReport', {
+      status: 'success',
+      metrics: { durationMs: 380 },
+    });
+  } else {
+    platform(startAt - 200, 'platform.restoreStart', { functionName: 'conformance-snap' });
+    platform(startAt - 60, 'platform.restoreRuntimeDone', { status: 'success' });
+    if (random() < 0.7) {
+      platform(startAt - 50, 'platform.restoreReport', {
+        status: 'success',
+        metrics: { durationMs: 150 },
+      });
+    }
+  }
+  const invokes = 1 + Math.floor(random() * 6);
+  for (let i = 0; i < invokes; i++) {
+    const requestId = `${envId}-r${i}`;
+    // Managed Instances overlap their invokes; SnapStart runs one at a time.
+    const start = startAt + (managed ? i * 30 : i * 400) + 10;
+    const duration = 40 + Math.floor(random() * 200);
+    const tenant = tenantId === undefined ? {} : { tenantId };
+    if (!managed) {
+      events.push({
+        ...envelope(start),
+        type: 'invoke',
+        requestId,
+        deadlineMs: start + 3000,
+        invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:conformance-snap',
+      });
+    }
+    platform(start, 'platform.start', { requestId, ...tenant });
+    const status = (['success', 'success', 'error', 'Weird'] as const)[Math.floor(random() * 4)];
+    const spans = [
+      { name: 'responseLatency', durationMs: Math.round(duration / 4) },
+      { name: 'responseDuration', durationMs: duration - Math.round(duration / 4) },
+    ];
+    if (!managed) {
+      platform(start + duration, 'platform.runtimeDone', {
+        requestId,
+        status,
+        metrics: { durationMs: duration, producedBytes: 100 * i },
+        ...tenant,
+        ...(random() < 0.5 ? { spans } : {}),
+      });
+    }
+    if (random() < 0.85) {
+      platform(start + duration + 2, 'platform.report', {
+        requestId,
+        status,
+        metrics: {
+          durationMs: duration + 1,
+          ...(i === 0 && !managed ? { restoreDurationMs: 160 } : {}),
+        },
+        spans,
+        ...tenant,
+      });
+    }
+  }
+  if (random() < 0.6) {
+    const at = startAt + 5000;
+    events.push({
+      ...envelope(at),
+      type: 'shutdown',
+      shutdownReason: 'spindown',
+      deadlineMs: at + 2000,
+    });
+  }
+  return events;
+}
