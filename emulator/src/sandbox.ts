@@ -245,9 +245,7 @@ export class Sandbox {
         return this.#lastInit;
       }
       await this.#listening;
-      const suppressed = this.#needsSuppressedInit;
-      const timeout = suppressed ? this.#options.timeoutMs : this.#options.initTimeoutMs;
-      return this.#runInit(suppressed ? 'invoke' : 'init', Date.now() + timeout);
+      return this.#initOnRequest();
     });
   }
 
@@ -263,9 +261,7 @@ export class Sandbox {
         throw new Error(`Sandbox ${this.id} is not a SnapStart sandbox`);
       await this.#listening;
       if (this.#state !== 'snapshotted' && this.#state !== 'idle') {
-        const suppressed = this.#needsSuppressedInit;
-        const timeout = suppressed ? this.#options.timeoutMs : this.#options.initTimeoutMs;
-        const init = await this.#runInit(suppressed ? 'invoke' : 'init', Date.now() + timeout);
+        const init = await this.#initOnRequest();
         if (init.status !== 'success') {
           return {
             status: 'error',
@@ -560,6 +556,13 @@ export class Sandbox {
       init,
       restore,
     };
+  }
+
+  /** An Init asked for outside an invoke: a suppressed one (bounded by the function timeout) after a reset. */
+  #initOnRequest(): Promise<InitResult> {
+    const suppressed = this.#needsSuppressedInit;
+    const timeout = suppressed ? this.#options.timeoutMs : this.#options.initTimeoutMs;
+    return this.#runInit(suppressed ? 'invoke' : 'init', Date.now() + timeout);
   }
 
   async #runInit(phase: 'init' | 'invoke', deadlineMs: number): Promise<InitResult> {
