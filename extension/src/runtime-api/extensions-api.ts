@@ -44,7 +44,7 @@ const MAX_BODY = 1024 * 1024;
 
 /**
  * Client of the Extensions API (2020-01-01), pinned to `AWS_LAMBDA_RUNTIME_API`. Uses `node:http` with no timeout on
- * any call: `/event/next` may legitimately block for hours (spec §8.1), and a timed-out `/next` must never be retried.
+ * any call: `/event/next` may legitimately block for hours, and a timed-out `/next` must never be retried (README).
  */
 export class ExtensionsApi {
   readonly #base: string;
@@ -162,7 +162,7 @@ export class ExtensionsApi {
   }
 }
 
-/** Parses an `/event/next` body (JSON whatever the content-type, spec §2.3). Never throws. */
+/** Parses an `/event/next` body (JSON whatever the content-type: some platforms send SHUTDOWN as text). Never throws. */
 export function parseNextEvent(body: string): NextEvent {
   const event = parseObject(body);
   const type = typeof event?.eventType === 'string' ? event.eventType.toUpperCase() : '';
