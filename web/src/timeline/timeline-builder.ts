@@ -1,8 +1,8 @@
 import {
   applyEvents,
   type EnvironmentFacts,
-  environmentState,
   type EnvironmentSnapshot,
+  environmentState,
   type InvocationFacts,
   requestIdsOf,
   type StoredEvent,
