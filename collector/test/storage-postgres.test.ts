@@ -95,4 +95,35 @@ describe('PostgreSQL storage', () => {
       await Promise.all([a.close(), b.close()]);
     }
   });
+
+  it('fails only the bad batch of a group and commits the others', async () => {
+    const server = inject('pgUrl');
+    expect(server).not.toBe('');
+    const storage = await openPostgresStorage(await freshPostgresDatabase(server));
+    try {
+      const good = encode(lifecycle('env-good', { invokes: 1 }));
+      const bad = encode(lifecycle('env-bad', { invokes: 1 }));
+      // PostgreSQL text cannot hold a NUL character: the bad batch fails inside the group.
+      (bad[2] as { body: string }).body = `nul ${String.fromCharCode(0)} here`;
+      const also = encode(lifecycle('env-also', { invokes: 1 }));
+      const [first, second, third] = await storage.ingest.insertBatches(
+        [good, bad, also],
+        Date.now(),
+      );
+      expect(first).toMatchObject({ accepted: good.length, duplicates: 0 });
+      expect(second).toMatchObject({ statusCode: 400, code: 'COLLECTOR_ERR_INVALID_BATCH' });
+      expect(third).toMatchObject({ accepted: also.length, duplicates: 0 });
+      expect(await storage.query.counts()).toEqual({
+        events: good.length + also.length,
+        environments: 2,
+      });
+      const again = await storage.ingest.insertBatches([good, also], Date.now());
+      expect(again).toEqual([
+        { accepted: 0, duplicates: good.length, stored: [] },
+        { accepted: 0, duplicates: also.length, stored: [] },
+      ]);
+    } finally {
+      await storage.close();
+    }
+  });
 });

@@ -214,8 +214,7 @@ export function createLiveHub(
   };
 
   const unsubscribe = eventLog.onRemoteCommit(follow);
-  const timer = setInterval(() => {
-    if (!eventLog.singleWriter) follow();
+  const heartbeat = () => {
     const now = Date.now();
     for (const client of clients) {
       if (client.replaying || now - client.lastSendAt < options.heartbeatMs) continue;
@@ -223,6 +222,15 @@ export function createLiveHub(
         sendFrame(client, { type: 'heartbeat', head: broadcastHead, time: now });
       }
     }
+  };
+  const timer = setInterval(() => {
+    if (eventLog.singleWriter) {
+      heartbeat();
+      return;
+    }
+    // Read the log first, so the heartbeat's head is one the client has been sent.
+    follow();
+    void following?.then(heartbeat);
   }, options.heartbeatMs);
   timer.unref();
 

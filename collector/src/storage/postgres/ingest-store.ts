@@ -7,7 +7,7 @@ import {
   requestIdsOf,
 } from '@lifeline/protocol';
 import type pg from 'pg';
-import { StorageUnavailableError } from '../../errors.ts';
+import { InvalidBatchError, StorageUnavailableError } from '../../errors.ts';
 import { ENVIRONMENT_COLUMNS, INVOCATION_COLUMNS, sameInvocation } from '../fact-rows.ts';
 import type { EncodedEvent, IngestStore, InsertResult, StoredRow } from '../types.ts';
 import { EVENTS_CHANNEL, LOCKS } from './pool.ts';
@@ -46,27 +46,37 @@ const UPSERT_INVOCATIONS = upsertSql('invocations', INVOCATION_COLUMNS, ['envId'
  * at the commit. See ADR "PostgreSQL storage and the commit-ordered cursor".
  */
 export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
-  const insertBatch = async (
+  /**
+   * Stores several batches with one statement per step (insert, load, upsert): a group costs the same few round
+   * trips whatever its size. An id that occurs in several batches of the group is stored for the first of them
+   * (VALUES order), as one transaction per batch would. Throws when any row fails; the caller then retries each
+   * batch on its own so only the bad one fails.
+   */
+  const insertGroup = async (
     client: pg.PoolClient,
-    events: readonly EncodedEvent[],
+    batches: readonly (readonly EncodedEvent[])[],
     receivedAt: number,
-  ): Promise<InsertResult> => {
+  ): Promise<InsertResult[]> => {
+    const all = batches.flat();
     const inserted = await client.query<{ cursor: number; id: string }>(INSERT_EVENTS, [
-      events.map(({ event }) => event.id),
-      events.map(({ event }) => eventDay(event.time)),
-      events.map(({ event }) => event.envId),
-      events.map(() => receivedAt),
-      events.map(({ body }) => body),
+      all.map(({ event }) => event.id),
+      all.map(({ event }) => eventDay(event.time)),
+      all.map(({ event }) => event.envId),
+      all.map(() => receivedAt),
+      all.map(({ body }) => body),
     ]);
-    const byId = new Map<string, EncodedEvent>();
-    for (const encoded of events)
-      if (!byId.has(encoded.event.id)) byId.set(encoded.event.id, encoded);
-    const stored: StoredRow[] = [];
+    const firstOf = new Map<string, { encoded: EncodedEvent; batch: number }>();
+    batches.forEach((events, batch) => {
+      for (const encoded of events) {
+        if (!firstOf.has(encoded.event.id)) firstOf.set(encoded.event.id, { encoded, batch });
+      }
+    });
+    const stored: StoredRow[][] = batches.map(() => []);
     const byEnv = new Map<string, { events: LifelineEvent[]; lastCursor: number }>();
     for (const { cursor, id } of [...inserted.rows].sort((a, b) => a.cursor - b.cursor)) {
-      const encoded = byId.get(id) as EncodedEvent;
+      const { encoded, batch } = firstOf.get(id) as { encoded: EncodedEvent; batch: number };
       const envId = encoded.event.envId;
-      stored.push({ cursor, receivedAt, envId, body: encoded.body });
+      stored[batch]?.push({ cursor, receivedAt, envId, body: encoded.body });
       const entry = byEnv.get(envId);
       if (entry) {
         entry.events.push(encoded.event);
@@ -74,7 +84,10 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
       } else byEnv.set(envId, { events: [encoded.event], lastCursor: cursor });
     }
     if (byEnv.size > 0) await derive(client, byEnv, receivedAt);
-    return { accepted: stored.length, duplicates: events.length - stored.length, stored };
+    return batches.map((events, batch) => {
+      const rows = stored[batch] ?? [];
+      return { accepted: rows.length, duplicates: events.length - rows.length, stored: rows };
+    });
   };
 
   const derive = async (
@@ -150,20 +163,32 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
       try {
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.ingestOrder]);
-        const results: (InsertResult | Error)[] = [];
-        let head = 0;
-        for (const events of batches) {
-          await client.query('SAVEPOINT batch');
-          try {
-            const result = await insertBatch(client, events, receivedAt);
-            await client.query('RELEASE SAVEPOINT batch');
-            results.push(result);
-            const last = result.stored[result.stored.length - 1];
-            if (last !== undefined) head = Math.max(head, last.cursor);
-          } catch (error) {
-            await client.query('ROLLBACK TO SAVEPOINT batch');
-            results.push(error instanceof Error ? error : new Error(String(error)));
+        let results: (InsertResult | Error)[];
+        await client.query('SAVEPOINT batch');
+        try {
+          results = await insertGroup(client, batches, receivedAt);
+          await client.query('RELEASE SAVEPOINT batch');
+        } catch {
+          // Some row of the group failed: each batch on its own, so only the bad one fails.
+          await client.query('ROLLBACK TO SAVEPOINT batch');
+          results = [];
+          for (const events of batches) {
+            await client.query('SAVEPOINT batch');
+            try {
+              const [result] = await insertGroup(client, [events], receivedAt);
+              await client.query('RELEASE SAVEPOINT batch');
+              results.push(result as InsertResult);
+            } catch (error) {
+              await client.query('ROLLBACK TO SAVEPOINT batch');
+              results.push(batchError(error));
+            }
           }
+        }
+        let head = 0;
+        for (const result of results) {
+          const last =
+            result instanceof Error ? undefined : result.stored[result.stored.length - 1];
+          if (last !== undefined) head = Math.max(head, last.cursor);
         }
         if (head > 0) {
           await client.query('UPDATE log_head SET cursor = $1', [head]);
@@ -183,4 +208,18 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
       }
     },
   };
+}
+
+/**
+ * A batch PostgreSQL refused on its own. A data exception (SQLSTATE class 22, e.g. a NUL character in a text,
+ * which SQLite stores but PostgreSQL cannot) is the sender's: a 400, nothing of the batch stored.
+ */
+function batchError(error: unknown): Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('22')) {
+    return new InvalidBatchError(
+      `the batch holds a value PostgreSQL cannot store (${(error as Error).message}); nothing of it was stored`,
+    );
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
