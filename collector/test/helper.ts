@@ -10,10 +10,17 @@ import { type CollectorConfig, defaultConfig } from '../src/config.ts';
 import { type RunningCollector, startCollector } from '../src/start.ts';
 import { createSqliteEventLog } from '../src/storage/sqlite/event-log.ts';
 import { createSqliteIngestStore } from '../src/storage/sqlite/ingest-store.ts';
-import { openDatabase } from '../src/storage/sqlite/open.ts';
+import { openDatabase, type SqliteDatabase } from '../src/storage/sqlite/open.ts';
 import { createSqliteQueryStore } from '../src/storage/sqlite/query-store.ts';
 import { createSqliteRetentionStore } from '../src/storage/sqlite/retention-store.ts';
-import type { EncodedEvent, InsertResult } from '../src/storage/types.ts';
+import type {
+  EncodedEvent,
+  EventLog,
+  IngestStore,
+  InsertResult,
+  QueryStore,
+  RetentionStore,
+} from '../src/storage/types.ts';
 
 /** A temp directory removed when the test finishes. */
 export function tempDir(prefix = 'lifeline-collector-'): string {
@@ -115,18 +122,28 @@ export function lifecycle(
 export type { LiveHub, Storage } from '../src/index.ts';
 export type { DbPluginOptions } from '../src/plugins/db.ts';
 
+/** The SQLite stores over one file, with its connection. */
+export interface SqliteStores {
+  db: SqliteDatabase;
+  ingest: IngestStore;
+  eventLog: EventLog;
+  query: QueryStore;
+  retention: RetentionStore;
+  /** Stores one batch in its own transaction. */
+  store(events: readonly LifelineEvent[], receivedAt: number): Promise<InsertResult>;
+}
+
 /** The SQLite stores over a fresh file, with the connection (for tests that reach under the store). */
-export function sqliteStores(path = testConfig().dbPath) {
-  const db = openDatabase(path);
+export function sqliteStores(path = testConfig().dbPath): SqliteStores {
+  const db: SqliteDatabase = openDatabase(path);
   const ingest = createSqliteIngestStore(db);
-  const stores = {
+  const stores: SqliteStores = {
     db,
     ingest,
     eventLog: createSqliteEventLog(db),
     query: createSqliteQueryStore(db),
     retention: createSqliteRetentionStore(db),
-    /** Stores one batch in its own transaction. */
-    async store(events: readonly LifelineEvent[], receivedAt: number): Promise<InsertResult> {
+    async store(events, receivedAt) {
       const [result] = await ingest.insertBatches([encode(events)], receivedAt);
       if (result === undefined || result instanceof Error) throw result ?? new Error('no result');
       return result;
