@@ -207,15 +207,16 @@ async function measureLiveLatency(
           socket.on('message', (data: Buffer) => {
             const now = performance.now();
             if (data.subarray(0, 20).includes('"caught-up"')) resolve(socket);
-            // Each events frame carries one committed batch: its last event closes the batch. Reading only that
-            // id keeps the measuring process from competing with the collector for the CPU.
-            const at = data.lastIndexOf(EVENT_ID);
-            if (at === -1) return;
-            const start = at + EVENT_ID.length;
-            const id = data.toString('utf8', start, data.indexOf('"', start));
-            const index = lastIds.get(id);
-            const sent = index === undefined ? undefined : sentAt[index];
-            if (sent !== undefined) latencies.push(now - sent);
+            // A batch's last event closes it. A frame carries one committed batch on SQLite, and may carry several
+            // on PostgreSQL (the collector reads the log after each wake-up), so every event id of the frame is
+            // looked up; only ids are read, so the measuring process does not compete for the CPU with parsing.
+            for (let at = data.indexOf(EVENT_ID); at !== -1; at = data.indexOf(EVENT_ID, at + 1)) {
+              const start = at + EVENT_ID.length;
+              const id = data.toString('utf8', start, data.indexOf('"', start));
+              const index = lastIds.get(id);
+              const sent = index === undefined ? undefined : sentAt[index];
+              if (sent !== undefined) latencies.push(now - sent);
+            }
           });
           socket.once('error', reject);
         }),
