@@ -161,16 +161,16 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
       }
       let broken = false;
       try {
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.ingestOrder]);
+        // BEGIN and the ordering lock in one round trip: the lock is held until COMMIT, so keep its span short.
+        const begin = `BEGIN; SELECT pg_advisory_xact_lock(${LOCKS.ingestOrder})`;
+        await client.query(begin);
         let results: (InsertResult | Error)[];
-        await client.query('SAVEPOINT batch');
         try {
           results = await insertGroup(client, batches, receivedAt);
-          await client.query('RELEASE SAVEPOINT batch');
         } catch {
-          // Some row of the group failed: each batch on its own, so only the bad one fails.
-          await client.query('ROLLBACK TO SAVEPOINT batch');
+          // Some row of the group failed: start over with each batch on its own, so only the bad one fails.
+          await client.query('ROLLBACK');
+          await client.query(begin);
           results = [];
           for (const events of batches) {
             await client.query('SAVEPOINT batch');
@@ -191,8 +191,11 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
           if (last !== undefined) head = Math.max(head, last.cursor);
         }
         if (head > 0) {
-          await client.query('UPDATE log_head SET cursor = $1', [head]);
-          await client.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, String(head)]);
+          await client.query(
+            `WITH written AS (UPDATE log_head SET cursor = $1 RETURNING cursor)
+             SELECT pg_notify('${EVENTS_CHANNEL}', cursor::text) FROM written`,
+            [head],
+          );
         }
         await client.query('COMMIT');
         return results;
