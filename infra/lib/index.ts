@@ -1,10 +1,10 @@
+export { CollectorCluster, type CollectorClusterProps } from './collector-cluster.ts';
 export {
   type CollectorNodeMajor,
   CollectorService,
   type CollectorServiceProps,
   DEFAULT_COLLECTOR_PORT,
 } from './collector-service.ts';
-export { CollectorCluster, type CollectorClusterProps } from './collector-cluster.ts';
 export { CollectorStack, type CollectorStackProps } from './collector-stack.ts';
 export { DEMO_BEHAVIOURS, DemoStack, type DemoStackProps } from './demo-stack.ts';
 export { assertLayerDir, EXTENSION_ENTRY, EXTENSION_NAME, LayerDirError } from './layer-dir.ts';
