@@ -16,15 +16,18 @@ export const APP_REQUIREMENTS: readonly AppRequirement[] = [
   { path: 'package-lock.json', what: 'the lockfile `npm ci` installs from' },
   { path: 'protocol/dist/index.js', what: 'the built wire format', build: 'collector' },
   { path: 'collector/dist/server.js', what: 'the built collector', build: 'collector' },
-  { path: 'collector/migrations', what: 'the SQLite migrations' },
+  { path: 'collector/migrations/sqlite', what: 'the SQLite migrations' },
+  { path: 'collector/migrations/postgres', what: 'the PostgreSQL migrations' },
   { path: 'web/dist/index.html', what: 'the built dashboard', build: 'web' },
 ];
 
 /** The requirements missing from `appDir` (a migrations folder without a `.sql` file counts as missing). */
+const isMigrations = (path: string) => path.startsWith('collector/migrations/');
+
 export function missingAppRequirements(appDir: string): AppRequirement[] {
   return APP_REQUIREMENTS.filter((requirement) => {
     const target = join(appDir, requirement.path);
-    if (requirement.path !== 'collector/migrations') return !existsSync(target);
+    if (!isMigrations(requirement.path)) return !existsSync(target);
     try {
       return !readdirSync(target).some((name) => name.endsWith('.sql'));
     } catch {

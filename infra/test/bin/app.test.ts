@@ -91,9 +91,13 @@ describe('bin/app.ts', () => {
     ]) {
       expect(existsSync(join(dir, needed)), needed).toBe(true);
     }
-    expect(readdirSync(join(dir, 'collector', 'migrations')).some((f) => f.endsWith('.sql'))).toBe(
-      true,
-    );
+    for (const backend of ['sqlite', 'postgres']) {
+      const migrations = readdirSync(join(dir, 'collector', 'migrations', backend));
+      expect(
+        migrations.some((f) => f.endsWith('.sql')),
+        backend,
+      ).toBe(true);
+    }
     for (const absent of ['node_modules', '.git', 'infra/lib', 'collector/src', 'collector/test']) {
       expect(existsSync(join(dir, absent)), absent).toBe(false);
     }

@@ -19,7 +19,8 @@ describe('missingAppRequirements', () => {
       'package-lock.json',
       'protocol/dist/index.js',
       'collector/dist/server.js',
-      'collector/migrations',
+      'collector/migrations/sqlite',
+      'collector/migrations/postgres',
       'web/dist/index.html',
     ]);
   });
@@ -38,17 +39,17 @@ describe('missingAppRequirements', () => {
 
   it('counts a migrations folder without .sql files as missing, and cannot build it', () => {
     const dir = fixtureAppDir();
-    rmSync(join(dir, 'collector', 'migrations', '001-init.sql'));
-    writeTree(dir, { 'collector/migrations/README.md': 'notes\n' });
+    rmSync(join(dir, 'collector', 'migrations', 'sqlite', '001-init.sql'));
+    writeTree(dir, { 'collector/migrations/sqlite/README.md': 'notes\n' });
     const missing = missingAppRequirements(dir);
-    expect(missing.map((m) => m.path)).toEqual(['collector/migrations']);
+    expect(missing.map((m) => m.path)).toEqual(['collector/migrations/sqlite']);
     expect(missing[0]?.build).toBeUndefined();
   });
 
   it('counts a file where the migrations folder should be as missing', () => {
     const dir = fixtureAppDir();
-    rmSync(join(dir, 'collector', 'migrations'), { recursive: true });
-    writeTree(dir, { 'collector/migrations': 'not a folder\n' });
-    expect(paths(dir)).toEqual(['collector/migrations']);
+    rmSync(join(dir, 'collector', 'migrations', 'postgres'), { recursive: true });
+    writeTree(dir, { 'collector/migrations/postgres': 'not a folder\n' });
+    expect(paths(dir)).toEqual(['collector/migrations/postgres']);
   });
 });
