@@ -5,6 +5,7 @@ import {
   type FunctionStatsItem,
   type InvocationFacts,
   initDurationOf,
+  initKind,
   percentile,
   type SearchMatch,
   type SearchResult,
@@ -179,11 +180,6 @@ export async function readShutdownStats(
   };
 }
 
-/** The init kind a cold start is counted under. */
-export function initKindOf(env: EnvironmentFacts): string {
-  return env.initializationType ?? 'unknown';
-}
-
 export async function readFunctionStats(
   rows: RangeRows,
   filter: RangeFilter & StateClock,
@@ -234,7 +230,7 @@ export async function readFunctionStats(
       item.versions.push(env.functionVersion);
     }
     if (env.firstActivityAt >= filter.from && env.firstActivityAt <= filter.to) {
-      const kind = initKindOf(env);
+      const kind = initKind(env);
       item.coldStarts[kind] = (item.coldStarts[kind] ?? 0) + 1;
       const init = initDurationOf(env);
       if (init !== null) item.initDurations.push(init);
@@ -319,7 +315,7 @@ export async function readSeries(
     const born = Math.floor(env.firstActivityAt / step) - firstBucket;
     const bornBucket = buckets[born];
     if (bornBucket !== undefined && env.firstActivityAt >= filter.from) {
-      add(bornBucket.coldStarts, initKindOf(env));
+      add(bornBucket.coldStarts, initKind(env));
     }
   }
   buckets.forEach((bucket, index) => {
