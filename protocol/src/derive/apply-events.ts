@@ -80,7 +80,8 @@ export function applyEvents(
         env.functionVersion = event.functionVersion;
         env.handler = event.handler;
         env.memorySizeMb = event.memorySizeMb;
-        env.runtime = event.runtime ?? null;
+        // The register's runtime (AWS_EXECUTION_ENV) wins; without it, initStart's runtimeVersion stays.
+        env.runtime = event.runtime ?? env.runtime;
         env.architecture = event.architecture;
         env.region = event.region ?? null;
         env.accountId = event.accountId ?? null;
@@ -197,6 +198,8 @@ function applyPlatform(
         env.initStartAt = at;
         env.initPhase = textField(record, 'phase') ?? env.initPhase;
       }
+      // Production hides AWS_EXECUTION_ENV from extensions; initStart names the runtime (a register's wins).
+      env.runtime ??= textField(record, 'runtimeVersion');
       return;
     case 'platform.initRuntimeDone':
       if (env.initRuntimeDoneAt === null || at >= env.initRuntimeDoneAt) {

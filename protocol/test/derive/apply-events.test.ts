@@ -135,6 +135,29 @@ describe('applyEvents', () => {
     expect(result?.idleMs).toBe(698.5);
   });
 
+  it('takes the runtime from platform.initStart when the register lacks it, in any order', () => {
+    const withVersion = (events: LifelineEvent[], registerRuntime: string | undefined) =>
+      events.map((event): LifelineEvent => {
+        if (event.type === 'register') {
+          const { runtime: _hidden, ...rest } = event;
+          return registerRuntime === undefined ? rest : { ...rest, runtime: registerRuntime };
+        }
+        if (event.type === 'platform' && event.recordType === 'platform.initStart') {
+          const record = event.record as Record<string, unknown>;
+          return { ...event, record: { ...record, runtimeVersion: 'python:3.13.v31' } };
+        }
+        return event;
+      });
+    const hidden = withVersion(lifecycle('env-runtime'), undefined);
+    const shown = withVersion(lifecycle('env-runtime'), 'AWS_Lambda_python3.13');
+    for (const seed of [1, 2, 3, 4, 5]) {
+      expect(only(deriveEvents(shuffledBatches(hidden, seed))).env.runtime).toBe('python:3.13.v31');
+      expect(only(deriveEvents(shuffledBatches(shown, seed))).env.runtime).toBe(
+        'AWS_Lambda_python3.13',
+      );
+    }
+  });
+
   it('takes the runtimeDone duration when the report is missing, else the invoke start', () => {
     const events = lifecycle('env-partial', { invokes: 2, gapMs: 700, shutdownReason: 'spindown' });
     const lastInvoke = events.filter((event) => event.type === 'invoke').at(-1);
