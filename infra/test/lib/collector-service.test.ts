@@ -227,7 +227,8 @@ describe('CollectorService', () => {
       for (const needed of [
         'package-lock.json',
         'protocol/dist/index.js',
-        'collector/migrations/001-init.sql',
+        'collector/migrations/sqlite/001-init.sql',
+        'collector/migrations/postgres/001-init.sql',
         'web/dist/index.html',
         'protocol/package.json',
         'collector/package.json',
@@ -541,7 +542,7 @@ describe('CollectorService', () => {
       Annotations.fromStack(stack).hasWarning(
         '/Partial/Collector',
         Match.stringLikeRegexp(
-          'lacks collector/migrations .*, web/dist/index.html .*lifeline:collectorNotBuilt',
+          'lacks collector/migrations/sqlite .*, collector/migrations/postgres .*, web/dist/index.html .*lifeline:collectorNotBuilt',
         ),
       );
     });
