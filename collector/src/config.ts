@@ -85,7 +85,10 @@ export function defaultConfig(cwd = process.cwd()): CollectorConfig {
     bodyLimit: 1024 * 1024,
     retentionHours: 24 * 7,
     retentionMaxMb: 1024,
-    lostAfterMs: 15 * 60 * 1000,
+    // Idle Lambda environments usually live minutes to about an hour before a spindown SHUTDOWN, and every
+    // environment is recycled within a few hours; two silent hours without a SHUTDOWN is far beyond a healthy idle
+    // life (a host failure sends none). Until then the dashboard says "silent since …".
+    lostAfterMs: 2 * 60 * 60 * 1000,
     logLevel: 'info',
     retentionIntervalMs: 60_000,
     liveHeartbeatMs: 10_000,

@@ -14,7 +14,7 @@ describe('loadConfig', () => {
       token: undefined,
       readToken: undefined,
       bodyLimit: 1024 * 1024,
-      lostAfterMs: 15 * 60 * 1000,
+      lostAfterMs: 2 * 60 * 60 * 1000,
       logLevel: 'info',
       allowedOrigins: [],
       allowedHosts: [],

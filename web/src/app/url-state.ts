@@ -34,8 +34,8 @@ export const RANGES = {
 export type RangeName = keyof typeof RANGES;
 
 /**
- * What `/` shows: the last 15 minutes, following live. Fifteen minutes is the collector's default lost-after, so every
- * environment still alive has been heard from in it, and it is the cheapest range that answers "what runs now".
+ * What `/` shows: the last 15 minutes, following live: the cheapest range that answers "what runs now". Environments
+ * silent through it still get a lane until the collector's lost-after (the window includes every one not yet lost).
  */
 export const DEFAULT_RANGE: RangeName = '15m';
 
