@@ -3,7 +3,6 @@ import {
   type FunctionSummary,
   type InvocationFacts,
   type LifelineEvent,
-  percentile,
   toEnvironment,
   toInvocation,
   toShutdown,
@@ -17,6 +16,7 @@ import {
   pageOf,
 } from '../cursor-codec.ts';
 import type { EnvironmentRow } from '../fact-rows.ts';
+import { type FunctionRow, functionSummaryOf, RECENT_ACTIVITY_MS } from '../function-summary.ts';
 import {
   type InvokeBucket,
   type RangeRows,
@@ -49,8 +49,6 @@ const IN_RANGE = `e."lastActivityAt" >= @from::float8 - @lostAfterMs::float8
         THEN @lostAfterMs::float8 ELSE 0 END >= @from::float8
   AND (@functionName::text IS NULL OR e."functionName" = @functionName::text)
   AND ${TENANT}`;
-
-const FIVE_MINUTES_MS = 5 * 60 * 1000;
 
 const SQL = {
   environment: named('SELECT * FROM environments WHERE "envId" = @envId'),
@@ -238,16 +236,7 @@ export function createPostgresQueryStore(pool: pg.Pool): QueryStore {
     ...readModelQueries(rows),
 
     async listFunctions({ cursor, limit, now, lostAfterMs }) {
-      const found = await all<{
-        functionName: string;
-        environments: number;
-        coldStarts: number;
-        invokes: number;
-        errors: number;
-        timeouts: number;
-        lastActivityAt: number;
-        alive: number;
-      }>(SQL.functions, {
+      const found = await all<FunctionRow>(SQL.functions, {
         after: cursor === undefined ? null : decodeTextCursor(cursor),
         limit: limit + 1,
         now,
@@ -256,37 +245,18 @@ export function createPostgresQueryStore(pool: pg.Pool): QueryStore {
       const items: FunctionSummary[] = [];
       for (const row of found) {
         const name = row.functionName;
-        const durations = (await all<{ d: number }>(SQL.initDurations, { name })).map((r) => r.d);
-        const shutdowns: Record<string, number> = {};
-        for (const { reason, n } of await all<{ reason: string; n: number }>(SQL.shutdownReasons, {
-          name,
-        })) {
-          shutdowns[reason] = n;
-        }
-        const recent =
-          (
-            await all<{ n: number }>(SQL.recentInvokes, {
+        const since = row.lastActivityAt - RECENT_ACTIVITY_MS;
+        items.push(
+          functionSummaryOf(row, {
+            versions: (await all<{ v: string }>(SQL.versions, { name })).map((r) => r.v),
+            initDurations: (await all<{ d: number }>(SQL.initDurations, { name })).map((r) => r.d),
+            shutdownReasons: await all<{ reason: string; n: number }>(SQL.shutdownReasons, {
               name,
-              since: row.lastActivityAt - FIVE_MINUTES_MS,
-            })
-          )[0]?.n ?? 0;
-        items.push({
-          functionName: name,
-          versions: (await all<{ v: string }>(SQL.versions, { name }))
-            .map((r) => r.v)
-            .slice(0, 100),
-          alive: row.alive,
-          environments: row.environments,
-          coldStarts: row.coldStarts,
-          initDurationP50: percentile(durations, 50),
-          initDurationP95: percentile(durations, 95),
-          invokes: row.invokes,
-          errors: row.errors,
-          timeouts: row.timeouts,
-          invokesPerMinute: recent / 5,
-          shutdowns,
-          lastActivityAt: row.lastActivityAt,
-        });
+            }),
+            recentInvokes:
+              (await all<{ n: number }>(SQL.recentInvokes, { name, since }))[0]?.n ?? 0,
+          }),
+        );
       }
       return pageOf(items, limit, (item) => encodeTextCursor(item.functionName));
     },

@@ -1,8 +1,6 @@
 import {
-  type FunctionSummary,
   type InvocationFacts,
   type LifelineEvent,
-  percentile,
   toEnvironment,
   toInvocation,
   toShutdown,
@@ -15,6 +13,12 @@ import {
   pageOf,
 } from '../cursor-codec.ts';
 import type { EnvironmentRow } from '../fact-rows.ts';
+import {
+  type FunctionDetails,
+  type FunctionRow,
+  functionSummaryOf,
+  RECENT_ACTIVITY_MS,
+} from '../function-summary.ts';
 import { readModelQueries } from '../read-model.ts';
 import type { QueryStore, StoredRow } from '../types.ts';
 import type { SqliteDatabase } from './open.ts';
@@ -33,8 +37,6 @@ export const STATE_SQL = `CASE
   WHEN lastInvokeStatus = 'running' THEN 'active'
   WHEN invokeCount = 0 AND initReportAt IS NULL AND initRuntimeDoneAt IS NULL THEN 'initializing'
   ELSE 'idle' END`;
-
-const FIVE_MINUTES_MS = 5 * 60 * 1000;
 
 type InvocationRow = InvocationFacts & { rowId: number; fnName: string | null };
 
@@ -122,44 +124,19 @@ export function createSqliteQueryStore(db: SqliteDatabase): QueryStore {
         limit: limit + 1,
         now,
         lostAfterMs,
-      }) as {
-        functionName: string;
-        environments: number;
-        coldStarts: number;
-        invokes: number;
-        errors: number;
-        timeouts: number;
-        lastActivityAt: number;
-        alive: number;
-      }[];
-      const items = rows.map((row): FunctionSummary => {
-        const durations = selectInitDurations.all(row.functionName) as number[];
-        const shutdowns: Record<string, number> = {};
-        for (const { reason, n } of selectShutdownReasons.all(row.functionName) as {
-          reason: string;
-          n: number;
-        }[]) {
-          shutdowns[reason] = n;
-        }
-        const recent = Number(
-          selectRecentInvokes.get(row.functionName, row.lastActivityAt - FIVE_MINUTES_MS),
-        );
-        return {
-          functionName: row.functionName,
-          versions: (selectVersions.all(row.functionName) as string[]).slice(0, 100),
-          alive: row.alive,
-          environments: row.environments,
-          coldStarts: row.coldStarts,
-          initDurationP50: percentile(durations, 50),
-          initDurationP95: percentile(durations, 95),
-          invokes: row.invokes,
-          errors: row.errors,
-          timeouts: row.timeouts,
-          invokesPerMinute: recent / 5,
-          shutdowns,
-          lastActivityAt: row.lastActivityAt,
-        };
-      });
+      }) as FunctionRow[];
+      const items = rows.map((row) =>
+        functionSummaryOf(row, {
+          versions: selectVersions.all(row.functionName) as string[],
+          initDurations: selectInitDurations.all(row.functionName) as number[],
+          shutdownReasons: selectShutdownReasons.all(
+            row.functionName,
+          ) as FunctionDetails['shutdownReasons'],
+          recentInvokes: Number(
+            selectRecentInvokes.get(row.functionName, row.lastActivityAt - RECENT_ACTIVITY_MS),
+          ),
+        }),
+      );
       return pageOf(items, limit, (item) => encodeTextCursor(item.functionName));
     },
 
