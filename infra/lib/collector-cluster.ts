@@ -1,14 +1,13 @@
-import { Annotations, Duration, IgnoreMode, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { missingAppRequirements } from './app-dir.ts';
+import { collectorAppAsset, warnIfCollectorNotBuilt } from './collector-app-asset.ts';
 import { type CollectorNodeMajor, DEFAULT_COLLECTOR_PORT } from './collector-service.ts';
 import { REPO_ROOT } from './paths.ts';
 
@@ -47,33 +46,6 @@ const DB_USER = 'lifeline';
 const APP_DIR = '/opt/lifeline/app';
 const SERVICE_NAME = 'lifeline-collector';
 
-/** Files of the repository the instances do not need (as for CollectorService). */
-const APP_EXCLUDES = [
-  '/.*/',
-  '.git',
-  'node_modules/',
-  'cdk.out/',
-  'coverage/',
-  '*.tsbuildinfo',
-  '*.log',
-  '.vite/',
-  'test/',
-  '/data/',
-  '/artifacts/',
-  '/bench/',
-  '/docs/',
-  '/e2e/',
-  '/infra/*',
-  '!/infra/package.json',
-  '/extension/*',
-  '!/extension/package.json',
-  '/emulator/*',
-  '!/emulator/package.json',
-  '/protocol/src/',
-  '/collector/src/',
-  '/web/src/',
-];
-
 /**
  * The scale-out collector: several collector instances (an Auto Scaling group in private subnets) behind an HTTPS
  * Application Load Balancer with a WebSocket-friendly idle timeout, on one Amazon RDS for PostgreSQL database
@@ -108,13 +80,7 @@ export class CollectorCluster extends Construct {
       throw new Error(`CollectorCluster needs at least one collector, got ${collectors}`);
     }
     const appDir = props.appDir ?? REPO_ROOT;
-    const missing = missingAppRequirements(appDir);
-    if (missing.length > 0) {
-      Annotations.of(this).addWarningV2(
-        'lifeline:collectorNotBuilt',
-        `${appDir} lacks ${missing.map((m) => m.path).join(', ')}: run \`npm run build\` at the repository root before deploying.`,
-      );
-    }
+    warnIfCollectorNotBuilt(this, appDir);
 
     this.vpc =
       props.vpc ??
@@ -251,11 +217,7 @@ export class CollectorCluster extends Construct {
       updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({ maxBatchSize: 1 }),
     });
 
-    const app = new Asset(this, 'App', {
-      path: appDir,
-      exclude: APP_EXCLUDES,
-      ignoreMode: IgnoreMode.GIT,
-    });
+    const app = collectorAppAsset(this, appDir);
     app.grantRead(role);
     this.tokenSecret.grantRead(role);
     this.readTokenSecret.grantRead(role);

@@ -2,7 +2,6 @@ import {
   Annotations,
   Duration,
   Fn,
-  IgnoreMode,
   RemovalPolicy,
   Size,
   Stack,
@@ -13,10 +12,9 @@ import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { InstanceTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
-import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { missingAppRequirements } from './app-dir.ts';
+import { collectorAppAsset, warnIfCollectorNotBuilt } from './collector-app-asset.ts';
 import { collectorSetupScript } from './collector-setup-script.ts';
 import { REPO_ROOT } from './paths.ts';
 
@@ -83,34 +81,6 @@ export interface CollectorServiceProps {
 
 const DATA_DEVICE = '/dev/sdf';
 
-/** Files of the repository the instance does not need. Git-style patterns; workspace package.json files stay. */
-const APP_EXCLUDES = [
-  '/.*/',
-  '.git',
-  'node_modules/',
-  'cdk.out/',
-  'coverage/',
-  '*.tsbuildinfo',
-  '*.log',
-  '.vite/',
-  'test/',
-  '/data/',
-  '/artifacts/',
-  '/bench/',
-  '/docs/',
-  '/e2e/',
-  '/infra/*',
-  '!/infra/package.json',
-  '/extension/*',
-  '!/extension/package.json',
-  '/emulator/*',
-  '!/emulator/package.json',
-  // The instance runs the built code (dist); the sources would only add weight.
-  '/protocol/src/',
-  '/collector/src/',
-  '/web/src/',
-];
-
 /**
  * A deployable Lifeline collector: one EC2 instance (Amazon Linux 2023, systemd) keeping its SQLite file on a
  * separate encrypted EBS volume, an ingest token generated in Secrets Manager, no SSH (use SSM Session Manager), and
@@ -144,14 +114,7 @@ export class CollectorService extends Construct {
     validateProps(props, port, props.allowedCidrs ?? []);
 
     const appDir = props.appDir ?? REPO_ROOT;
-    const missing = missingAppRequirements(appDir);
-    if (missing.length > 0) {
-      const list = missing.map((m) => `${m.path} (${m.what})`).join(', ');
-      Annotations.of(this).addWarningV2(
-        'lifeline:collectorNotBuilt',
-        `${appDir} lacks ${list}, so the instance could not run the collector: run \`npm run build\` at the repository root (or \`npm run synth\`, which builds what is missing) before deploying.`,
-      );
-    }
+    warnIfCollectorNotBuilt(this, appDir);
 
     this.vpc =
       props.vpc ??
@@ -262,11 +225,7 @@ export class CollectorService extends Construct {
       resourceSignal: { count: 1, timeout: 'PT30M' },
     };
 
-    const app = new Asset(this, 'App', {
-      path: appDir,
-      exclude: APP_EXCLUDES,
-      ignoreMode: IgnoreMode.GIT,
-    });
+    const app = collectorAppAsset(this, appDir);
     app.grantRead(this.instance.role);
     this.tokenSecret.grantRead(this.instance.role);
     this.readTokenSecret?.grantRead(this.instance.role);
