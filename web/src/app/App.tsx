@@ -8,6 +8,7 @@ import type { LiveStatus } from '../live/live-client.ts';
 import { useWindowSession } from '../live/useWindowSession.ts';
 import type { SessionRange } from '../live/window-session.ts';
 import { ShutdownsView } from '../shutdowns/ShutdownsView.tsx';
+import type { RowGrouping } from '../timeline/row-model.ts';
 import { TimelineView } from '../timeline/TimelineView.tsx';
 import type { TimeWindow } from '../timeline/time-scale.ts';
 import { DetailsPanel } from './DetailsPanel.tsx';
@@ -177,6 +178,7 @@ export function App({ store, live = true }: AppProps) {
     [setUrl],
   );
   const select = useCallback((env: string, req: string | null) => setUrl({ env, req }), [setUrl]);
+  const setGroup = useCallback((group: RowGrouping) => setUrl({ group }), [setUrl]);
   const selectedLane = url.env ? (snapshot.lanes.get(url.env) ?? null) : null;
 
   // Escape closes the details panel from anywhere.
@@ -379,6 +381,8 @@ export function App({ store, live = true }: AppProps) {
             functionName={url.fn}
             version={url.version}
             tenant={url.tenant}
+            group={url.group}
+            onGroupChange={setGroup}
             states={states}
             from={url.from}
             to={url.to}

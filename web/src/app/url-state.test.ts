@@ -4,7 +4,7 @@ import { formatUrlState, parseUrlState, resolveRange } from './url-state.ts';
 describe('url state', () => {
   it('round-trips every field through the query string', () => {
     const state = parseUrlState(
-      '?view=shutdowns&fn=orders&version=7&reason=timeout&states=idle,active&from=2026-11-25T12:00:00.000Z&to=1795608000000&env=e1&req=r1&q=r1&tenant=t1',
+      '?view=shutdowns&fn=orders&version=7&reason=timeout&states=idle,active&from=2026-11-25T12:00:00.000Z&to=1795608000000&env=e1&req=r1&q=r1&tenant=t1&group=tenant',
     );
     expect(state).toEqual({
       view: 'shutdowns',
@@ -19,15 +19,19 @@ describe('url state', () => {
       req: 'r1',
       q: 'r1',
       tenant: 't1',
+      group: 'tenant',
     });
     expect(parseUrlState(formatUrlState(state))).toEqual(state);
   });
 
   it('falls back to defaults when values are unknown or malformed', () => {
-    expect(parseUrlState('?view=nope&from=yesterday')).toMatchObject({
+    expect(parseUrlState('?view=nope&from=yesterday&group=region')).toMatchObject({
       view: 'timeline',
       from: null,
+      group: 'function',
     });
+    // The default grouping stays out of the link.
+    expect(formatUrlState(parseUrlState('?group=function'))).toBe('');
     expect(formatUrlState(parseUrlState(''))).toBe('');
   });
 

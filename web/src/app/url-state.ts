@@ -1,3 +1,5 @@
+import { ROW_GROUPINGS, type RowGrouping } from '../timeline/row-model.ts';
+
 /** The dashboard's shareable state: everything here round-trips through the query string. */
 export interface UrlState {
   view: 'timeline' | 'shutdowns' | 'functions';
@@ -18,6 +20,8 @@ export interface UrlState {
   q: string | null;
   /** Tenant isolation: show only this tenant's environments. */
   tenant: string | null;
+  /** What the timeline groups lanes by (`group=tenant`); `function` is the default. */
+  group: RowGrouping;
 }
 
 const VIEWS = ['timeline', 'shutdowns', 'functions'] as const;
@@ -94,6 +98,9 @@ export function parseUrlState(search: string): UrlState {
     req: q.get('req') || null,
     q: q.get('q') || null,
     tenant: q.get('tenant') || null,
+    group: (ROW_GROUPINGS as readonly string[]).includes(q.get('group') ?? '')
+      ? (q.get('group') as RowGrouping)
+      : ROW_GROUPINGS[0],
   };
 }
 
@@ -113,6 +120,7 @@ export function formatUrlState(state: UrlState): string {
   if (state.req) q.set('req', state.req);
   if (state.q) q.set('q', state.q);
   if (state.tenant) q.set('tenant', state.tenant);
+  if (state.group !== ROW_GROUPINGS[0]) q.set('group', state.group);
   const s = q.toString();
   return s ? `?${s}` : '';
 }

@@ -29,23 +29,24 @@ const KIND_TAG = {
 
 interface GroupRowViewProps {
   row: GroupRow;
-  onToggle: (functionName: string) => void;
+  /** Called with the group's key. */
+  onToggle: (key: string) => void;
 }
 
-/** A function header: collapses its lanes. */
+/** A function or tenant header: collapses its lanes. */
 export const GroupRowView = memo(function GroupRowView({ row, onToggle }: GroupRowViewProps) {
   return (
     <button
       type="button"
       className="group-toggle"
       aria-expanded={!row.collapsed}
-      aria-label={`Function ${row.functionName}: ${row.laneCount} environments, ${row.alive} alive`}
-      onClick={() => onToggle(row.functionName)}
+      aria-label={`${row.by === 'tenant' ? 'Tenant' : 'Function'} ${row.label}: ${row.laneCount} environments, ${row.alive} alive`}
+      onClick={() => onToggle(row.key)}
     >
       <span className="chev" aria-hidden="true">
         ▾
       </span>
-      <span>{row.functionName}</span>
+      <span>{row.label}</span>
       <span className="group-meta">
         {row.laneCount} env{row.laneCount === 1 ? '' : 's'} · {row.alive} alive ·{' '}
         {row.invokes.toLocaleString('en-US')} invokes

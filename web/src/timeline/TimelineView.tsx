@@ -19,7 +19,7 @@ import { HoverCard, type ShowHover } from './HoverCard.tsx';
 import { invokeHoverFacts, laneHoverFacts } from './hover-facts.ts';
 import { invokeAt, invokeEnd } from './lane-model.ts';
 import { type Palette, readPalette } from './palette.ts';
-import { buildRows, type Row, type RowOrder, rowCounts } from './row-model.ts';
+import { buildRows, type Row, type RowGrouping, type RowOrder, rowCounts } from './row-model.ts';
 import { SeriesStrip } from './SeriesStrip.tsx';
 import { laneHeight } from './sub-lanes.ts';
 import { GroupRowView, LaneRowView } from './TimelineRow.tsx';
@@ -50,6 +50,9 @@ export interface TimelineViewProps {
   version: string | null;
   /** Tenant isolation: only this tenant's environments. */
   tenant?: string | null;
+  /** What lanes are grouped by (the URL's `group`); the toolbar changes it through `onGroupChange`. */
+  group?: RowGrouping;
+  onGroupChange?: (group: RowGrouping) => void;
   states: ReadonlySet<EnvironmentState> | null;
   /** Time range from the URL: the initial window when set. */
   from: number | null;
@@ -85,6 +88,8 @@ export function TimelineView(props: TimelineViewProps) {
     functionName,
     version,
     tenant = null,
+    group = 'function',
+    onGroupChange,
     states,
     from,
     to,
@@ -107,8 +112,8 @@ export function TimelineView(props: TimelineViewProps) {
   const [order, setOrder] = useState<RowOrder>('function');
   const rows = useMemo(() => {
     const lanes = [...snapshot.lanes.values()].filter((l) => !tenant || l.tenantId === tenant);
-    return buildRows(lanes, { now, collapsed, functionName, version, states, order });
-  }, [snapshot, now, collapsed, functionName, version, states, tenant, order]);
+    return buildRows(lanes, { now, collapsed, functionName, version, states, order, group });
+  }, [snapshot, now, collapsed, functionName, version, states, tenant, order, group]);
   const counts = useMemo(() => rowCounts(rows), [rows]);
 
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -535,11 +540,11 @@ export function TimelineView(props: TimelineViewProps) {
     e.preventDefault();
   };
 
-  const toggleGroup = useCallback((name: string) => {
+  const toggleGroup = useCallback((key: string) => {
     setCollapsed((prev) => {
       const next = new Set(prev);
-      if (next.has(name)) next.delete(name);
-      else next.add(name);
+      if (next.has(key)) next.delete(key);
+      else next.add(key);
       return next;
     });
   }, []);
@@ -610,6 +615,24 @@ export function TimelineView(props: TimelineViewProps) {
         >
           Newest first
         </button>
+        <fieldset className="btn-group" aria-label="Group lanes by">
+          {(
+            [
+              ['function', 'By function'],
+              ['tenant', 'By tenant'],
+            ] as const
+          ).map(([value, label]) => (
+            <button
+              key={value}
+              type="button"
+              className="btn"
+              aria-pressed={group === value}
+              onClick={() => onGroupChange?.(value)}
+            >
+              {label}
+            </button>
+          ))}
+        </fieldset>
         <span className="progress" aria-live="polite">
           {counts.environments.toLocaleString('en-US')} environments · {counts.alive} alive ·{' '}
           {counts.invokes.toLocaleString('en-US')} invokes

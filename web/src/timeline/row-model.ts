@@ -2,11 +2,14 @@ import type { EnvironmentState } from '@lifeline/protocol';
 import type { EnvLane } from './lane-model.ts';
 import { laneState } from './lane-state.ts';
 
-/** A function header row: collapsible, with counts. */
+/** A group header row (a function or a tenant): collapsible, with counts. */
 export interface GroupRow {
   readonly kind: 'group';
+  /** `fn:<name>` or `tenant:<id>` (`tenant:` alone for environments without one); also what collapses it. */
   readonly key: string;
-  readonly functionName: string;
+  readonly by: RowGrouping;
+  /** What the header names: the function, the tenant, or {@link NO_TENANT}. */
+  readonly label: string;
   readonly laneCount: number;
   readonly alive: number;
   readonly invokes: number;
@@ -31,6 +34,7 @@ export type Row = GroupRow | LaneRow;
 /** UI state the rows depend on. */
 export interface RowModelOptions {
   readonly now: number;
+  /** Keys of the collapsed groups ({@link GroupRow.key}). */
   readonly collapsed?: ReadonlySet<string>;
   readonly functionName?: string | null;
   readonly version?: string | null;
@@ -43,9 +47,33 @@ export interface RowModelOptions {
    * by their most recent activity, newest first.
    */
   readonly order?: RowOrder;
+  /** `function` (default): one group per function. `tenant`: one per tenant, environments without one last. */
+  readonly group?: RowGrouping;
 }
 
 export type RowOrder = 'function' | 'newest';
+/** What lanes can be grouped by; the first is the default. */
+export const ROW_GROUPINGS = ['function', 'tenant'] as const;
+export type RowGrouping = (typeof ROW_GROUPINGS)[number];
+
+/** The header of the environments that have no tenant (not tenant-isolated, or no invoke has named it yet). */
+export const NO_TENANT = 'no tenant';
+
+interface GroupKey {
+  readonly key: string;
+  readonly label: string;
+  /** Sorts after every named group whatever the order (the "no tenant" group). */
+  readonly last: boolean;
+}
+
+/** The one rule that puts a lane into a group. */
+function groupKeyOf(lane: EnvLane, group: RowGrouping): GroupKey {
+  if (group === 'function')
+    return { key: `fn:${lane.functionName}`, label: lane.functionName, last: false };
+  return lane.tenantId
+    ? { key: `tenant:${lane.tenantId}`, label: lane.tenantId, last: false }
+    : { key: 'tenant:', label: NO_TENANT, last: true };
+}
 
 /** What the rows show, for the toolbar: it follows every filter. */
 export interface RowCounts {
@@ -86,42 +114,50 @@ function laneEnd(lane: EnvLane): number {
 }
 
 /**
- * Orders environments into rows: one group per function (by name), and inside it sandbox chains kept adjacent —
- * a re-initialised environment (same sandboxId, previousEnvId) sits right below the one it replaced — chains ordered
- * by their first registration. Pure: same lanes and options give equal rows.
+ * Orders environments into rows: one group per function (by name) or per tenant (by id, environments without a tenant
+ * last), and inside it sandbox chains kept adjacent — a re-initialised environment (same sandboxId, previousEnvId)
+ * sits right below the one it replaced — chains ordered by their first registration. Pure: same lanes and options
+ * give equal rows.
  */
 export function buildRows(lanes: Iterable<EnvLane>, options: RowModelOptions): Row[] {
-  const { now, collapsed, functionName, version, states, from, to, order = 'function' } = options;
-  const byFunction = new Map<string, EnvLane[]>();
+  const {
+    now,
+    collapsed,
+    functionName,
+    version,
+    states,
+    from,
+    to,
+    order = 'function',
+    group = 'function',
+  } = options;
+  const groups = new Map<string, { key: GroupKey; lanes: EnvLane[] }>();
   for (const lane of lanes) {
     if (functionName && lane.functionName !== functionName) continue;
     if (version && lane.functionVersion !== version) continue;
     if (from != null && laneEnd(lane) < from) continue;
     if (to != null && lane.firstActivityAt > to) continue;
-    let list = byFunction.get(lane.functionName);
-    if (!list) {
-      list = [];
-      byFunction.set(lane.functionName, list);
-    }
-    list.push(lane);
+    const key = groupKeyOf(lane, group);
+    const entry = groups.get(key.key);
+    if (entry) entry.lanes.push(lane);
+    else groups.set(key.key, { key, lanes: [lane] });
   }
   const rows: Row[] = [];
-  const names = [...byFunction.keys()].sort((a, b) => a.localeCompare(b));
-  if (order === 'newest') {
-    const newest = (name: string) =>
-      Math.max(...byFunction.get(name)!.map((lane) => lane.lastActivityAt));
-    names.sort((a, b) => newest(b) - newest(a) || a.localeCompare(b));
-  }
-  for (const name of names) {
-    const list = byFunction.get(name)!;
+  const newestOf = (list: readonly EnvLane[]) =>
+    Math.max(...list.map((lane) => lane.lastActivityAt));
+  const ordered = [...groups.values()].map((g) => ({ ...g, newest: newestOf(g.lanes) }));
+  ordered.sort(
+    (a, b) =>
+      Number(a.key.last) - Number(b.key.last) ||
+      (order === 'newest' ? b.newest - a.newest : 0) ||
+      a.key.label.localeCompare(b.key.label),
+  );
+  for (const { key, lanes: list } of ordered) {
     const laneRows: LaneRow[] = [];
     let alive = 0;
     let invokes = 0;
     const chains = sandboxChains(list);
-    if (order === 'newest') {
-      const newest = (chain: EnvLane[]) => Math.max(...chain.map((lane) => lane.lastActivityAt));
-      chains.sort((a, b) => newest(b) - newest(a));
-    }
+    if (order === 'newest') chains.sort((a, b) => newestOf(b) - newestOf(a));
     for (const chain of chains) {
       chain.forEach((lane, i) => {
         const state = laneState(lane, now);
@@ -141,11 +177,12 @@ export function buildRows(lanes: Iterable<EnvLane>, options: RowModelOptions): R
       });
     }
     if (laneRows.length === 0) continue;
-    const isCollapsed = collapsed?.has(name) ?? false;
+    const isCollapsed = collapsed?.has(key.key) ?? false;
     rows.push({
       kind: 'group',
-      key: `fn:${name}`,
-      functionName: name,
+      key: key.key,
+      by: group,
+      label: key.label,
       laneCount: laneRows.length,
       alive,
       invokes,
