@@ -1,6 +1,7 @@
 import { monoNow } from './clock.ts';
 import { buildEnvironments } from './environment.ts';
 import { type Generation, round } from './generation.ts';
+import { phaseOutcome } from './phase-outcome.ts';
 import {
   extensionRecord,
   initReportRecord,
@@ -74,21 +75,7 @@ export async function runInitPhase(
   const durationMs = round(monoNow() - generation.initStartedMono);
   generation.registry.registrationOpen = false;
   generation.subscriptionsOpen = false;
-  const status: InitResult['status'] = generation.failure
-    ? 'error'
-    : inTime && !ctx.closed
-      ? 'success'
-      : 'timeout';
-  const errorType =
-    status === 'timeout'
-      ? 'Sandbox.Timeout'
-      : status === 'error'
-        ? generation.failure?.errorType
-        : undefined;
-  const errorMessage =
-    status === 'timeout'
-      ? `Init did not finish within its limit`
-      : generation.failure?.errorMessage;
+  const { status, errorType, errorMessage } = phaseOutcome(generation, inTime, ctx.closed, 'Init');
   const telemetryStatus =
     status === 'error' && errorType?.startsWith('Sandbox.') ? 'failure' : status;
   dispatcher.publish(

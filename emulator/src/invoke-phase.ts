@@ -2,19 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { monoNow } from './clock.ts';
 import type { Generation, Invocation } from './generation.ts';
 import { round } from './generation.ts';
-import { sendRaw } from './http-json.ts';
+import { beginInvocation, handInvokeToRuntime, timeoutError } from './invoke-start.ts';
 import { peakMemoryMb } from './memory.ts';
 import {
   type RecordTracing,
   recordStatus,
-  recordTracing,
   reportRecord,
   runtimeDoneRecord,
   startRecord,
 } from './platform-records.ts';
 import type { SandboxContext } from './sandbox-context.ts';
-import { BEHAVIOUR_HEADER } from './simulated-runtime.ts';
-import { newTraceHeader } from './trace.ts';
 import type { InitResult, InvokeOptions, InvokeResult, RestoreResult } from './types.ts';
 
 /** Where an invoke stands when its Invoke phase starts. */
@@ -42,36 +39,12 @@ export async function runInvokePhase(
   // Processes thaw first; buffered telemetry (the previous report) follows once INVOKE went out, below.
   ctx.supervisor.thaw(generation, false);
   ctx.state = 'invoking';
-  const requestId = randomUUID();
-  const { deadlineMs } = context;
-  const trace = options.traceId ?? (settings.tracing ? newTraceHeader() : undefined);
-  const invocation: Invocation = {
-    requestId,
-    deadlineMs,
-    trace,
-    tenantId: settings.tenantId,
-    startedAt: Date.now(),
-    startedMono: monoNow(),
-    pending: new Set(),
-    responded: false,
-    responseBytes: 0,
-    runtimeDone: false,
-  };
-  generation.invocations.set(requestId, invocation);
-  const tracing = recordTracing(trace);
-  ctx.log({
-    kind: 'invoke.start',
-    requestId,
-    deadlineMs,
-    data: { outcome: options.outcome ?? 'success', durationMs: options.durationMs ?? 0 },
-  });
+  const started = beginInvocation(ctx, generation, options, context.deadlineMs);
+  const { invocation, requestId, deadlineMs, trace, tracing, arn } = started;
   generation.dispatcher.publish(
     'platform.start',
     startRecord(invocation, settings.functionVersion, tracing),
   );
-  // A published version is invoked through its qualified ARN; $LATEST through the unqualified one.
-  const qualifier = settings.functionVersion === '$LATEST' ? '' : `:${settings.functionVersion}`;
-  const arn = `arn:aws:lambda:${settings.region}:${settings.accountId}:function:${settings.functionName}${qualifier}`;
   const eventBody = JSON.stringify({
     eventType: 'INVOKE',
     deadlineMs,
@@ -91,25 +64,7 @@ export async function runInvokePhase(
       deadlineMs,
     });
   }
-  const runtimeRes = generation.runtimeParked.shift();
-  const behaviour = behaviourOf(options, settings.responseStreaming);
-  const written =
-    runtimeRes !== undefined &&
-    sendRaw(runtimeRes, 200, payload, {
-      'Content-Type': 'application/json',
-      'Lambda-Runtime-Aws-Request-Id': requestId,
-      'Lambda-Runtime-Deadline-Ms': String(deadlineMs),
-      'Lambda-Runtime-Invoked-Function-Arn': arn,
-      'Lambda-Runtime-Trace-Id': trace,
-      'Lambda-Runtime-Aws-Tenant-Id': settings.tenantId,
-      [BEHAVIOUR_HEADER]: behaviour,
-    });
-  if (!written) {
-    generation.failure ??= {
-      errorType: 'Runtime.ExitError',
-      errorMessage: 'runtime is not waiting for an invocation',
-    };
-  }
+  handInvokeToRuntime(ctx, generation, generation.runtimeParked.shift(), payload, started, options);
   generation.dispatcher.thaw();
   const done = () =>
     generation.failure !== undefined || (invocation.runtimeDone && invocation.pending.size === 0);
@@ -126,8 +81,7 @@ export async function runInvokePhase(
     errorMessage = generation.failure.errorMessage;
   } else if (!inTime) {
     status = 'timeout';
-    errorType = 'Sandbox.Timeout';
-    errorMessage = `Task timed out after ${(settings.timeoutMs / 1000).toFixed(2)} seconds`;
+    ({ errorType, errorMessage } = timeoutError(settings.timeoutMs));
   } else {
     status = invocation.errorType ? 'error' : 'success';
   }
@@ -201,15 +155,6 @@ export async function runInvokePhase(
     ...(context.restore ? { restore: context.restore } : {}),
     reset: false,
   };
-}
-
-/** What the simulated function does with this invoke (it reads it from the behaviour header). */
-export function behaviourOf(options: InvokeOptions, streaming: boolean): string {
-  return JSON.stringify({
-    durationMs: options.durationMs ?? 0,
-    outcome: options.outcome ?? 'success',
-    ...(streaming ? { streamMs: options.streamDurationMs ?? 0 } : {}),
-  });
 }
 
 /** The caller's view of the answer: time to its first byte, and how long it streamed after that. */

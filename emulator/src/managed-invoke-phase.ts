@@ -1,18 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { monoNow } from './clock.ts';
-import { type Generation, type Invocation, round } from './generation.ts';
-import { sendRaw } from './http-json.ts';
-import { behaviourOf, type InvokeContext, responseTimes } from './invoke-phase.ts';
-import {
-  managedReportRecord,
-  managedStartRecord,
-  recordStatus,
-  recordTracing,
-} from './platform-records.ts';
+import { type Generation, round } from './generation.ts';
+import { type InvokeContext, responseTimes } from './invoke-phase.ts';
+import { beginInvocation, handInvokeToRuntime, timeoutError } from './invoke-start.ts';
+import { managedReportRecord, managedStartRecord, recordStatus } from './platform-records.ts';
 import type { SandboxContext } from './sandbox-context.ts';
-import { BEHAVIOUR_HEADER } from './simulated-runtime.ts';
-import { newTraceHeader } from './trace.ts';
 import type { InvokeOptions, InvokeResult } from './types.ts';
 
 /**
@@ -29,31 +21,8 @@ export async function runManagedInvokePhase(
   context: InvokeContext,
 ): Promise<InvokeResult> {
   const settings = ctx.options;
-  const requestId = randomUUID();
-  const { deadlineMs } = context;
-  const trace = options.traceId ?? (settings.tracing ? newTraceHeader() : undefined);
-  const tracing = recordTracing(trace);
-  const invocation: Invocation = {
-    requestId,
-    deadlineMs,
-    trace,
-    tenantId: settings.tenantId,
-    startedAt: Date.now(),
-    startedMono: monoNow(),
-    pending: new Set(),
-    responded: false,
-    responseBytes: 0,
-    runtimeDone: false,
-  };
-  generation.invocations.set(requestId, invocation);
-  ctx.log({
-    kind: 'invoke.start',
-    requestId,
-    deadlineMs,
-    data: { outcome: options.outcome ?? 'success', durationMs: options.durationMs ?? 0 },
-  });
-  const qualifier = settings.functionVersion === '$LATEST' ? '' : `:${settings.functionVersion}`;
-  const arn = `arn:aws:lambda:${settings.region}:${settings.accountId}:function:${settings.functionName}${qualifier}`;
+  const started = beginInvocation(ctx, generation, options, context.deadlineMs);
+  const { invocation, requestId, deadlineMs, tracing, arn } = started;
   generation.dispatcher.publish(
     'platform.start',
     managedStartRecord(invocation, settings.functionVersion, arn, tracing),
@@ -67,21 +36,7 @@ export async function runManagedInvokePhase(
     return runtimeRes !== undefined;
   }, deadlineMs);
   if (runtimeRes && !generation.failure) {
-    const written = sendRaw(runtimeRes, 200, payload, {
-      'Content-Type': 'application/json',
-      'Lambda-Runtime-Aws-Request-Id': requestId,
-      'Lambda-Runtime-Deadline-Ms': String(deadlineMs),
-      'Lambda-Runtime-Invoked-Function-Arn': arn,
-      'Lambda-Runtime-Trace-Id': trace,
-      'Lambda-Runtime-Aws-Tenant-Id': settings.tenantId,
-      [BEHAVIOUR_HEADER]: behaviourOf(options, settings.responseStreaming),
-    });
-    if (!written) {
-      generation.failure ??= {
-        errorType: 'Runtime.ExitError',
-        errorMessage: 'runtime is not waiting for an invocation',
-      };
-    }
+    handInvokeToRuntime(ctx, generation, runtimeRes, payload, started, options);
   }
   const inTime = await ctx.waitFor(
     () => generation.failure !== undefined || invocation.responded,
@@ -101,8 +56,7 @@ export async function runManagedInvokePhase(
     errorMessage = generation.failure.errorMessage;
   } else {
     status = 'timeout';
-    errorType = 'Sandbox.Timeout';
-    errorMessage = `Task timed out after ${(settings.timeoutMs / 1000).toFixed(2)} seconds`;
+    ({ errorType, errorMessage } = timeoutError(settings.timeoutMs));
   }
   const telemetryStatus = recordStatus(status, errorType);
   generation.dispatcher.publish(

@@ -1,6 +1,7 @@
 import { monoNow } from './clock.ts';
 import { type Generation, round } from './generation.ts';
 import { sendRaw } from './http-json.ts';
+import { phaseOutcome } from './phase-outcome.ts';
 import {
   restoreReportRecord,
   restoreRuntimeDoneRecord,
@@ -41,21 +42,12 @@ export async function runRestorePhase(
   );
   const endedAt = Date.now();
   const durationMs = round(monoNow() - startedMono);
-  const status: RestoreResult['status'] = generation.failure
-    ? 'error'
-    : inTime && !ctx.closed
-      ? 'success'
-      : 'timeout';
-  const errorType =
-    status === 'timeout'
-      ? 'Sandbox.Timeout'
-      : status === 'error'
-        ? generation.failure?.errorType
-        : undefined;
-  const errorMessage =
-    status === 'timeout'
-      ? 'Restore did not finish within its limit'
-      : generation.failure?.errorMessage;
+  const { status, errorType, errorMessage } = phaseOutcome(
+    generation,
+    inTime,
+    ctx.closed,
+    'Restore',
+  );
   generation.dispatcher.publish(
     'platform.restoreRuntimeDone',
     restoreRuntimeDoneRecord(status, errorType),
