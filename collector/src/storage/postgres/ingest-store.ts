@@ -9,7 +9,7 @@ import {
 import type pg from 'pg';
 import { InvalidBatchError, StorageUnavailableError } from '../../errors.ts';
 import { ENVIRONMENT_COLUMNS, INVOCATION_COLUMNS, sameInvocation } from '../fact-rows.ts';
-import type { EncodedEvent, IngestStore, InsertResult, StoredRow } from '../types.ts';
+import type { EncodedEvent, IngestStore, InsertResult } from '../types.ts';
 import { EVENTS_CHANNEL, LOCKS } from './pool.ts';
 
 const DAY_MS = 86_400_000;
@@ -17,6 +17,19 @@ const DAY_MS = 86_400_000;
 /** The partition day of an event: its own time's day, so a re-delivery falls on the same day. */
 export function eventDay(time: number): number {
   return Math.floor(time / DAY_MS);
+}
+
+/**
+ * The advisory lock key of an environment (FNV-1a, 32 bits): two environments may share a key, which only makes
+ * their transactions take turns.
+ */
+export function environmentLockKey(envId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < envId.length; i++) {
+    hash ^= envId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash | 0;
 }
 
 const quoted = (columns: readonly string[]) => columns.map((column) => `"${column}"`).join(', ');
@@ -31,26 +44,86 @@ function upsertSql(table: string, columns: readonly string[], key: readonly stri
     ON CONFLICT (${quoted(key)}) DO UPDATE SET ${updates.join(', ')}`;
 }
 
-const INSERT_EVENTS = `INSERT INTO events (id, day, "envId", "receivedAt", body)
-  SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::text[])
-  ON CONFLICT (day, id) DO NOTHING
-  RETURNING cursor, id`;
+/** Environment locks in the order of the array (sorted by the caller): one statement, one round trip. */
+const LOCK_ENVIRONMENTS = `SELECT pg_advisory_xact_lock(${LOCKS.ingestEnvironment}, key)
+  FROM unnest($1::integer[]) WITH ORDINALITY AS keys(key, n) ORDER BY n`;
+const STORED_IDS = `SELECT id FROM events
+  WHERE (day, id) IN (SELECT * FROM unnest($1::integer[], $2::text[]))`;
+/**
+ * The only statement under the ordering lock, one round trip: take the lock, insert the new events (cursors from
+ * the sequence, in array order), set each environment's `lastCursor` to its last new event, write the head and
+ * NOTIFY it. The head and the notification take effect at the commit that follows.
+ */
+const INSERT_EVENTS = `WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_lock(${LOCKS.ingestOrder})),
+  inserted AS (
+    INSERT INTO events (id, day, "envId", "receivedAt", body)
+    SELECT rows.* FROM ordered,
+      unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::text[]) AS rows
+    ON CONFLICT (day, id) DO NOTHING
+    RETURNING cursor, id, "envId"),
+  last AS (SELECT "envId", max(cursor) AS cursor FROM inserted GROUP BY "envId"),
+  envs AS (
+    UPDATE environments SET "lastCursor" = last.cursor FROM last
+    WHERE environments."envId" = last."envId"),
+  head AS (
+    UPDATE log_head SET cursor = top.cursor FROM (SELECT max(cursor) AS cursor FROM inserted) AS top
+    WHERE top.cursor IS NOT NULL RETURNING log_head.cursor)
+  SELECT cursor, id, (SELECT pg_notify('${EVENTS_CHANNEL}', cursor::text) FROM head) AS notified
+  FROM inserted ORDER BY cursor`;
 const UPSERT_ENVIRONMENTS = upsertSql('environments', ENVIRONMENT_COLUMNS, ['envId']);
 const UPSERT_INVOCATIONS = upsertSql('invocations', INVOCATION_COLUMNS, ['envId', 'requestId']);
 
+/** Attempts of one group when PostgreSQL reports a deadlock or a serialization failure, or ids raced. */
+const ATTEMPTS = 5;
+/** SQLSTATEs worth running the whole transaction again for. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
 /**
- * The PostgreSQL ingest store. Every ingest transaction, on every collector, first takes one transaction-level
- * advisory lock (the ordering point) and holds it until its commit: cursors come from a sequence while the lock
- * is held, so cursors are assigned in commit order and a reader that has seen cursor N never later finds a
- * smaller one committed. The transaction writes the head (`log_head`) and NOTIFYs the new head; both take effect
- * at the commit. See ADR "PostgreSQL storage and the commit-ordered cursor".
+ * Another collector stored an event this transaction had found missing (possible only when one event id is sent
+ * with two different environment ids, so the environment locks did not keep the two apart). The transaction's
+ * derivation counted it as new: roll back and run again.
+ */
+class IdRaceError extends Error {
+  readonly code = '40001';
+}
+
+const isRetryable = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RETRYABLE.has(code);
+};
+
+/**
+ * The PostgreSQL ingest store. Collectors ingest in parallel; only the step that takes cursors is serialised.
+ *
+ * One transaction, in this order:
+ * 1. Transaction-level advisory locks on the environments of the group (a 32-bit hash of each envId), in sorted
+ *    key order. Transactions touching the same environment take turns; others run side by side. So the events
+ *    of one environment are derived one transaction after the other, and a re-delivered batch racing its
+ *    original waits for it.
+ * 2. Which event ids are already stored (primary-key lookup). Under the environment locks this is exact: a
+ *    transaction that stored one of them has committed before the locks were granted (advisory locks are
+ *    released after the commit became visible), and READ COMMITTED reads it in the next statement.
+ * 3. Load the facts, fold the new events with `applyEvents`, upsert environments and invocations. Row locks
+ *    taken here belong to environments this transaction has locked, so they never wait on another ingest.
+ * 4. The ordering lock (one key for the whole database), then one statement: insert the new events with cursors
+ *    from the sequence, set each environment's `lastCursor`, write `log_head`, NOTIFY. Then COMMIT, which
+ *    releases everything. Cursors are taken and committed while the ordering lock is held, so cursor order is
+ *    commit order: a reader that has seen cursor N never later finds a smaller one committed.
+ *
+ * Locks are always taken in the same order (environment keys ascending, the ordering lock last), so two ingest
+ * transactions cannot deadlock; a deadlock or serialization failure (say, against an operator's statement) still
+ * runs the transaction again. `lastCursor` is the cursor of the environment's last stored event: an environment's
+ * transactions take turns and each takes its cursors later than the one before, so it only grows.
+ *
+ * If the step-4 insert finds an event already stored that step 2 had not (one id sent under two environment ids
+ * by two collectors at once), the transaction is run again rather than deriving an event twice. See ADR 9.
  */
 export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
   /**
-   * Stores several batches with one statement per step (insert, load, upsert): a group costs the same few round
-   * trips whatever its size. An id that occurs in several batches of the group is stored for the first of them
-   * (VALUES order), as one transaction per batch would. Throws when any row fails; the caller then retries each
-   * batch on its own so only the bad one fails.
+   * Stores several batches with one statement per step: a group costs the same few round trips whatever its
+   * size. An id that occurs in several batches of the group is stored for the first of them, as one transaction
+   * per batch would. Throws when any row fails; the caller then retries each batch on its own so only the bad
+   * one fails.
    */
   const insertGroup = async (
     client: pg.PoolClient,
@@ -58,54 +131,71 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
     receivedAt: number,
   ): Promise<InsertResult[]> => {
     const all = batches.flat();
-    const inserted = await client.query<{ cursor: number; id: string }>(INSERT_EVENTS, [
-      all.map(({ event }) => event.id),
+    const stored = await client.query<{ id: string }>(STORED_IDS, [
       all.map(({ event }) => eventDay(event.time)),
-      all.map(({ event }) => event.envId),
-      all.map(() => receivedAt),
-      all.map(({ body }) => body),
+      all.map(({ event }) => event.id),
     ]);
-    const firstOf = new Map<string, { encoded: EncodedEvent; batch: number }>();
+    const seen = new Set(stored.rows.map((row) => row.id));
+    const fresh: { encoded: EncodedEvent; batch: number }[] = [];
     batches.forEach((events, batch) => {
       for (const encoded of events) {
-        if (!firstOf.has(encoded.event.id)) firstOf.set(encoded.event.id, { encoded, batch });
+        if (seen.has(encoded.event.id)) continue;
+        seen.add(encoded.event.id);
+        fresh.push({ encoded, batch });
       }
     });
-    const stored: StoredRow[][] = batches.map(() => []);
-    const byEnv = new Map<string, { events: LifelineEvent[]; lastCursor: number }>();
-    for (const { cursor, id } of [...inserted.rows].sort((a, b) => a.cursor - b.cursor)) {
-      const { encoded, batch } = firstOf.get(id) as { encoded: EncodedEvent; batch: number };
-      const envId = encoded.event.envId;
-      stored[batch]?.push({ cursor, receivedAt, envId, body: encoded.body });
-      const entry = byEnv.get(envId);
-      if (entry) {
-        entry.events.push(encoded.event);
-        entry.lastCursor = cursor;
-      } else byEnv.set(envId, { events: [encoded.event], lastCursor: cursor });
+    const results: InsertResult[] = batches.map((events) => ({
+      accepted: 0,
+      duplicates: events.length,
+      stored: [],
+    }));
+    if (fresh.length === 0) return results;
+    const byEnv = new Map<string, LifelineEvent[]>();
+    for (const { encoded } of fresh) {
+      const events = byEnv.get(encoded.event.envId);
+      if (events) events.push(encoded.event);
+      else byEnv.set(encoded.event.envId, [encoded.event]);
     }
-    if (byEnv.size > 0) await derive(client, byEnv, receivedAt);
-    return batches.map((events, batch) => {
-      const rows = stored[batch] ?? [];
-      return { accepted: rows.length, duplicates: events.length - rows.length, stored: rows };
-    });
+    await derive(client, byEnv, receivedAt);
+    const inserted = await client.query<{ cursor: number; id: string }>(INSERT_EVENTS, [
+      fresh.map(({ encoded }) => encoded.event.id),
+      fresh.map(({ encoded }) => eventDay(encoded.event.time)),
+      fresh.map(({ encoded }) => encoded.event.envId),
+      fresh.map(() => receivedAt),
+      fresh.map(({ encoded }) => encoded.body),
+    ]);
+    if (inserted.rows.length !== fresh.length) {
+      throw new IdRaceError('an event id was stored by another transaction meanwhile');
+    }
+    const cursorOf = new Map(inserted.rows.map((row) => [row.id, row.cursor]));
+    for (const { encoded, batch } of fresh) {
+      const result = results[batch] as InsertResult;
+      const cursor = cursorOf.get(encoded.event.id) as number;
+      result.stored.push({ cursor, receivedAt, envId: encoded.event.envId, body: encoded.body });
+      result.accepted += 1;
+      result.duplicates -= 1;
+    }
+    return results;
   };
 
+  /** Folds the new events of each environment into its stored facts and upserts what changed. */
   const derive = async (
     client: pg.PoolClient,
-    byEnv: Map<string, { events: LifelineEvent[]; lastCursor: number }>,
+    byEnv: Map<string, LifelineEvent[]>,
     receivedAt: number,
   ) => {
     const envIds = [...byEnv.keys()];
-    const current = new Map<string, EnvironmentFacts>();
+    const current = new Map<string, EnvironmentFacts & { lastCursor: number }>();
     for (const row of (
-      await client.query<EnvironmentFacts>('SELECT * FROM environments WHERE "envId" = ANY($1)', [
-        envIds,
-      ])
+      await client.query<EnvironmentFacts & { lastCursor: number }>(
+        'SELECT * FROM environments WHERE "envId" = ANY($1)',
+        [envIds],
+      )
     ).rows) {
       current.set(row.envId, row);
     }
     const wanted = new Map<string, Set<string>>();
-    for (const [envId, { events }] of byEnv) {
+    for (const [envId, events] of byEnv) {
       const ids = requestIdsOf(events);
       const last = current.get(envId)?.lastInvokeRequestId;
       if (last) ids.add(last);
@@ -127,12 +217,13 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
     }
     const envRows: Record<string, unknown>[] = [];
     const invocationRows: InvocationFacts[] = [];
-    for (const [envId, { events, lastCursor }] of byEnv) {
+    for (const [envId, events] of byEnv) {
       const env = current.get(envId);
       const model: EnvironmentModel | undefined =
         env === undefined ? undefined : { env, invocations: stored.get(envId) ?? new Map() };
       const next = applyEvents(model, events, receivedAt);
-      envRows.push({ ...next.env, lastCursor });
+      // The insert under the ordering lock sets lastCursor to the new events' last cursor.
+      envRows.push({ ...next.env, lastCursor: env?.lastCursor ?? 0 });
       for (const invocation of next.invocations.values()) {
         const before = model?.invocations.get(invocation.requestId);
         if (before === undefined || !sameInvocation(before, invocation)) {
@@ -146,9 +237,51 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
     }
   };
 
+  /** One attempt: the whole group, or (when a row fails) each batch in its own savepoint. */
+  const transaction = async (
+    client: pg.PoolClient,
+    batches: readonly (readonly EncodedEvent[])[],
+    receivedAt: number,
+  ): Promise<(InsertResult | Error)[]> => {
+    const keys = [
+      ...new Set(
+        batches.flatMap((events) => events.map(({ event }) => environmentLockKey(event.envId))),
+      ),
+    ].sort((a, b) => a - b);
+    const begin = async () => {
+      await client.query('BEGIN');
+      await client.query(LOCK_ENVIRONMENTS, [keys]);
+    };
+    await begin();
+    let results: (InsertResult | Error)[];
+    try {
+      results = await insertGroup(client, batches, receivedAt);
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      // Some row of the group failed: start over with each batch on its own, so only the bad one fails.
+      await client.query('ROLLBACK');
+      await begin();
+      results = [];
+      for (const events of batches) {
+        await client.query('SAVEPOINT batch');
+        try {
+          const [result] = await insertGroup(client, [events], receivedAt);
+          await client.query('RELEASE SAVEPOINT batch');
+          results.push(result as InsertResult);
+        } catch (error) {
+          if (isRetryable(error)) throw error;
+          await client.query('ROLLBACK TO SAVEPOINT batch');
+          results.push(batchError(error));
+        }
+      }
+    }
+    await client.query('COMMIT');
+    return results;
+  };
+
   return {
-    // Ingest transactions queue on the ordering lock anyway; a second one waiting keeps the lock busy.
-    parallelCommits: 2,
+    // Transactions of different environments run side by side up to the ordering statement.
+    parallelCommits: 4,
     async insertBatches(batches, receivedAt) {
       let client: pg.PoolClient;
       try {
@@ -161,47 +294,16 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
       }
       let broken = false;
       try {
-        // BEGIN and the ordering lock in one round trip: the lock is held until COMMIT, so keep its span short.
-        const begin = `BEGIN; SELECT pg_advisory_xact_lock(${LOCKS.ingestOrder})`;
-        await client.query(begin);
-        let results: (InsertResult | Error)[];
-        try {
-          results = await insertGroup(client, batches, receivedAt);
-        } catch {
-          // Some row of the group failed: start over with each batch on its own, so only the bad one fails.
-          await client.query('ROLLBACK');
-          await client.query(begin);
-          results = [];
-          for (const events of batches) {
-            await client.query('SAVEPOINT batch');
-            try {
-              const [result] = await insertGroup(client, [events], receivedAt);
-              await client.query('RELEASE SAVEPOINT batch');
-              results.push(result as InsertResult);
-            } catch (error) {
-              await client.query('ROLLBACK TO SAVEPOINT batch');
-              results.push(batchError(error));
-            }
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await transaction(client, batches, receivedAt);
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => {});
+            if (!isRetryable(error) || attempt >= ATTEMPTS) throw error;
           }
         }
-        let head = 0;
-        for (const result of results) {
-          const last =
-            result instanceof Error ? undefined : result.stored[result.stored.length - 1];
-          if (last !== undefined) head = Math.max(head, last.cursor);
-        }
-        if (head > 0) {
-          await client.query(
-            `WITH written AS (UPDATE log_head SET cursor = $1 RETURNING cursor)
-             SELECT pg_notify('${EVENTS_CHANNEL}', cursor::text) FROM written`,
-            [head],
-          );
-        }
-        await client.query('COMMIT');
-        return results;
       } catch (error) {
         broken = true;
-        await client.query('ROLLBACK').catch(() => {});
         throw new StorageUnavailableError(
           'the database failed the transaction; the batch was not stored, retry later',
           { cause: error },

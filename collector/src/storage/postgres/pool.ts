@@ -5,11 +5,16 @@ import pg from 'pg';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/postgres/', import.meta.url));
 
-/** Advisory lock keys (one namespace for the collector): migrations, the ingest ordering point, retention. */
+/**
+ * Advisory lock keys (one namespace for the collector): migrations, the ingest ordering point, retention (one
+ * bigint key each), and `ingestEnvironment`, the first half of the two-integer keys of the per-environment ingest
+ * locks (PostgreSQL keeps one-bigint and two-integer keys apart).
+ */
 export const LOCKS = {
   migrate: 74_600_001,
   ingestOrder: 74_600_002,
   retention: 74_600_003,
+  ingestEnvironment: 74_600,
 } as const;
 
 /** The channel collectors NOTIFY after each ingest commit (payload: the new head). */
