@@ -178,25 +178,53 @@ export const InvocationFactsRow = Type.Unsafe<InvocationFacts>(
 );
 
 /**
+ * The invocation activity of one environment in buckets of the window's `step` (sent when the window was asked with
+ * `step`), as parallel arrays over the buckets that hold at least one invoke, in bucket order. Bucket `bucket[i]`
+ * covers [bucket[i]·step, (bucket[i]+1)·step) on the event clock. Every invocation that started in [from, to]
+ * counts in the bucket of its start (the INVOKE time, else the first platform time, as in {@link Invocation}):
+ * `invokes` all of them, `errors` those with status error or failure, `timeouts` those with status timeout,
+ * `busyMs` the sum of their known durations (platform.report's, else platform.runtimeDone's; 0 while running).
+ */
+export const ActivityBuckets = Type.Object({
+  bucket: Type.Array(Type.Integer()),
+  invokes: Type.Array(Type.Integer({ minimum: 0 })),
+  errors: Type.Array(Type.Integer({ minimum: 0 })),
+  timeouts: Type.Array(Type.Integer({ minimum: 0 })),
+  busyMs: Type.Array(Type.Number({ minimum: 0 })),
+});
+export type ActivityBuckets = Static<typeof ActivityBuckets>;
+
+/**
  * One environment of a window: its facts, the invocations overlapping the range plus its last invoke, and
  * `cursor`, the highest event cursor applied to these rows. A client following live from the page's `head`
  * ignores this environment's live events with a cursor ≤ `cursor` (already in the facts).
+ *
+ * In a window asked with `step` (density), `invocations` holds only the rows live folding needs one by one (the
+ * environment's last invoke and every invoke still running that started by `to`) and `activity` counts all of the
+ * range's invokes per bucket (running ones included).
  */
 export const EnvironmentSnapshot = Type.Object({
   cursor: Type.Integer({ minimum: 0 }),
   env: EnvironmentFactsRow,
   invocations: Type.Array(InvocationFactsRow),
+  activity: Type.Optional(ActivityBuckets),
 });
 export type EnvironmentSnapshot = Static<typeof EnvironmentSnapshot>;
 
 /**
- * `GET /v1/window?from=&to=[&function=][&tenant=][&limit=][&cursor=]`: environments active in [from, to]
+ * `GET /v1/window?from=&to=[&function=][&tenant=][&limit=][&cursor=][&step=]`: environments active in [from, to]
  * (first activity ≤ to, and not ended or ended ≥ from), newest activity first, at most 500 per page. `head` is
  * the event-log head when the page was read (follow live from page 1's head); `total` counts every environment of
  * the window (all pages).
+ *
+ * `step` (ms, an integer ≥ 1000, at most 4000 buckets over the range, else 400) asks for density: each environment
+ * then carries its `activity` in buckets of `step` instead of every invocation (see {@link EnvironmentSnapshot}),
+ * so a long range costs environments × buckets, not invocations. The page repeats `step`; without it the answer
+ * is the detailed one.
  */
 export const WindowPage = Type.Object({
   head: Type.Integer({ minimum: 0 }),
+  step: Type.Optional(Type.Integer({ minimum: 1 })),
   environments: Type.Array(EnvironmentSnapshot),
   nextCursor: Nullable(Type.String()),
   total: Type.Integer({ minimum: 0 }),

@@ -3,7 +3,7 @@ import { ENVIRONMENT_STATES, PROTOCOL_VERSION } from '@lifeline/protocol';
 import { Type } from 'typebox';
 import type { CollectorConfig } from '../config.ts';
 import { BadQueryError, NotFoundError } from '../errors.ts';
-import { WINDOW_PAGE_MAX } from '../storage/read-model.ts';
+import { WINDOW_BUCKETS_MAX, WINDOW_PAGE_MAX, WINDOW_STEP_MIN } from '../storage/read-model.ts';
 import { EpochMs, FunctionName, Limit, PageCursor } from './query-schemas.ts';
 
 /** Options of {@link queryRoutes}. */
@@ -54,6 +54,7 @@ const WindowQuery = Type.Object({
   ...RangeFields,
   cursor: Type.Optional(PageCursor),
   limit: Type.Integer({ minimum: 1, maximum: WINDOW_PAGE_MAX, default: WINDOW_PAGE_MAX }),
+  step: Type.Optional(Type.Integer({ minimum: WINDOW_STEP_MIN, maximum: 30 * 86_400_000 })),
 });
 
 const ShutdownStatsQuery = Type.Object({
@@ -132,6 +133,11 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
   app.get('/v1/window', { schema: { querystring: WindowQuery } }, async (request) => {
     const { function: functionName, ...rest } = request.query;
     range(rest.from, rest.to);
+    if (rest.step !== undefined && (rest.to - rest.from) / rest.step > WINDOW_BUCKETS_MAX) {
+      throw new BadQueryError(
+        `step ${rest.step} gives more than ${WINDOW_BUCKETS_MAX} buckets over this range; pass a larger step, or none for every invocation`,
+      );
+    }
     return query.window({ ...rest, functionName, now: Date.now(), lostAfterMs });
   });
 

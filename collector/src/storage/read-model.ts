@@ -1,4 +1,5 @@
 import {
+  type ActivityBuckets,
   type EnvironmentFacts,
   environmentState,
   type FunctionStats,
@@ -57,6 +58,16 @@ export interface InvokeBucket {
   environments: number;
 }
 
+/** One environment's invokes that started in one bucket of a density window (`bucket` = ⌊start / step⌋). */
+export interface ActivityRow {
+  envId: string;
+  bucket: number;
+  invokes: number;
+  errors: number;
+  timeouts: number;
+  busyMs: number;
+}
+
 /** What a backend selects for the read model. Every range is on the event clock. */
 export interface RangeRows {
   head(): Promise<number>;
@@ -74,6 +85,15 @@ export interface RangeRows {
     from: number,
     to: number,
   ): Promise<Record<string, unknown>[]>;
+  /**
+   * Density of a window: the invocations of these environments that started in [from, to], counted per
+   * environment and bucket of `step` (see `ActivityBuckets` in the protocol), and the rows live folding needs one
+   * by one: each environment's last invoke and its invokes still running that started by `to`.
+   */
+  activityOf(
+    envs: readonly EnvironmentFacts[],
+    range: { from: number; to: number; step: number },
+  ): Promise<{ buckets: ActivityRow[]; invocations: Record<string, unknown>[] }>;
   /** Environments whose SHUTDOWN time is in the range, with the shutdown filters. */
   shutdownsInRange(filter: ShutdownStatsFilter): Promise<Record<string, unknown>[]>;
   /** Invocations that started in the range, counted per bucket of `step` aligned to multiples of it. */
@@ -86,6 +106,9 @@ export interface RangeRows {
 }
 
 export const WINDOW_PAGE_MAX = 500;
+/** A density window's smallest step (ms) and most buckets over its range: a finer grid is the detailed window. */
+export const WINDOW_STEP_MIN = 1000;
+export const WINDOW_BUCKETS_MAX = 4000;
 const SEARCH_MAX = 50;
 const SPARKLINE_BUCKETS = 30;
 
@@ -112,13 +135,20 @@ export async function readWindow(
   });
   const page = found.slice(0, limit);
   const envs = page.map((row) => environmentFactsOf(row));
+  const step = filter.step;
+  const density =
+    step === undefined
+      ? null
+      : await rows.activityOf(envs, { from: filter.from, to: filter.to, step });
   const invocations = new Map<string, InvocationFacts[]>();
-  for (const row of await rows.invocationsOf(envs, filter.from, filter.to)) {
+  for (const row of density?.invocations ??
+    (await rows.invocationsOf(envs, filter.from, filter.to))) {
     const facts = invocationFactsOf(row);
     const list = invocations.get(facts.envId);
     if (list) list.push(facts);
     else invocations.set(facts.envId, [facts]);
   }
+  const activity = density === null ? null : activityByEnvironment(density.buckets);
   const total =
     before === undefined && found.length <= limit
       ? found.length
@@ -126,6 +156,7 @@ export async function readWindow(
   const last = page[page.length - 1];
   return {
     head,
+    ...(step === undefined ? {} : { step }),
     total,
     nextCursor: found.length > limit && last !== undefined ? encodeRowCursor(last.rowId) : null,
     environments: page.map((row, index) => {
@@ -134,9 +165,34 @@ export async function readWindow(
         cursor: Number(row.lastCursor),
         env,
         invocations: invocations.get(env.envId) ?? [],
+        ...(activity === null ? {} : { activity: activity.get(env.envId) ?? emptyActivity() }),
       };
     }),
   };
+}
+
+function emptyActivity(): ActivityBuckets {
+  return { bucket: [], invokes: [], errors: [], timeouts: [], busyMs: [] };
+}
+
+/** Bucket rows grouped per environment into the wire's parallel arrays, in bucket order. */
+function activityByEnvironment(rows: readonly ActivityRow[]): Map<string, ActivityBuckets> {
+  const sorted = [...rows].sort((a, b) => Number(a.bucket) - Number(b.bucket));
+  const byEnv = new Map<string, ActivityBuckets>();
+  for (const row of sorted) {
+    let activity = byEnv.get(row.envId);
+    if (activity === undefined) {
+      activity = emptyActivity();
+      byEnv.set(row.envId, activity);
+    }
+    // Drivers return counts as strings (PostgreSQL bigint) or numbers: the wire has numbers.
+    activity.bucket.push(Number(row.bucket));
+    activity.invokes.push(Number(row.invokes));
+    activity.errors.push(Number(row.errors));
+    activity.timeouts.push(Number(row.timeouts));
+    activity.busyMs.push(Number(row.busyMs));
+  }
+  return byEnv;
 }
 
 export async function readShutdownStats(

@@ -137,6 +137,8 @@ export interface StateClock {
 export interface WindowFilter extends RangeFilter {
   limit: number;
   cursor?: string | undefined;
+  /** Density: invocation activity in buckets of this many ms instead of every invocation. */
+  step?: number | undefined;
 }
 
 /** `GET /v1/stats/shutdowns`. */

@@ -3,6 +3,7 @@ import {
   type FunctionSummary,
   type InvocationFacts,
   type LifelineEvent,
+  lastInvokeIdOf,
   toEnvironment,
   toInvocation,
   toShutdown,
@@ -18,6 +19,7 @@ import {
 import type { EnvironmentRow } from '../fact-rows.ts';
 import { type FunctionRow, functionSummaryOf, RECENT_ACTIVITY_MS } from '../function-summary.ts';
 import {
+  type ActivityRow,
   type InvokeBucket,
   type RangeRows,
   readModelQueries,
@@ -136,6 +138,26 @@ const SQL = {
             OR "requestId" = ANY(@lastIds::text[]))
      ORDER BY "envId", COALESCE(seq, 9007199254740991), "rowId"`,
   ),
+  // Density (readWindow with a step): the start is the invocation view's (INVOKE, else the first platform time).
+  rangeActivity: named(
+    `SELECT "envId", floor(start / @step::float8)::bigint AS bucket, COUNT(*)::int AS invokes,
+       (COUNT(*) FILTER (WHERE status IN ('error', 'failure')))::int AS errors,
+       (COUNT(*) FILTER (WHERE status = 'timeout'))::int AS timeouts,
+       SUM(COALESCE("reportDurationMs", "runtimeDoneDurationMs", 0)) AS "busyMs"
+     FROM (SELECT "envId", status, "reportDurationMs", "runtimeDoneDurationMs",
+             COALESCE("startedAt", "platformStartAt", "runtimeDoneAt", "reportAt") AS start
+           FROM invocations WHERE "envId" = ANY(@envIds::text[])) i
+     WHERE start >= @from::float8 AND start <= @to::float8
+     GROUP BY "envId", 2`,
+  ),
+  rangeLiveInvocations: named(
+    `SELECT * FROM invocations
+     WHERE "envId" = ANY(@envIds::text[])
+       AND ((status = 'running'
+             AND COALESCE("startedAt", "platformStartAt", "runtimeDoneAt", "reportAt") <= @to::float8)
+            OR "requestId" = ANY(@lastIds::text[]))
+     ORDER BY "envId", COALESCE(seq, 9007199254740991), "rowId"`,
+  ),
   rangeShutdowns: named(
     `SELECT e.* FROM environments e
      WHERE e."shutdownAt" >= @from::float8 AND e."shutdownAt" <= @to::float8
@@ -217,6 +239,21 @@ export function createPostgresQueryStore(pool: pg.Pool): QueryStore {
             from,
             to,
           }),
+    activityOf: async (envs, { from, to, step }) => {
+      if (envs.length === 0) return { buckets: [], invocations: [] };
+      const envIds = envs.map((env) => env.envId);
+      return {
+        buckets: await all<ActivityRow>(SQL.rangeActivity, { envIds, from, to, step }),
+        invocations: await all(SQL.rangeLiveInvocations, {
+          envIds,
+          lastIds: envs.flatMap((env) => {
+            const last = lastInvokeIdOf(env);
+            return last === null ? [] : [last];
+          }),
+          to,
+        }),
+      };
+    },
     shutdownsInRange: (filter) =>
       all(SQL.rangeShutdowns, {
         ...range(filter),

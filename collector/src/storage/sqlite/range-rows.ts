@@ -1,5 +1,5 @@
 import { ENVIRONMENT_FACT_FIELDS, lastInvokeIdOf } from '@lifeline/protocol';
-import type { InvokeBucket, RangeRows, StoredEnvironment } from '../read-model.ts';
+import type { ActivityRow, InvokeBucket, RangeRows, StoredEnvironment } from '../read-model.ts';
 import { traceIdRange } from '../search-ids.ts';
 import type { SqliteDatabase } from './open.ts';
 
@@ -32,6 +32,24 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
              AND (status = 'running'
                   OR COALESCE(startedAt, platformStartAt, runtimeDoneAt, reportAt)
                      + COALESCE(reportDurationMs, runtimeDoneDurationMs, 0) >= @from))
+            OR requestId IN (SELECT value FROM json_each(@lastIds)))
+     ORDER BY envId, COALESCE(seq, 9007199254740991), rowId`,
+  );
+  // Density (readWindow with a step): the start is the invocation view's (INVOKE, else the first platform time).
+  const selectActivity = db.prepare(
+    `SELECT envId, CAST(start / @step AS INTEGER) AS bucket, COUNT(*) AS invokes,
+       SUM(status IN ('error', 'failure')) AS errors, SUM(status = 'timeout') AS timeouts,
+       SUM(COALESCE(reportDurationMs, runtimeDoneDurationMs, 0)) AS busyMs
+     FROM (SELECT envId, status, reportDurationMs, runtimeDoneDurationMs,
+             COALESCE(startedAt, platformStartAt, runtimeDoneAt, reportAt) AS start
+           FROM invocations WHERE envId IN (SELECT value FROM json_each(@envIds)))
+     WHERE start >= @from AND start <= @to
+     GROUP BY envId, bucket`,
+  );
+  const selectLiveInvocations = db.prepare(
+    `SELECT * FROM invocations
+     WHERE envId IN (SELECT value FROM json_each(@envIds))
+       AND ((status = 'running' AND COALESCE(startedAt, platformStartAt, runtimeDoneAt, reportAt) <= @to)
             OR requestId IN (SELECT value FROM json_each(@lastIds)))
      ORDER BY envId, COALESCE(seq, 9007199254740991), rowId`,
   );
@@ -102,6 +120,23 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
         from,
         to,
       }) as Record<string, unknown>[];
+    },
+    activityOf: async (envs, range) => {
+      if (envs.length === 0) return { buckets: [], invocations: [] };
+      const envIds = JSON.stringify(envs.map((env) => env.envId));
+      return {
+        buckets: selectActivity.all({ envIds, ...range }) as ActivityRow[],
+        invocations: selectLiveInvocations.all({
+          envIds,
+          lastIds: JSON.stringify(
+            envs.flatMap((env) => {
+              const last = lastInvokeIdOf(env);
+              return last === null ? [] : [last];
+            }),
+          ),
+          to: range.to,
+        }) as Record<string, unknown>[],
+      };
     },
     shutdownsInRange: async (filter) =>
       selectShutdowns.all({
