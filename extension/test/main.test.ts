@@ -1,35 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runExtension } from '../src/main.ts';
 import { FakeRuntimeApi } from './helpers/fake-runtime-api.ts';
-import { startReceiver } from './helpers/receiver.ts';
+import { runAgainstFake } from './helpers/run-against-fake.ts';
 
-async function setUp(env: Record<string, string> = {}, withReceiver = true) {
-  const api = new FakeRuntimeApi();
-  await api.start();
-  onTestFinished(() => api.stop());
-  const receiver = await startReceiver(onTestFinished);
-  const spoolDir = mkdtempSync(join(tmpdir(), 'lifeline-main-'));
-  onTestFinished(() => rmSync(spoolDir, { recursive: true, force: true }));
-  const lines: string[] = [];
-  const exitCode = runExtension({
-    env: {
-      AWS_LAMBDA_RUNTIME_API: api.address,
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
-      AWS_REGION: 'eu-west-1',
-      ...(withReceiver ? { LIFELINE_COLLECTOR_URL: receiver.url } : {}),
-      LIFELINE_TOKEN: 'secret-token',
-      LIFELINE_TELEMETRY_PORT: '0',
-      LIFELINE_TELEMETRY_HOST: '127.0.0.1',
-      LIFELINE_SPOOL_DIR: spoolDir,
-      ...env,
-    },
-    write: (line) => lines.push(line),
+const setUp = (env: Record<string, string> = {}, withReceiver = true) =>
+  runAgainstFake(new FakeRuntimeApi(), {
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+    AWS_REGION: 'eu-west-1',
+    LIFELINE_TOKEN: 'secret-token',
+    ...(withReceiver ? {} : { LIFELINE_COLLECTOR_URL: undefined }),
+    ...env,
   });
-  return { api, receiver, exitCode, lines, spoolDir };
-}
 
 async function postTelemetry(api: FakeRuntimeApi, records: unknown[]): Promise<number> {
   const uri = api.subscription.destination.URI.replace('sandbox.localdomain', '127.0.0.1');
@@ -191,22 +172,4 @@ describe('runExtension', () => {
   });
 });
 
-async function setUpWith(api: FakeRuntimeApi) {
-  await api.start();
-  onTestFinished(() => api.stop());
-  const receiver = await startReceiver(onTestFinished);
-  const spoolDir = mkdtempSync(join(tmpdir(), 'lifeline-main-'));
-  onTestFinished(() => rmSync(spoolDir, { recursive: true, force: true }));
-  const lines: string[] = [];
-  const exitCode = runExtension({
-    env: {
-      AWS_LAMBDA_RUNTIME_API: api.address,
-      LIFELINE_COLLECTOR_URL: receiver.url,
-      LIFELINE_TELEMETRY_PORT: '0',
-      LIFELINE_TELEMETRY_HOST: '127.0.0.1',
-      LIFELINE_SPOOL_DIR: spoolDir,
-    },
-    write: (line) => lines.push(line),
-  });
-  return { api, receiver, exitCode, lines };
-}
+const setUpWith = (api: FakeRuntimeApi) => runAgainstFake(api);

@@ -1,35 +1,14 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import type { RegisterEvent } from '@lifeline/protocol';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { runExtension } from '../src/main.ts';
+import { describe, expect, it } from 'vitest';
 import { type FakeAnswer, FakeRuntimeApi } from './helpers/fake-runtime-api.ts';
-import { startReceiver } from './helpers/receiver.ts';
+import { runAgainstFake } from './helpers/run-against-fake.ts';
 
 /** Every refusal the Extensions and Telemetry APIs are documented to answer, and what the extension does about it. */
 
-async function run(api: FakeRuntimeApi, env: Record<string, string> = {}) {
-  await api.start();
-  onTestFinished(() => api.stop());
-  const receiver = await startReceiver(onTestFinished);
-  const spoolDir = mkdtempSync(join(tmpdir(), 'lifeline-refusal-'));
-  onTestFinished(() => rmSync(spoolDir, { recursive: true, force: true }));
-  const lines: string[] = [];
-  const exitCode = runExtension({
-    env: {
-      AWS_LAMBDA_RUNTIME_API: api.address,
-      LIFELINE_COLLECTOR_URL: receiver.url,
-      LIFELINE_TOKEN: 'token-1234',
-      LIFELINE_TELEMETRY_PORT: '0',
-      LIFELINE_TELEMETRY_HOST: '127.0.0.1',
-      LIFELINE_SPOOL_DIR: spoolDir,
-      ...env,
-    },
-    write: (line) => lines.push(line),
-  });
-  return { api, receiver, exitCode, lines, spoolDir };
-}
+/** Runs the extension against `api` with an ingest token (the refusals are the platform's, not the collector's). */
+const run = (api: FakeRuntimeApi, env: Record<string, string> = {}) =>
+  runAgainstFake(api, { LIFELINE_TOKEN: 'token-1234', ...env });
 
 const refusal = (status: number, errorType: string, errorMessage: string): FakeAnswer => ({
   status,
