@@ -154,6 +154,16 @@ export function createLiveHub(
     following = (async () => {
       do {
         followAgain = false;
+        if (clients.size === 0) {
+          // Nobody to send rows to (an ingest-only collector): move the head instead of reading every commit's
+          // rows back. Only while still nobody is attached after the read: a client attached meanwhile may have
+          // read an older head, and its rows above that head must still come from here.
+          const head = await eventLog.head();
+          if (clients.size === 0) {
+            broadcastHead = Math.max(broadcastHead, head);
+            continue;
+          }
+        }
         for (;;) {
           const rows = await eventLog.eventsAfter(broadcastHead, FOLLOW_PAGE);
           deliver(rows);

@@ -208,6 +208,38 @@ describe('createLiveHub on a log shared with other collectors', () => {
   });
 });
 
+describe('createLiveHub without clients on a shared log', () => {
+  it('reads only the head on wake-ups, and a client attaching later still gets every row once', async () => {
+    const stored = [row(1), row(2)];
+    const log = fakeLog(stored, false);
+    let rowReads = 0;
+    const eventsAfter = log.eventsAfter;
+    log.eventsAfter = (...args) => {
+      rowReads += 1;
+      return eventsAfter(...args);
+    };
+    const hub = hubOver(log, { ...options, maxPendingEvents: 100 });
+    stored.push(row(3));
+    hub.publish(published([row(3)]));
+    log.wake();
+    for (let i = 0; i < 5; i++) await tick();
+    expect(rowReads).toBe(0);
+    const socket = new FakeSocket();
+    hub.attach(socket as unknown as WebSocket, { after: 0 });
+    stored.push(row(4));
+    log.wake();
+    for (let i = 0; i < 10 && !socket.frames.some((f) => f.type === 'caught-up'); i++) {
+      socket.flush();
+      await tick();
+    }
+    stored.push(row(5));
+    log.wake();
+    for (let i = 0; i < 5; i++) await tick();
+    expect(socket.cursors()).toEqual([1, 2, 3, 4, 5]);
+    hub.closeAll(LIVE_CLOSE.GOING_AWAY, 'bye');
+  });
+});
+
 describe('eventsFrame', () => {
   it('embeds stored bodies verbatim in a valid events frame', () => {
     const frame = JSON.parse(eventsFrame([row(1), row(2)]));
