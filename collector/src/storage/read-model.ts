@@ -411,17 +411,34 @@ export async function readSearch(rows: RangeRows, q: string): Promise<SearchResu
   return { matches: matches.slice(0, SEARCH_MAX) };
 }
 
+/** The read model's part of a {@link QueryStore}: the heavy reads, each a plain-data answer. */
+export type ReadModel = Pick<
+  QueryStore,
+  'window' | 'shutdownStats' | 'functionStats' | 'series' | 'search'
+>;
+
+/** The read model over a backend's row selections, with no scheduling (see {@link readModelQueries}). */
+export function readModel(rows: RangeRows): ReadModel {
+  return {
+    window: (filter) => readWindow(rows, filter),
+    shutdownStats: (filter) => readShutdownStats(rows, filter),
+    functionStats: (filter) => readFunctionStats(rows, filter),
+    series: (filter) => readSeries(rows, filter),
+    search: (q) => readSearch(rows, q),
+  };
+}
+
 /** Heavy reads running at once at most; more wait their turn, so ingest is never queued behind a crowd of them. */
 const MAX_HEAVY_READS = 2;
 
 /**
- * The read model's part of a {@link QueryStore}. Each read first yields to the event loop (queued ingest requests
- * run before it) and at most {@link MAX_HEAVY_READS} run at once: on SQLite a read holds the event loop while it
- * runs, so many dashboards loading at once take turns with ingest instead of starving it.
+ * The read model run on the caller's event loop, taking turns with ingest: each read first yields to the event
+ * loop (queued ingest requests run before it) and at most {@link MAX_HEAVY_READS} run at once. PostgreSQL's reads
+ * wait on the network, so this is all they need; SQLite serves them from a worker thread instead
+ * (sqlite/read-worker-client.ts) and uses this only for a database no second connection can open (`:memory:`).
  */
-export function readModelQueries(
-  rows: RangeRows,
-): Pick<QueryStore, 'window' | 'shutdownStats' | 'functionStats' | 'series' | 'search'> {
+export function readModelQueries(rows: RangeRows): ReadModel {
+  const reads = readModel(rows);
   let running = 0;
   const waiting: (() => void)[] = [];
   const gated = async <T>(read: () => Promise<T>): Promise<T> => {
@@ -437,10 +454,10 @@ export function readModelQueries(
     }
   };
   return {
-    window: (filter) => gated(() => readWindow(rows, filter)),
-    shutdownStats: (filter) => gated(() => readShutdownStats(rows, filter)),
-    functionStats: (filter) => gated(() => readFunctionStats(rows, filter)),
-    series: (filter) => gated(() => readSeries(rows, filter)),
-    search: (q) => gated(() => readSearch(rows, q)),
+    window: (filter) => gated(() => reads.window(filter)),
+    shutdownStats: (filter) => gated(() => reads.shutdownStats(filter)),
+    functionStats: (filter) => gated(() => reads.functionStats(filter)),
+    series: (filter) => gated(() => reads.series(filter)),
+    search: (q) => gated(() => reads.search(q)),
   };
 }

@@ -4,6 +4,7 @@ import { createSqliteIngestStore } from './ingest-store.ts';
 import type { SqliteDatabase } from './open.ts';
 import { openDatabase } from './open.ts';
 import { createSqliteQueryStore } from './query-store.ts';
+import { startReadWorker } from './read-worker-client.ts';
 import { createSqliteRetentionStore } from './retention-store.ts';
 
 /** The SQLite storage, with its connection for tools that need the file itself (tests, benches). */
@@ -12,17 +13,22 @@ export interface SqliteStorage extends Storage {
   readonly db: SqliteDatabase;
 }
 
-/** The SQLite storage over one file (created and migrated if needed): one connection, one writer. */
+/**
+ * The SQLite storage over one file (created and migrated if needed): one connection, one writer, and the heavy
+ * reads on a read worker's own connection (an in-memory database has no second connection: it reads on this one).
+ */
 export function openSqliteStorage(path: string): SqliteStorage {
   const db = openDatabase(path);
+  const reads = path === ':memory:' ? undefined : startReadWorker(path);
   return {
     kind: 'sqlite',
     db,
     ingest: createSqliteIngestStore(db),
     eventLog: createSqliteEventLog(db),
-    query: createSqliteQueryStore(db),
+    query: createSqliteQueryStore(db, reads),
     retention: createSqliteRetentionStore(db),
     close: async () => {
+      await reads?.close();
       db.close();
     },
   };

@@ -19,7 +19,7 @@ import {
   functionSummaryOf,
   RECENT_ACTIVITY_MS,
 } from '../function-summary.ts';
-import { readModelQueries } from '../read-model.ts';
+import { type ReadModel, readModelQueries } from '../read-model.ts';
 import type { QueryStore, StoredRow } from '../types.ts';
 import type { SqliteDatabase } from './open.ts';
 import { createSqliteRangeRows } from './range-rows.ts';
@@ -40,8 +40,11 @@ export const STATE_SQL = `CASE
 
 type InvocationRow = InvocationFacts & { rowId: number; fnName: string | null };
 
-/** The SQLite query store: the read API's lists and details. */
-export function createSqliteQueryStore(db: SqliteDatabase): QueryStore {
+/**
+ * The SQLite query store: the read API's lists and details on `db`, and the read model from `reads` (the read
+ * worker's) or, without it, on `db` taking turns with ingest.
+ */
+export function createSqliteQueryStore(db: SqliteDatabase, reads?: ReadModel): QueryStore {
   const selectEnvironment = db.prepare('SELECT * FROM environments WHERE envId = ?');
   const selectFunctions = db.prepare(
     `SELECT functionName, COUNT(*) AS environments, COUNT(registeredAt) AS coldStarts,
@@ -116,7 +119,7 @@ export function createSqliteQueryStore(db: SqliteDatabase): QueryStore {
   const selectPageSize = db.prepare('PRAGMA page_size').pluck();
 
   return {
-    ...readModelQueries(createSqliteRangeRows(db)),
+    ...(reads ?? readModelQueries(createSqliteRangeRows(db))),
 
     async listFunctions({ cursor, limit, now, lostAfterMs }) {
       const rows = selectFunctions.all({
