@@ -200,8 +200,8 @@ export type ActivityBuckets = Static<typeof ActivityBuckets>;
  * ignores this environment's live events with a cursor ≤ `cursor` (already in the facts).
  *
  * In a window asked with `step` (density), `invocations` holds only the rows live folding needs one by one (the
- * environment's last invoke and every invoke still running that started by `to`) and `activity` counts all of the
- * range's invokes per bucket (running ones included).
+ * environment's last invoke and every invoke that started by `to` and is still running or awaiting its
+ * platform.report) and `activity` counts all of the range's invokes per bucket (those ones included).
  */
 export const EnvironmentSnapshot = Type.Object({
   cursor: Type.Integer({ minimum: 0 }),

@@ -88,7 +88,8 @@ export interface RangeRows {
   /**
    * Density of a window: the invocations of these environments that started in [from, to], counted per
    * environment and bucket of `step` (see `ActivityBuckets` in the protocol), and the rows live folding needs one
-   * by one: each environment's last invoke and its invokes still running that started by `to`.
+   * by one: each environment's last invoke and its invokes that started by `to` and are still running or still
+   * awaiting their platform.report (a late report must find its row, or it would count as a new invoke).
    */
   activityOf(
     envs: readonly EnvironmentFacts[],

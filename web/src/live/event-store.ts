@@ -1,5 +1,9 @@
 import type { EnvironmentSnapshot, StoredEvent } from '@lifeline/protocol';
-import { TimelineBuilder, type TimelineSnapshot } from '../timeline/timeline-builder.ts';
+import {
+  type DensityRange,
+  TimelineBuilder,
+  type TimelineSnapshot,
+} from '../timeline/timeline-builder.ts';
 import { CollectorClock } from './collector-clock.ts';
 
 /** Schedules one flush; the default is the next animation frame (a timer outside the browser). */
@@ -77,10 +81,17 @@ export class EventStore {
     else this.#notifyTimer ??= setTimeout(() => this.#notify(), wait);
   }
 
-  /** Takes a page of `/v1/window` (read at event-log `head`) and publishes it at once. */
-  load(environments: readonly EnvironmentSnapshot[], head: number): void {
+  /**
+   * Takes a page of `/v1/window` (read at event-log `head`; with `density` when read with a step) and publishes it
+   * at once.
+   */
+  load(
+    environments: readonly EnvironmentSnapshot[],
+    head: number,
+    density: DensityRange | null = null,
+  ): void {
     const before = this.#builder.snapshot;
-    if (this.#builder.load(environments, head) !== before) this.#notify();
+    if (this.#builder.load(environments, head, density) !== before) this.#notify();
   }
 
   /** Forgets what ended before `from` (a following range moved on), so memory stays bounded by the range. */

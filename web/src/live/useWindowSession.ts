@@ -14,6 +14,14 @@ export interface WindowState {
   submitToken: (token: string) => void;
 }
 
+/**
+ * The timeline's lane width, px, for choosing detail or density before the timeline is laid out: the page width
+ * less the label column (170–248 px). Only its order of magnitude matters (the density threshold is a scale).
+ */
+function estimatedLaneWidth(): number {
+  return Math.max(300, document.documentElement.clientWidth - 248);
+}
+
 /** Settled ranges load after this pause, so a pan or zoom gesture loads once, not per frame. */
 const SETTLE_MS = 250;
 
@@ -55,6 +63,7 @@ export function useWindowSession(
       onProgress: (p) => {
         if (!cancelled) setProgress(p);
       },
+      laneWidthPx: estimatedLaneWidth,
     });
     sessionRef.current = session;
     const key = `${following}:${spanMs}:${from}:${to}`;

@@ -187,6 +187,65 @@ describe('WindowSession', () => {
     expect(collector.liveAfter).toEqual([]);
   });
 
+  it('reads a range too long to show every invoke as density, on every page, and keeps its cells', async () => {
+    const events = storedLifecycles([{ envId: 'env-week', startAt: T0, invokes: 3 }]);
+    const rows = snapshotOf(events);
+    const last = rows.invocations.at(-1)!;
+    const page: WindowPage = {
+      head: events.length,
+      step: 1_800_000,
+      environments: [
+        {
+          ...rows,
+          invocations: [last],
+          activity: { bucket: [5], invokes: [3], errors: [1], timeouts: [0], busyMs: [360] },
+        },
+      ],
+      nextCursor: '1',
+      total: 2,
+    };
+    const collector = await fakeCollector({
+      pages: [page, { ...page, environments: [], nextCursor: null }],
+      live: events,
+    });
+    cleanups.push(() => collector.close());
+    const store = new EventStore({ schedule: (flush) => flush() });
+    const week = 7 * 86_400_000;
+    const session = new WindowSession({
+      store,
+      range: { following: false, from: T0 - week, to: T0 },
+      apiUrl: (path) => `${collector.url}${path}`,
+      liveUrl: collector.liveUrl,
+      token: null,
+      laneWidthPx: () => 1500,
+    });
+    cleanups.push(() => session.stop());
+    session.start();
+    await waitFor(() => collector.windowQueries.length === 2, 'both pages');
+    await waitFor(() => store.getSnapshot().lanes.has('env-week'), 'loaded');
+    expect(collector.windowQueries.map((q) => q.get('step'))).toEqual(['1800000', '1800000']);
+    const lane = store.getSnapshot().lanes.get('env-week')!;
+    expect(lane.activity).toEqual({
+      step: 1_800_000,
+      cells: [{ bucket: 5, invokes: 3, errors: 1, timeouts: 0, busyMs: 360 }],
+      invokes: 3,
+    });
+    expect(lane.invokes.map((bar) => bar.requestId)).toEqual([last.requestId]);
+    // An hour on the same lane is shown invoke by invoke: no step.
+    const detail = new WindowSession({
+      store: new EventStore(),
+      range: { following: false, from: T0 - 3_600_000, to: T0 },
+      apiUrl: (path) => `${collector.url}${path}`,
+      liveUrl: collector.liveUrl,
+      token: null,
+      laneWidthPx: () => 1500,
+    });
+    cleanups.push(() => detail.stop());
+    detail.start();
+    await waitFor(() => collector.windowQueries.length >= 3, 'the hour');
+    expect(collector.windowQueries[2]!.has('step')).toBe(false);
+  });
+
   it('says unauthorized when the collector wants a read token', async () => {
     const collector = await fakeCollector({ pages: [], live: [], status: 401 });
     cleanups.push(() => collector.close());

@@ -1,4 +1,5 @@
 import type { LiveFrame, Settings, WindowPage } from '@lifeline/protocol';
+import { densityStep } from '../timeline/density.ts';
 import type { EventStore } from './event-store.ts';
 import { LiveClient, type LiveStatus, type SocketFactory } from './live-client.ts';
 
@@ -32,6 +33,11 @@ export interface WindowSessionOptions {
   retryMs?: number;
   /** How often a following range forgets what fell out of it, ms. */
   forgetEveryMs?: number;
+  /**
+   * Width of a lane in px, read when the range loads: a range too long to show every invoke on it is read as
+   * density (`/v1/window?step=`, see `timeline/density.ts`). Without it every invoke is read.
+   */
+  laneWidthPx?: () => number;
 }
 
 /** Environments per window page (the collector's maximum). */
@@ -94,23 +100,22 @@ export class WindowSession {
       const now = store.clock.now();
       const from = range.following ? now - range.spanMs : range.from;
       const to = range.following ? now : range.to;
-      let page = await this.#get<WindowPage>('/v1/window', { from, to, limit: PAGE_LIMIT });
+      const laneWidth = this.#options.laneWidthPx?.();
+      const step = laneWidth === undefined ? null : densityStep(from, to, laneWidth);
+      const query = { from, to, limit: PAGE_LIMIT, ...(step === null ? {} : { step }) };
+      let page = await this.#get<WindowPage>('/v1/window', query);
       if (this.#stopped) return;
       // The previous range stays drawn until the first page of this one is in: no empty flash while panning.
       store.reset(settings.lostAfterMs);
       const head = page.head;
+      const density = page.step === undefined ? null : { step: page.step, from, to };
       let loaded = 0;
       for (;;) {
-        store.load(page.environments, head);
+        store.load(page.environments, head, density);
         loaded += page.environments.length;
         this.#options.onProgress?.({ loaded, total: page.total, done: page.nextCursor === null });
         if (page.nextCursor === null) break;
-        page = await this.#get<WindowPage>('/v1/window', {
-          from,
-          to,
-          limit: PAGE_LIMIT,
-          cursor: page.nextCursor,
-        });
+        page = await this.#get<WindowPage>('/v1/window', { ...query, cursor: page.nextCursor });
         if (this.#stopped) return;
       }
       if (range.following) this.#follow(range.spanMs);

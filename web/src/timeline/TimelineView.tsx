@@ -14,9 +14,10 @@ import {
   useState,
   type WheelEvent,
 } from 'react';
+import { cellAt } from './density.ts';
 import { drawAxis, drawLanes, type PlacedRow } from './draw-lanes.ts';
 import { HoverCard, type ShowHover } from './HoverCard.tsx';
-import { invokeHoverFacts, laneHoverFacts } from './hover-facts.ts';
+import { cellHoverFacts, invokeHoverFacts, laneHoverFacts } from './hover-facts.ts';
 import { invokeAt, invokeEnd } from './lane-model.ts';
 import { type Palette, readPalette } from './palette.ts';
 import { buildRows, type Row, type RowGrouping, type RowOrder, rowCounts } from './row-model.ts';
@@ -494,10 +495,16 @@ export function TimelineView(props: TimelineViewProps) {
         : null;
     const wallNow = Date.now();
     const row = rowsRef.current.find((r) => r.kind === 'lane' && r.lane.envId === envId);
+    const cell =
+      !bar && lane.activity && e.clientX >= rect.left
+        ? cellAt(lane.activity, scale.toTime(e.clientX - rect.left))
+        : null;
     show({
       facts: bar
         ? invokeHoverFacts(lane, bar, wallNow)
-        : laneHoverFacts(lane, row?.kind === 'lane' ? row.state : 'idle', wallNow),
+        : cell && lane.activity
+          ? cellHoverFacts(lane, cell, lane.activity.step)
+          : laneHoverFacts(lane, row?.kind === 'lane' ? row.state : 'idle', wallNow),
       x: e.clientX - bounds.left,
       y: e.clientY - bounds.top,
     });

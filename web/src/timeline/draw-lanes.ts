@@ -1,4 +1,5 @@
 import type { EnvironmentState } from '@lifeline/protocol';
+import { cellIntensity, type LaneActivity } from './density.ts';
 import { isNearTimeout } from './invoke-labels.ts';
 import type { EnvLane } from './lane-model.ts';
 import { barStatus, type InvokeBar, invokeEnd } from './lane-model.ts';
@@ -49,9 +50,10 @@ export function drawLanes(input: DrawLanesInput): { animating: boolean } {
   drawGrid(ctx, scale, height, palette);
   const nowX = scale.toX(now);
   let animating = false;
+  const peak = densityPeak(rows, scale.window.start, scale.window.end);
   rows.forEach((placed, i) => {
     if (placed.row.kind !== 'lane') return;
-    const ran = drawLane(input, placed, placed.row.lane, rows[i - 1]);
+    const ran = drawLane(input, placed, placed.row.lane, rows[i - 1], peak);
     animating ||= ran;
   });
   if (nowX >= 0 && nowX <= width) {
@@ -97,11 +99,65 @@ function laneEndTime(lane: EnvLane, state: EnvironmentState, now: number): numbe
   return state === 'lost' ? lane.lastActivityAt : now;
 }
 
+/** The most invokes in one visible cell over the visible dense lanes (cells are drawn relative to it). */
+export function densityPeak(rows: readonly PlacedRow[], start: number, end: number): number {
+  let peak = 0;
+  for (const placed of rows) {
+    const activity = placed.row.kind === 'lane' ? placed.row.lane.activity : null;
+    if (!activity) continue;
+    const first = Math.floor(start / activity.step);
+    const last = Math.floor(end / activity.step);
+    for (const cell of activity.cells) {
+      if (cell.bucket >= first && cell.bucket <= last && cell.invokes > peak) peak = cell.invokes;
+    }
+  }
+  return peak;
+}
+
+/**
+ * A dense lane's cells: fill strength from the invokes in the cell (against the busiest visible cell), a strip on
+ * top when some failed, one at the bottom when some timed out.
+ */
+function drawCells(
+  ctx: CanvasRenderingContext2D,
+  palette: Palette,
+  scale: TimeScale,
+  activity: LaneActivity,
+  top: number,
+  h: number,
+  peak: number,
+) {
+  const { step } = activity;
+  const first = lowerBound(activity.cells, Math.floor(scale.window.start / step), (c) => c.bucket);
+  const lastBucket = Math.floor(scale.window.end / step);
+  for (let i = first; i < activity.cells.length; i++) {
+    const cell = activity.cells[i]!;
+    if (cell.bucket > lastBucket) break;
+    const x0 = scale.toX(cell.bucket * step);
+    const x1 = scale.toX((cell.bucket + 1) * step);
+    // A hairline between neighbouring cells once they are wide enough to tell apart.
+    const w = Math.max(1, x1 - x0 - (x1 - x0 > 3 ? 1 : 0));
+    ctx.fillStyle = palette.status.success;
+    ctx.globalAlpha = cellIntensity(cell.invokes, peak);
+    ctx.fillRect(x0, top, w, h);
+    ctx.globalAlpha = 1;
+    if (cell.errors > 0) {
+      ctx.fillStyle = palette.status.error;
+      ctx.fillRect(x0, top, w, 3);
+    }
+    if (cell.timeouts > 0) {
+      ctx.fillStyle = palette.status.timeout;
+      ctx.fillRect(x0, top + h - 3, w, 3);
+    }
+  }
+}
+
 function drawLane(
   input: DrawLanesInput,
   placed: PlacedRow,
   lane: EnvLane,
   above: PlacedRow | undefined,
+  peak: number,
 ): boolean {
   const { ctx, width, scale, palette, now, selectedEnv, selectedReq, phase } = input;
   const { y, height } = placed;
@@ -187,6 +243,10 @@ function drawLane(
     }
   }
 
+  // Dense range: the cells, with the few invokes held one by one (the last, running ones) drawn over them.
+  const dense = lane.activity !== null;
+  if (lane.activity) drawCells(ctx, palette, scale, lane.activity, barTop, barH, peak);
+
   // Invokes and the frozen gaps between them; concurrent invokes (Managed Instances) in stacked sub-lanes.
   const bars = lane.invokes;
   const sub = subLanesOf(lane);
@@ -200,7 +260,8 @@ function drawLane(
     const bar = bars[i]!;
     if (bar.startAt > w.end) {
       // The frozen gap before the first bar past the window still shows.
-      if (!sub) drawFrozen(ctx, palette, toX, bars[i - 1], bar.startAt, barTop, barH, width);
+      if (!sub && !dense)
+        drawFrozen(ctx, palette, toX, bars[i - 1], bar.startAt, barTop, barH, width);
       break;
     }
     const next = sub ? undefined : bars[i + 1];
@@ -217,8 +278,9 @@ function drawLane(
           lane.shutdown?.receivedAt ??
           lane.exitedAt ??
           Math.min(bar.deadlineMs ?? now, now)));
-    // Frozen until the next invoke, else until the lane's end (SHUTDOWN, exit, last sign of life, or now).
-    if (!sub)
+    // Frozen until the next invoke, else until the lane's end (SHUTDOWN, exit, last sign of life, or now). A dense
+    // lane holds only some invokes one by one: it is known frozen only after its last one.
+    if (!sub && (!dense || next === undefined))
       drawFrozen(
         ctx,
         palette,

@@ -1,4 +1,5 @@
 import type { EnvironmentState } from '@lifeline/protocol';
+import type { ActivityCell } from './density.ts';
 import { INIT_KIND_TEXT, isNearTimeout, shortId } from './invoke-labels.ts';
 import { barStatus, type EnvLane, type InvokeBar, invokeEnd } from './lane-model.ts';
 import { subLanesOf } from './sub-lanes.ts';
@@ -94,4 +95,36 @@ export function laneHoverFacts(lane: EnvLane, state: EnvironmentState, now: numb
   if (lane.tenantId) lines.push(['Tenant', lane.tenantId]);
   if (lane.shutdown) lines.push(['Shutdown', lane.shutdown.reason]);
   return { title: `Environment ${shortId(lane.envId)}`, lines };
+}
+
+/** Date and time to the minute, or to the second for cells shorter than a minute. */
+function dateTime(t: number, seconds: boolean): string {
+  return new Date(t)
+    .toISOString()
+    .slice(0, seconds ? 19 : 16)
+    .replace('T', ' ');
+}
+
+/**
+ * The facts a pointer over a dense lane's cell asks for: the time span it covers and what it holds (invokes that
+ * started in it, of which errors and timeouts, and their summed known durations).
+ */
+export function cellHoverFacts(lane: EnvLane, cell: ActivityCell, step: number): HoverFacts {
+  const start = cell.bucket * step;
+  const end = start + step;
+  const seconds = step < 60_000;
+  const sameDay =
+    new Date(start).toISOString().slice(0, 10) === new Date(end).toISOString().slice(0, 10);
+  const endText = dateTime(end, seconds);
+  return {
+    title: `${cell.invokes} invoke${cell.invokes === 1 ? '' : 's'} in ${formatDuration(step)}`,
+    lines: [
+      ['Span', `${dateTime(start, seconds)} – ${sameDay ? endText.slice(11) : endText} UTC`],
+      ['Invokes', String(cell.invokes)],
+      ['Errors', String(cell.errors)],
+      ['Timeouts', String(cell.timeouts)],
+      ['Busy', `${formatDuration(cell.busyMs)} of ${formatDuration(step)}`],
+      ['Environment', `${shortId(lane.envId)} · ${lane.functionName}`],
+    ],
+  };
 }

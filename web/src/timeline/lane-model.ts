@@ -11,6 +11,7 @@ import {
   toInvocation,
   toShutdown,
 } from '@lifeline/protocol';
+import type { LaneActivity } from './density.ts';
 
 /**
  * What the timeline draws, as views of the shared derivation's rows (`EnvironmentFacts`, `InvocationFacts` from
@@ -94,8 +95,14 @@ export interface EnvLane {
   readonly previousEnvId: string | null;
   readonly registeredAt: number | null;
   readonly inits: readonly InitSpan[];
-  /** The invokes loaded for the shown range (plus the last one and any that arrived live), sorted by startAt. */
+  /**
+   * The invokes loaded for the shown range (plus the last one and any that arrived live), sorted by startAt. In a
+   * dense range ({@link activity} set) only the ones live folding needs: the last, running ones, those awaiting
+   * their report.
+   */
   readonly invokes: readonly InvokeBar[];
+  /** Dense range: the range's invokes counted per cell (see `density.ts`); null when every invoke is loaded. */
+  readonly activity: LaneActivity | null;
   readonly shutdown: ShutdownSpan | null;
   /** Extension clock of the exit record (also set when it exits without SHUTDOWN). */
   readonly exitedAt: number | null;
@@ -165,6 +172,7 @@ export function laneOf(
   invokes: readonly InvokeBar[],
   events: readonly StoredEvent[],
   lostAfterMs: number,
+  activity: LaneActivity | null = null,
 ): EnvLane {
   const shutdown = toShutdown(env);
   return {
@@ -187,6 +195,7 @@ export function laneOf(
     registeredAt: env.registeredAt,
     inits: initSpansOf(env),
     invokes,
+    activity,
     shutdown:
       shutdown === null
         ? null
@@ -239,6 +248,11 @@ function initSpansOf(env: EnvironmentFacts): InitSpan[] {
     });
   }
   return spans;
+}
+
+/** Invokes the lane shows for its range: counted in its cells when dense, else its bars. */
+export function laneInvokeCount(lane: EnvLane): number {
+  return lane.activity ? lane.activity.invokes : lane.invokes.length;
 }
 
 /** The end of an invoke bar: runtimeDone, else start + duration when only the report is known, else null. */

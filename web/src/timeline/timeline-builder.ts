@@ -4,17 +4,34 @@ import {
   type EnvironmentSnapshot,
   environmentState,
   type InvocationFacts,
+  lastInvokeIdOf,
   requestIdsOf,
   type StoredEvent,
 } from '@lifeline/protocol';
+import {
+  type ActivityCell,
+  activityOf,
+  activitySince,
+  contributionOf,
+  foldActivity,
+  type LaneActivity,
+} from './density.ts';
 import {
   type EnvLane,
   type InvokeBar,
   invokeBarOf,
   invokeEnd,
   LIVE_EVENTS_KEPT,
+  laneInvokeCount,
   laneOf,
 } from './lane-model.ts';
+
+/** A dense window's grid and range, as read (`/v1/window?step=`). */
+export interface DensityRange {
+  readonly step: number;
+  readonly from: number;
+  readonly to: number;
+}
 
 /** An immutable view of the loaded range plus what arrived live; a new object per change. */
 export interface TimelineSnapshot {
@@ -52,6 +69,9 @@ interface EnvEntry {
   lane: EnvLane;
   /** requestId → position in lane.invokes. */
   index: Map<string, number>;
+  /** Dense range: the cells, and what each held row already adds to them (null: outside the counted range). */
+  activity: LaneActivity | null;
+  counted: Map<string, ActivityCell | null>;
 }
 
 /**
@@ -63,6 +83,8 @@ interface EnvEntry {
 export class TimelineBuilder {
   readonly #entries = new Map<string, EnvEntry>();
   readonly #lostAfterMs: number;
+  /** The grid of a dense range (set by its pages); environments that appear live get cells on it too. */
+  #step: number | null = null;
   #snapshot: TimelineSnapshot = EMPTY_SNAPSHOT;
 
   /**
@@ -80,8 +102,14 @@ export class TimelineBuilder {
   /**
    * Takes environments of a window page. A page row replaces what is held for its environment unless what is held
    * already covers a higher cursor; `head` (the event-log head the page was read at) raises the resume cursor.
+   * `density`: the page was read with a step (its environments carry cells, not every invocation).
    */
-  load(environments: readonly EnvironmentSnapshot[], head: number): TimelineSnapshot {
+  load(
+    environments: readonly EnvironmentSnapshot[],
+    head: number,
+    density: DensityRange | null = null,
+  ): TimelineSnapshot {
+    if (density) this.#step = density.step;
     const changed = new Set<string>();
     for (const item of environments) {
       const held = this.#entries.get(item.env.envId);
@@ -89,12 +117,25 @@ export class TimelineBuilder {
       const invocations = new Map(item.invocations.map((row) => [row.requestId, row]));
       const bars = [...invocations.values()].map(invokeBarOf).sort(byStart);
       const index = new Map(bars.map((bar, i) => [bar.requestId, i]));
+      const activity = density && item.activity ? activityOf(density.step, item.activity) : null;
+      // The collector counted the rows it sent when they started in the range; live changes to them count the
+      // difference only.
+      const counted = new Map<string, ActivityCell | null>();
+      if (density && activity) {
+        for (const row of invocations.values()) {
+          const start = invokeBarOf(row).startAt;
+          const inRange = start >= density.from && start <= density.to;
+          counted.set(row.requestId, inRange ? contributionOf(row, density.step) : null);
+        }
+      }
       this.#entries.set(item.env.envId, {
         env: item.env,
         invocations,
         cursor: item.cursor,
         index,
-        lane: laneOf(item.env, bars, held?.lane.events ?? [], this.#lostAfterMs),
+        activity,
+        counted,
+        lane: laneOf(item.env, bars, held?.lane.events ?? [], this.#lostAfterMs, activity),
       });
       changed.add(item.env.envId);
     }
@@ -139,6 +180,14 @@ export class TimelineBuilder {
         changed.add(envId);
         continue;
       }
+      if (entry.activity) {
+        const activity = activitySince(entry.activity, from);
+        if (activity !== entry.activity) {
+          entry.activity = activity;
+          entry.lane = { ...entry.lane, activity };
+          changed.add(envId);
+        }
+      }
       const first = entry.lane.invokes[0];
       if (first === undefined || first.startAt >= from) continue;
       const kept = entry.lane.invokes.filter(
@@ -176,12 +225,15 @@ export class TimelineBuilder {
       events.map((stored) => stored.receivedAt),
     );
     if (!entry) {
+      const activity = this.#step === null ? null : { step: this.#step, cells: [], invokes: 0 };
       entry = {
         env: next.env,
         invocations: new Map(),
         cursor: 0,
         index: new Map(),
-        lane: laneOf(next.env, [], [], this.#lostAfterMs),
+        activity,
+        counted: new Map(),
+        lane: laneOf(next.env, [], [], this.#lostAfterMs, activity),
       };
       this.#entries.set(envId, entry);
     }
@@ -192,6 +244,12 @@ export class TimelineBuilder {
       touched.push(id);
     }
     entry.cursor = events[events.length - 1]!.cursor;
+    const kept = entry.lane.events.concat(events);
+    const keptEvents = kept.length > LIVE_EVENTS_KEPT ? kept.slice(-LIVE_EVENTS_KEPT) : kept;
+    if (entry.activity) {
+      this.#foldDense(entry, touched, keptEvents);
+      return;
+    }
     const bars = entry.lane.invokes.slice();
     let resort = false;
     for (const id of touched) {
@@ -210,13 +268,35 @@ export class TimelineBuilder {
       bars.sort(byStart);
       entry.index = new Map(bars.map((bar, i) => [bar.requestId, i]));
     }
-    const kept = entry.lane.events.concat(events);
-    entry.lane = laneOf(
-      entry.env,
-      bars,
-      kept.length > LIVE_EVENTS_KEPT ? kept.slice(-LIVE_EVENTS_KEPT) : kept,
-      this.#lostAfterMs,
-    );
+    entry.lane = laneOf(entry.env, bars, keptEvents, this.#lostAfterMs);
+  }
+
+  /**
+   * A dense environment after a fold: each touched row's change goes into its cell, then the rows live folding no
+   * longer needs are let go (those over, with their report in, other than the last invoke), so the tab holds cells
+   * and a few rows, never the range's invocations.
+   */
+  #foldDense(entry: EnvEntry, touched: readonly string[], events: readonly StoredEvent[]): void {
+    let activity = entry.activity as LaneActivity;
+    for (const id of touched) {
+      const row = entry.invocations.get(id)!;
+      const before = entry.counted.get(id);
+      // A row the collector sent from before the range (the last invoke) stays out of the range's counts.
+      if (before === null) continue;
+      const after = contributionOf(row, activity.step);
+      activity = foldActivity(activity, before ?? null, after);
+      entry.counted.set(id, after);
+    }
+    const last = lastInvokeIdOf(entry.env);
+    for (const [id, row] of entry.invocations) {
+      if (id === last || row.status === 'running' || row.reportAt === null) continue;
+      entry.invocations.delete(id);
+      entry.counted.delete(id);
+    }
+    const bars = [...entry.invocations.values()].map(invokeBarOf).sort(byStart);
+    entry.index = new Map(bars.map((bar, i) => [bar.requestId, i]));
+    entry.activity = activity;
+    entry.lane = laneOf(entry.env, bars, events, this.#lostAfterMs, activity);
   }
 
   #publish(changed: ReadonlySet<string>, lastCursor: number): TimelineSnapshot {
@@ -238,7 +318,7 @@ export class TimelineBuilder {
       const before = prev.lanes.get(envId);
       const after = lanes.get(envId);
       eventCount += (after?.eventCount ?? 0) - (before?.eventCount ?? 0);
-      invokeCount += (after?.invokes.length ?? 0) - (before?.invokes.length ?? 0);
+      invokeCount += (after ? laneInvokeCount(after) : 0) - (before ? laneInvokeCount(before) : 0);
     }
     let minTime = Number.NaN;
     let maxTime = Number.NaN;

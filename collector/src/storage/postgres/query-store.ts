@@ -153,7 +153,7 @@ const SQL = {
   rangeLiveInvocations: named(
     `SELECT * FROM invocations
      WHERE "envId" = ANY(@envIds::text[])
-       AND ((status = 'running'
+       AND (((status = 'running' OR "reportAt" IS NULL)
              AND COALESCE("startedAt", "platformStartAt", "runtimeDoneAt", "reportAt") <= @to::float8)
             OR "requestId" = ANY(@lastIds::text[]))
      ORDER BY "envId", COALESCE(seq, 9007199254740991), "rowId"`,

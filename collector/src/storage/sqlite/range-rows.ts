@@ -49,7 +49,8 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
   const selectLiveInvocations = db.prepare(
     `SELECT * FROM invocations
      WHERE envId IN (SELECT value FROM json_each(@envIds))
-       AND ((status = 'running' AND COALESCE(startedAt, platformStartAt, runtimeDoneAt, reportAt) <= @to)
+       AND (((status = 'running' OR reportAt IS NULL)
+             AND COALESCE(startedAt, platformStartAt, runtimeDoneAt, reportAt) <= @to)
             OR requestId IN (SELECT value FROM json_each(@lastIds)))
      ORDER BY envId, COALESCE(seq, 9007199254740991), rowId`,
   );
