@@ -20,6 +20,7 @@ import {
 import { bucketStarts, figureStats, seriesStep } from './aggregates.ts';
 import { decodeRowCursor, encodeRowCursor } from './cursor-codec.ts';
 import { environmentFactsOf, invocationFactsOf } from './fact-rows.ts';
+import { ROLLUP_MINUTE_MS } from './rollups.ts';
 import type {
   QueryStore,
   RangeFilter,
@@ -97,9 +98,23 @@ export interface RangeRows {
   ): Promise<{ buckets: ActivityRow[]; invocations: Record<string, unknown>[] }>;
   /** Environments whose SHUTDOWN time is in the range, with the shutdown filters. */
   shutdownsInRange(filter: ShutdownStatsFilter): Promise<Record<string, unknown>[]>;
-  /** Invocations that started in the range, counted per bucket of `step` aligned to multiples of it. */
+  /**
+   * Invocations that started in the range, counted per bucket of `step` aligned to multiples of it; with `skip`,
+   * not those that started in [skip.from, skip.to) (the part read from the rollups).
+   */
   invokeBuckets(
-    filter: RangeFilter & { step: number; byFunction: boolean },
+    filter: RangeFilter & {
+      step: number;
+      byFunction: boolean;
+      skip?: { from: number; to: number } | undefined;
+    },
+  ): Promise<InvokeBucket[]>;
+  /**
+   * The same counts by function from the invoke rollups (rollups.ts), for the invocations that started in the
+   * whole minutes [fromMinute, toMinute); `step` is a multiple of a minute. `environments` is 0 (not kept).
+   */
+  rolledUpInvokes(
+    filter: RangeFilter & { step: number; fromMinute: number; toMinute: number },
   ): Promise<InvokeBucket[]>;
   /** Rows whose id equals `q`: environments by envId or sandboxId, invocations by requestId or trace id. */
   environmentsById(q: string): Promise<Record<string, unknown>[]>;
@@ -237,6 +252,22 @@ export async function readShutdownStats(
   };
 }
 
+/**
+ * The sparkline's bucket: about a thirtieth of the range, at least a second, and a whole number of minutes once
+ * it is longer than one, so that every whole minute of the range falls in one bucket and the rollups serve it.
+ */
+export function sparklineStep(from: number, to: number): number {
+  const step = Math.max(1000, Math.ceil((to - from) / SPARKLINE_BUCKETS));
+  return step > ROLLUP_MINUTE_MS ? Math.ceil(step / ROLLUP_MINUTE_MS) * ROLLUP_MINUTE_MS : step;
+}
+
+/** The minutes wholly inside [from, to] (inclusive bounds, as the raw scan's), as [from, to) minute numbers. */
+export function wholeMinutes(from: number, to: number): { from: number; to: number } | null {
+  const first = Math.ceil(from / ROLLUP_MINUTE_MS);
+  const end = Math.floor(to / ROLLUP_MINUTE_MS);
+  return first < end ? { from: first, to: end } : null;
+}
+
 export async function readFunctionStats(
   rows: RangeRows,
   filter: RangeFilter & StateClock,
@@ -244,7 +275,7 @@ export async function readFunctionStats(
   const envs = (await rows.environmentsInRange({ ...filter, lostAfterMs: filter.lostAfterMs })).map(
     (row) => environmentFactsOf(row),
   );
-  const step = Math.max(1000, Math.ceil((filter.to - filter.from) / SPARKLINE_BUCKETS));
+  const step = sparklineStep(filter.from, filter.to);
   const first = Math.floor(filter.from / step) * step;
   const buckets = Math.floor(filter.to / step) - Math.floor(filter.from / step) + 1;
   const byName = new Map<string, FunctionStatsItem & { initDurations: number[] }>();
@@ -299,7 +330,28 @@ export async function readFunctionStats(
     }
     item.lastActivityAt = Math.max(item.lastActivityAt ?? env.lastActivityAt, env.lastActivityAt);
   }
-  for (const bucket of await rows.invokeBuckets({ ...filter, step, byFunction: true })) {
+  // Whole minutes inside the range come from the rollups, the partial minutes at its edges from the invocations.
+  const whole = step % ROLLUP_MINUTE_MS === 0 ? wholeMinutes(filter.from, filter.to) : null;
+  const counted = [
+    ...(await rows.invokeBuckets({
+      ...filter,
+      step,
+      byFunction: true,
+      skip:
+        whole === null
+          ? undefined
+          : { from: whole.from * ROLLUP_MINUTE_MS, to: whole.to * ROLLUP_MINUTE_MS },
+    })),
+    ...(whole === null
+      ? []
+      : await rows.rolledUpInvokes({
+          ...filter,
+          step,
+          fromMinute: whole.from,
+          toMinute: whole.to,
+        })),
+  ];
+  for (const bucket of counted) {
     if (bucket.functionName === null) continue;
     const item = itemOf(bucket.functionName);
     item.invokes += bucket.invokes;

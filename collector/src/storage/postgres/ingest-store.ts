@@ -9,7 +9,9 @@ import {
 import type pg from 'pg';
 import { InvalidBatchError, StorageUnavailableError } from '../../errors.ts';
 import { ENVIRONMENT_COLUMNS, INVOCATION_COLUMNS, sameInvocation } from '../fact-rows.ts';
+import { type RollupChange, rollupChange } from '../rollups.ts';
 import type { EncodedEvent, IngestStore, InsertResult } from '../types.ts';
+import { recordInvokeRollups } from './invoke-rollups.ts';
 import { EVENTS_CHANNEL, LOCKS } from './pool.ts';
 
 const DAY_MS = 86_400_000;
@@ -217,11 +219,13 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
     }
     const envRows: Record<string, unknown>[] = [];
     const invocationRows: InvocationFacts[] = [];
+    const rollupChanges: RollupChange[] = [];
     for (const [envId, events] of byEnv) {
       const env = current.get(envId);
       const model: EnvironmentModel | undefined =
         env === undefined ? undefined : { env, invocations: stored.get(envId) ?? new Map() };
       const next = applyEvents(model, events, receivedAt);
+      rollupChanges.push(rollupChange(model, next));
       // The insert under the ordering lock sets lastCursor to the new events' last cursor.
       envRows.push({ ...next.env, lastCursor: env?.lastCursor ?? 0 });
       for (const invocation of next.invocations.values()) {
@@ -235,6 +239,7 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
     if (invocationRows.length > 0) {
       await client.query(UPSERT_INVOCATIONS, [JSON.stringify(invocationRows)]);
     }
+    await recordInvokeRollups(client, rollupChanges);
   };
 
   /** One attempt: the whole group, or (when a row fails) each batch in its own savepoint. */

@@ -176,10 +176,21 @@ const SQL = {
          COUNT(DISTINCT i."envId") AS environments
        FROM invocations i JOIN environments e ON e."envId" = i."envId"
        WHERE i."startedAt" >= @from::float8 AND i."startedAt" <= @to::float8
+         AND (@skipFrom::float8 IS NULL OR i."startedAt" < @skipFrom::float8
+              OR i."startedAt" >= @skipTo::float8)
          AND (@functionName::text IS NULL OR e."functionName" = @functionName::text)
          AND ${TENANT}
        GROUP BY 1, 2`,
     ),
+  rolledUp: named(
+    `SELECT floor(minute * 60000 / @step::float8)::bigint AS bucket, "functionName",
+       SUM(invokes) AS invokes, SUM(errors) AS errors, SUM(timeouts) AS timeouts, 0 AS environments
+     FROM invoke_rollups
+     WHERE minute >= @fromMinute::bigint AND minute < @toMinute::bigint
+       AND (@functionName::text IS NULL OR "functionName" = @functionName::text)
+       AND (@tenant::text IS NULL OR "tenantId" = @tenant::text)
+     GROUP BY 1, 2`,
+  ),
   environmentsById: named(
     `SELECT * FROM environments WHERE "envId" = @q
      UNION SELECT * FROM environments WHERE "sandboxId" = @q LIMIT 50`,
@@ -261,7 +272,19 @@ export function createPostgresQueryStore(pool: pg.Pool): QueryStore {
         reason: filter.reason ?? null,
       }),
     invokeBuckets: (filter) =>
-      all<InvokeBucket>(SQL.buckets(filter.byFunction), { ...range(filter), step: filter.step }),
+      all<InvokeBucket>(SQL.buckets(filter.byFunction), {
+        ...range(filter),
+        step: filter.step,
+        skipFrom: filter.skip?.from ?? null,
+        skipTo: filter.skip?.to ?? null,
+      }),
+    rolledUpInvokes: (filter) =>
+      all<InvokeBucket>(SQL.rolledUp, {
+        ...range(filter),
+        step: filter.step,
+        fromMinute: filter.fromMinute,
+        toMinute: filter.toMinute,
+      }),
     environmentsById: (q) => all(SQL.environmentsById, { q }),
     invocationsById: (q) => {
       const trace = traceIdRange(q);

@@ -14,6 +14,7 @@ import {
   sameInvocation,
 } from '../fact-rows.ts';
 import type { EncodedEvent, IngestStore, InsertResult, StoredRow } from '../types.ts';
+import { createSqliteInvokeRollups } from './invoke-rollups.ts';
 import type { SqliteDatabase } from './open.ts';
 
 /** Built once from the constant column lists (never from input). */
@@ -38,6 +39,7 @@ export function createSqliteIngestStore(db: SqliteDatabase): IngestStore {
   const upsertInvocation = db.prepare(
     upsertSql('invocations', INVOCATION_COLUMNS, ['envId', 'requestId']),
   );
+  const rollups = createSqliteInvokeRollups(db);
 
   const loadModel = (envId: string, requestIds: Set<string>): EnvironmentModel | undefined => {
     const row = selectEnvironment.get(envId) as EnvironmentRow | undefined;
@@ -77,6 +79,7 @@ export function createSqliteIngestStore(db: SqliteDatabase): IngestStore {
             upsertInvocation.run(invocation);
           }
         }
+        rollups.record(model, next);
       }
       return { accepted: stored.length, duplicates: events.length - stored.length, stored };
     },

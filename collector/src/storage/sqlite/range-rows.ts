@@ -71,11 +71,21 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
        COUNT(DISTINCT i.envId) AS environments
      FROM invocations i JOIN environments e ON e.envId = i.envId
      WHERE i.startedAt >= @from AND i.startedAt <= @to
+       AND (@skipFrom IS NULL OR i.startedAt < @skipFrom OR i.startedAt >= @skipTo)
        AND (@functionName IS NULL OR e.functionName = @functionName)
        AND ${TENANT}
      GROUP BY 1${byFunction ? ', 2' : ''}`;
   const selectBuckets = db.prepare(bucketsSql(false));
   const selectFunctionBuckets = db.prepare(bucketsSql(true));
+  const selectRolledUp = db.prepare(
+    `SELECT CAST(minute * 60000 / @step AS INTEGER) AS bucket, functionName,
+       SUM(invokes) AS invokes, SUM(errors) AS errors, SUM(timeouts) AS timeouts, 0 AS environments
+     FROM invoke_rollups
+     WHERE minute >= @fromMinute AND minute < @toMinute
+       AND (@functionName IS NULL OR functionName = @functionName)
+       AND (@tenant IS NULL OR tenantId = @tenant)
+     GROUP BY 1, 2`,
+  );
   const selectEnvironmentsById = db.prepare(
     'SELECT * FROM environments WHERE envId = @q UNION SELECT * FROM environments WHERE sandboxId = @q LIMIT 50',
   );
@@ -149,6 +159,15 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
       (filter.byFunction ? selectFunctionBuckets : selectBuckets).all({
         ...params(filter),
         step: filter.step,
+        skipFrom: filter.skip?.from ?? null,
+        skipTo: filter.skip?.to ?? null,
+      }) as InvokeBucket[],
+    rolledUpInvokes: async (filter) =>
+      selectRolledUp.all({
+        ...params(filter),
+        step: filter.step,
+        fromMinute: filter.fromMinute,
+        toMinute: filter.toMinute,
       }) as InvokeBucket[],
     environmentsById: async (q) => selectEnvironmentsById.all({ q }) as Record<string, unknown>[],
     invocationsById: async (q) => {
