@@ -25,6 +25,7 @@ import { exampleLifecycle, type LifelineEvent } from '@lifeline/protocol';
 import pg from 'pg';
 import { Pool } from 'undici';
 import WebSocket from 'ws';
+import { encodeEventBody } from '../collector/src/storage/event-body.ts';
 import { eventDay } from '../collector/src/storage/postgres/ingest-store.ts';
 import { openPool } from '../collector/src/storage/postgres/pool.ts';
 import { startThrowawayCluster } from '../collector/test/pg-cluster.ts';
@@ -117,7 +118,7 @@ async function measureRawPostgres(url: string, batchSize: number, total: number)
       const started = performance.now();
       for (const batch of batches) {
         await client.query(
-          `INSERT INTO events (id, day, "envId", "receivedAt", body)
+          `INSERT INTO event_rows (id, day, "envId", "receivedAt", data)
            SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::text[])
            ON CONFLICT (day, id) DO NOTHING`,
           [
@@ -125,7 +126,7 @@ async function measureRawPostgres(url: string, batchSize: number, total: number)
             batch.map((event) => eventDay(event.time)),
             batch.map((event) => event.envId),
             batch.map(() => Date.now()),
-            batch.map((event) => JSON.stringify(event)),
+            batch.map((event) => encodeEventBody(event.id, event.envId, JSON.stringify(event))),
           ],
         );
       }
@@ -168,10 +169,13 @@ function measureRawSqlite(dir: string, batchSize: number, total: number, round: 
   const db = openDatabase(join(dir, `raw-${batchSize}-${round}.db`));
   try {
     const batches = chunk(generateEvents(total, `raw-${batchSize}`), batchSize).map((events) =>
-      events.map((event) => ({ event, body: JSON.stringify(event) })),
+      events.map((event) => ({
+        event,
+        body: encodeEventBody(event.id, event.envId, JSON.stringify(event)),
+      })),
     );
     const insert = db.prepare(
-      'INSERT OR IGNORE INTO events (id, envId, receivedAt, body) VALUES (?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO events (id, envId, receivedAt, data) VALUES (?, ?, ?, ?)',
     );
     const write = db.transaction((rows: { event: LifelineEvent; body: string }[]) => {
       const now = Date.now();

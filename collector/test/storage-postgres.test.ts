@@ -34,7 +34,7 @@ describe('PostgreSQL storage', () => {
         (
           await admin.query<{ name: string }>(
             `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-             WHERE i.inhparent = 'events'::regclass ORDER BY 1`,
+             WHERE i.inhparent = 'event_rows'::regclass ORDER BY 1`,
           )
         ).rows.map((row) => row.name);
       const oldDay = `events_d${Math.floor(old / DAY)}`;

@@ -8,6 +8,7 @@ import {
 } from '@lifeline/protocol';
 import type pg from 'pg';
 import { InvalidBatchError, StorageUnavailableError } from '../../errors.ts';
+import { encodeEventBody } from '../event-body.ts';
 import { ENVIRONMENT_COLUMNS, INVOCATION_COLUMNS, sameInvocation } from '../fact-rows.ts';
 import { type RollupChange, rollupChange } from '../rollups.ts';
 import type { EncodedEvent, IngestStore, InsertResult } from '../types.ts';
@@ -49,7 +50,7 @@ function upsertSql(table: string, columns: readonly string[], key: readonly stri
 /** Environment locks in the order of the array (sorted by the caller): one statement, one round trip. */
 const LOCK_ENVIRONMENTS = `SELECT pg_advisory_xact_lock(${LOCKS.ingestEnvironment}, key)
   FROM unnest($1::integer[]) WITH ORDINALITY AS keys(key, n) ORDER BY n`;
-const STORED_IDS = `SELECT id FROM events
+const STORED_IDS = `SELECT id FROM event_rows
   WHERE (day, id) IN (SELECT * FROM unnest($1::integer[], $2::text[]))`;
 /**
  * The only statement under the ordering lock, one round trip: take the lock, insert the new events (cursors from
@@ -58,7 +59,7 @@ const STORED_IDS = `SELECT id FROM events
  */
 const INSERT_EVENTS = `WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_lock(${LOCKS.ingestOrder})),
   inserted AS (
-    INSERT INTO events (id, day, "envId", "receivedAt", body)
+    INSERT INTO event_rows (id, day, "envId", "receivedAt", data)
     SELECT rows.* FROM ordered,
       unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::text[]) AS rows
     ON CONFLICT (day, id) DO NOTHING
@@ -164,7 +165,7 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
       fresh.map(({ encoded }) => eventDay(encoded.event.time)),
       fresh.map(({ encoded }) => encoded.event.envId),
       fresh.map(() => receivedAt),
-      fresh.map(({ encoded }) => encoded.body),
+      fresh.map(({ encoded: { event, body } }) => encodeEventBody(event.id, event.envId, body)),
     ]);
     if (inserted.rows.length !== fresh.length) {
       throw new IdRaceError('an event id was stored by another transaction meanwhile');

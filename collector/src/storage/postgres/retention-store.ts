@@ -24,7 +24,7 @@ export function createPostgresRetentionStore(pool: pg.Pool): RetentionStore {
     for (let day = today - 1; day <= today + DAYS_AHEAD; day++) {
       try {
         await client.query(
-          `CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF events FOR VALUES FROM (${day}) TO (${day + 1})`,
+          `CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF event_rows FOR VALUES FROM (${day}) TO (${day + 1})`,
         );
       } catch {
         // The default partition already holds events of that day (an extension clock ahead of the collector's):
@@ -50,7 +50,7 @@ export function createPostgresRetentionStore(pool: pg.Pool): RetentionStore {
           const lastWholeDay = Math.floor(cutoff / DAY_MS) - 1;
           const partitions = await client.query<{ name: string }>(
             `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-             WHERE i.inhparent = 'events'::regclass AND c.relname ~ '^events_d[0-9]+$'`,
+             WHERE i.inhparent = 'event_rows'::regclass AND c.relname ~ '^events_d[0-9]+$'`,
           );
           for (const { name } of partitions.rows) {
             if (pass.signal?.aborted) return report;

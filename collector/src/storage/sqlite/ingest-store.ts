@@ -13,6 +13,7 @@ import {
   INVOCATION_COLUMNS,
   sameInvocation,
 } from '../fact-rows.ts';
+import { encodeEventBody } from '../event-body.ts';
 import type { EncodedEvent, IngestStore, InsertResult, StoredRow } from '../types.ts';
 import { createSqliteInvokeRollups } from './invoke-rollups.ts';
 import type { SqliteDatabase } from './open.ts';
@@ -29,7 +30,7 @@ function upsertSql(table: string, columns: readonly string[], key: readonly stri
 /** The SQLite ingest store: one writer, every statement prepared once. */
 export function createSqliteIngestStore(db: SqliteDatabase): IngestStore {
   const insertEvent = db.prepare(
-    'INSERT OR IGNORE INTO events (id, envId, receivedAt, body) VALUES (?, ?, ?, ?)',
+    'INSERT OR IGNORE INTO events (id, envId, receivedAt, data) VALUES (?, ?, ?, ?)',
   );
   const selectEnvironment = db.prepare('SELECT * FROM environments WHERE envId = ?');
   const selectInvocation = db.prepare(
@@ -59,7 +60,8 @@ export function createSqliteIngestStore(db: SqliteDatabase): IngestStore {
       const stored: StoredRow[] = [];
       const byEnv = new Map<string, { events: LifelineEvent[]; lastCursor: number }>();
       for (const { event, body } of events) {
-        const info = insertEvent.run(event.id, event.envId, receivedAt, body);
+        const data = encodeEventBody(event.id, event.envId, body);
+        const info = insertEvent.run(event.id, event.envId, receivedAt, data);
         if (info.changes === 0) continue;
         const cursor = Number(info.lastInsertRowid);
         stored.push({ cursor, receivedAt, envId: event.envId, body });

@@ -1,0 +1,19 @@
+-- Events take about a third less room (src/storage/event-body.ts): the stored text loses its envelope's id and
+-- envId (columns of this table already) and its most frequent phrases, each replaced by one control character.
+-- PostgreSQL 15 has no virtual generated columns, so the table is renamed `event_rows` (its partitions, indexes
+-- and sequence keep their names), its `body` becomes `data` (the stored form), and a view named `events` gives
+-- readers `body`, the original text, computed by an inlinable SQL function. Ingest and retention write the table.
+-- Rows stored before keep their text in `data` unchanged (it starts with `{`) and read back as before; they are
+-- not rewritten, so the migration is instant at any size. The expression is generated from PHRASES and must stay
+-- equal to it (a test checks).
+ALTER TABLE events RENAME TO event_rows;
+ALTER TABLE event_rows RENAME COLUMN body TO data;
+CREATE FUNCTION lifeline_event_body(data text, id text, "envId" text) RETURNS text
+  LANGUAGE SQL IMMUTABLE PARALLEL SAFE
+  RETURN
+CASE WHEN substr(data, 1, 1) = '{' THEN data
+  WHEN substr(data, 1, 1) = chr(1) THEN '{"id":"' || id || '","envId":"' || "envId" || '"' || replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(substr(data, 2), chr(3), ',"type":"platform","recordType":"platform.'), chr(4), ',"recordTime":'), chr(5), ',"record":{"requestId":"'), chr(6), '"metrics":{"durationMs":'), chr(7), ',"status":"success"'), chr(8), ',"billedDurationMs":'), chr(9), ',"memorySizeMB":'), chr(10), ',"maxMemoryUsedMB":'), chr(11), ',"initDurationMs":'), chr(12), ',"spans":[{"name":"extensionOverhead","start":"'), chr(13), ',"durationMs":'), chr(14), ',"type":"invoke","requestId":"'), chr(15), ',"deadlineMs":'), chr(16), ',"invokedFunctionArn":"arn:aws:lambda:'), chr(17), ',"traceId":"Root=1-'), chr(18), ',"seq":'), chr(19), ',"time":'), chr(20), '"initializationType":"on-demand"'), chr(21), '"phase":"init"'), chr(22), ',"record":{'), chr(23), ',"type":"shutdown","shutdownReason":"'), chr(24), ',"type":"exit","shutdownMs":'), chr(25), ',"delivered":'), chr(26), ',"type":"register","functionName":"'), chr(27), '","functionVersion":"'), chr(28), '","handler":"'), chr(29), '","region":"'), chr(30), '"version":"$LATEST"'), chr(31), ',"runtime":"AWS_Lambda_')
+  ELSE replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(substr(data, 2), chr(3), ',"type":"platform","recordType":"platform.'), chr(4), ',"recordTime":'), chr(5), ',"record":{"requestId":"'), chr(6), '"metrics":{"durationMs":'), chr(7), ',"status":"success"'), chr(8), ',"billedDurationMs":'), chr(9), ',"memorySizeMB":'), chr(10), ',"maxMemoryUsedMB":'), chr(11), ',"initDurationMs":'), chr(12), ',"spans":[{"name":"extensionOverhead","start":"'), chr(13), ',"durationMs":'), chr(14), ',"type":"invoke","requestId":"'), chr(15), ',"deadlineMs":'), chr(16), ',"invokedFunctionArn":"arn:aws:lambda:'), chr(17), ',"traceId":"Root=1-'), chr(18), ',"seq":'), chr(19), ',"time":'), chr(20), '"initializationType":"on-demand"'), chr(21), '"phase":"init"'), chr(22), ',"record":{'), chr(23), ',"type":"shutdown","shutdownReason":"'), chr(24), ',"type":"exit","shutdownMs":'), chr(25), ',"delivered":'), chr(26), ',"type":"register","functionName":"'), chr(27), '","functionVersion":"'), chr(28), '","handler":"'), chr(29), '","region":"'), chr(30), '"version":"$LATEST"'), chr(31), ',"runtime":"AWS_Lambda_') END
+;
+CREATE VIEW events AS
+  SELECT cursor, id, day, "envId", "receivedAt", lifeline_event_body(data, id, "envId") AS body FROM event_rows;
