@@ -228,8 +228,11 @@ describe.each(backends())('invoke rollups on %s', (_name, setting) => {
     const look = await inspect(storage, db);
     try {
       let receivedAt = T0;
+      const firstReceived = new Map<string, number>();
       for (const batch of deliveries()) {
         receivedAt += 1000;
+        const envId = (batch[0] as LifelineEvent).envId;
+        if (!firstReceived.has(envId)) firstReceived.set(envId, receivedAt);
         const [result] = await storage.ingest.insertBatches([encode(batch)], receivedAt);
         expect(result).not.toBeInstanceOf(Error);
       }
@@ -261,6 +264,22 @@ describe.each(backends())('invoke rollups on %s', (_name, setting) => {
         });
         expect(countsOf(stats), JSON.stringify(range)).toEqual(expectedCounts(invocations, range));
       }
+
+      // Retention takes the environments it deletes out of the rollups: env-0..2 go (SQLite expires by receive
+      // time, PostgreSQL by activity time), env-3..5 stay.
+      const cutoff =
+        storage.kind === 'sqlite' ? (firstReceived.get('env-3') as number) : T0 + 3 * 617_000;
+      await storage.retention.expire({
+        now: cutoff + HOUR,
+        retentionHours: 1,
+        retentionMaxMb: 10_000,
+        chunkEvents: 50,
+        maxChunks: 10_000,
+      });
+      const kept = await look.invocations();
+      expect(kept.length).toBeGreaterThan(0);
+      expect(kept.length).toBeLessThan(invocations.length);
+      expect(sortRows(await look.rollups())).toEqual(recount(kept));
     } finally {
       await look.close();
       await storage.close();

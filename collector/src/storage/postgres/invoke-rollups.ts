@@ -56,3 +56,25 @@ export async function recordInvokeRollups(
     await addStored(move.envId, move.to, 1);
   }
 }
+
+/** Takes these environments' stored invocations out of the rollups (before they are deleted), in row order. */
+export async function forgetInvokeRollups(
+  client: pg.PoolClient,
+  envs: readonly { envId: string; functionName: string | null; tenantId: string | null }[],
+): Promise<void> {
+  const counted = envs.filter((env) => env.functionName !== null);
+  if (counted.length === 0) return;
+  await client.query(
+    `INSERT INTO invoke_rollups (${COLUMNS})
+     SELECT floor(i."startedAt" / 60000)::bigint, e.fn, e.tenant, -COUNT(*),
+       -COUNT(*) FILTER (WHERE i.status IN ('error', 'failure')), -COUNT(*) FILTER (WHERE i.status = 'timeout')
+     FROM invocations i JOIN unnest($1::text[], $2::text[], $3::text[]) AS e(id, fn, tenant) ON i."envId" = e.id
+     WHERE i."startedAt" IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+     ${ADD}`,
+    [
+      counted.map((env) => env.envId),
+      counted.map((env) => env.functionName),
+      counted.map((env) => env.tenantId ?? ''),
+    ],
+  );
+}

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { RetentionReport, RetentionStore } from '../types.ts';
 import { eventDay } from './ingest-store.ts';
+import { forgetInvokeRollups } from './invoke-rollups.ts';
 import { LOCKS } from './pool.ts';
 
 const DAY_MS = 86_400_000;
@@ -75,14 +76,19 @@ export function createPostgresRetentionStore(pool: pg.Pool): RetentionStore {
           for (let chunk = 0; chunk < pass.maxChunks; chunk++) {
             if (pass.signal?.aborted) return report;
             await client.query('BEGIN');
-            const gone = await client.query<{ envId: string }>(
+            const gone = await client.query<{
+              envId: string;
+              functionName: string | null;
+              tenantId: string | null;
+            }>(
               `DELETE FROM environments WHERE "envId" IN (
                  SELECT "envId" FROM environments WHERE "lastActivityAt" < $1 LIMIT 500)
-               RETURNING "envId"`,
+               RETURNING "envId", "functionName", "tenantId"`,
               [cutoff],
             );
             const envIds = gone.rows.map((row) => row.envId);
             if (envIds.length > 0) {
+              await forgetInvokeRollups(client, gone.rows);
               await client.query('DELETE FROM invocations WHERE "envId" = ANY($1)', [envIds]);
             }
             await client.query('COMMIT');

@@ -1,4 +1,5 @@
 import type { RetentionReport, RetentionStore } from '../types.ts';
+import { createSqliteInvokeRollups } from './invoke-rollups.ts';
 import type { SqliteDatabase } from './open.ts';
 
 const yieldToIngest = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -26,6 +27,7 @@ export function createSqliteRetentionStore(db: SqliteDatabase): RetentionStore {
   );
   const hasEvents = db.prepare('SELECT 1 FROM events WHERE envId = ? LIMIT 1').pluck();
   const deleteInvocations = db.prepare('DELETE FROM invocations WHERE envId = ?');
+  const rollups = createSqliteInvokeRollups(db);
   const deleteEnvironment = db.prepare('DELETE FROM environments WHERE envId = ?');
   const selectPageCount = db.prepare('PRAGMA page_count').pluck();
   const selectFreePages = db.prepare('PRAGMA freelist_count').pluck();
@@ -41,6 +43,7 @@ export function createSqliteRetentionStore(db: SqliteDatabase): RetentionStore {
     }
     const events = deleteEventsChunk.run(envId, maxEvents).changes;
     if (hasEvents.get(envId) !== undefined) return { environments: 0, events, kept: false };
+    rollups.forget(envId);
     deleteInvocations.run(envId);
     const environments = deleteEnvironment.run(envId).changes;
     return { environments, events, kept: false };
