@@ -4,13 +4,15 @@ import { createSqliteIngestStore } from './ingest-store.ts';
 import type { SqliteDatabase } from './open.ts';
 import { openDatabase } from './open.ts';
 import { createSqliteQueryStore } from './query-store.ts';
-import { startReadWorker } from './read-worker-client.ts';
+import { type ReadWorker, startReadWorker } from './read-worker-client.ts';
 import { createSqliteRetentionStore } from './retention-store.ts';
 
 /** The SQLite storage, with its connection for tools that need the file itself (tests, benches). */
 export interface SqliteStorage extends Storage {
   readonly kind: 'sqlite';
   readonly db: SqliteDatabase;
+  /** The read worker serving the read model (none for `:memory:`). */
+  readonly readWorker: ReadWorker | undefined;
 }
 
 /**
@@ -23,6 +25,7 @@ export function openSqliteStorage(path: string): SqliteStorage {
   return {
     kind: 'sqlite',
     db,
+    readWorker: reads,
     ingest: createSqliteIngestStore(db),
     eventLog: createSqliteEventLog(db),
     query: createSqliteQueryStore(db, reads),

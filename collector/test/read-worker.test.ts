@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import type { SqliteStorage } from '../src/storage/sqlite/index.ts';
+import { lifecycle, listen, tempDir } from './helper.ts';
+
+const T0 = 1_700_000_000_000;
+const LOST_AFTER = 7_200_000;
+
+/** The read worker of a listening collector on a fresh SQLite file, with a little history in it. */
+async function collectorWithWorker() {
+  const collector = await listen({ dbPath: `${tempDir()}/lifeline.db` });
+  const storage = collector.app.storage as SqliteStorage;
+  const worker = storage.readWorker;
+  if (worker === undefined) throw new Error('a SQLite file collector has a read worker');
+  const post = (envId: string) =>
+    fetch(`${collector.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ events: lifecycle(envId, { invokes: 2, startAt: T0 }) }),
+    });
+  expect((await post('env-seed')).status).toBe(200);
+  const window = () =>
+    fetch(`${collector.url}/v1/window?from=${T0 - 1000}&to=${T0 + 600_000}&limit=10`);
+  return { collector, storage, worker, post, window };
+}
+
+/** The worker's pid once it answered a read (it is started with the storage). */
+async function pidOf(worker: { pid(): number | undefined }): Promise<number> {
+  const pid = worker.pid();
+  if (pid === undefined) throw new Error('no read worker running');
+  return pid;
+}
+
+describe('SQLite read worker', () => {
+  it('acknowledges an ingest POST while a read is in flight, before the read answers', async () => {
+    const { worker, post, window } = await collectorWithWorker();
+    expect((await window()).status).toBe(200);
+    const pid = await pidOf(worker);
+    // The worker stopped stands for a read that takes as long as it takes: ingest must not wait for it.
+    process.kill(pid, 'SIGSTOP');
+    const order: string[] = [];
+    try {
+      const read = window().then(async (response) => {
+        order.push('read');
+        return response;
+      });
+      const ingest = await post('env-during-read');
+      order.push('ingest');
+      expect(ingest.status).toBe(200);
+      process.kill(pid, 'SIGCONT');
+      const answered = await read;
+      expect(answered.status).toBe(200);
+      const page = (await answered.json()) as { environments: { env: { envId: string } }[] };
+      // The read ran after the commit: it sees the environment ingested while it waited.
+      expect(page.environments.map((item) => item.env.envId)).toContain('env-during-read');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(order).toEqual(['ingest', 'read']);
+  });
+
+  it('answers 503 to the reads a crashed worker held and serves the next read from a new worker', async () => {
+    const { storage, worker, post, window } = await collectorWithWorker();
+    expect((await window()).status).toBe(200);
+    const pid = await pidOf(worker);
+    // Stopped first, so the read is surely held when the worker dies.
+    process.kill(pid, 'SIGSTOP');
+    const held = storage.query.functionStats({
+      from: T0 - 1000,
+      to: T0 + 600_000,
+      now: T0,
+      lostAfterMs: LOST_AFTER,
+    });
+    process.kill(pid, 'SIGKILL');
+    await expect(held).rejects.toMatchObject({
+      statusCode: 503,
+      code: 'COLLECTOR_ERR_STORAGE_UNAVAILABLE',
+    });
+    // Ingest never depended on the worker; the next read starts a new one.
+    expect((await post('env-after-crash')).status).toBe(200);
+    const next = await window();
+    expect(next.status).toBe(200);
+    expect(worker.pid()).not.toBe(pid);
+  });
+
+  it('answers 400 for a bad cursor from the worker, as the in-process read did', async () => {
+    const { collector } = await collectorWithWorker();
+    const response = await fetch(
+      `${collector.url}/v1/window?from=${T0}&to=${T0 + 1000}&cursor=not-a-cursor`,
+    );
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'COLLECTOR_ERR_BAD_QUERY' });
+  });
+});
