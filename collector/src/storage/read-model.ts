@@ -96,8 +96,11 @@ export interface RangeRows {
     envs: readonly EnvironmentFacts[],
     range: { from: number; to: number; step: number },
   ): Promise<{ buckets: ActivityRow[]; invocations: Record<string, unknown>[] }>;
-  /** Environments whose SHUTDOWN time is in the range, with the shutdown filters. */
-  shutdownsInRange(filter: ShutdownStatsFilter): Promise<Record<string, unknown>[]>;
+  /**
+   * Environments whose SHUTDOWN time is in the range, with the shutdown filters: only the {@link SHUTDOWN_FACTS}
+   * columns.
+   */
+  shutdownsInRange(filter: ShutdownStatsFilter): Promise<ShutdownFacts[]>;
   /**
    * Invocations that started in the range, counted per bucket of `step` aligned to multiples of it; with `skip`,
    * not those that started in [skip.from, skip.to) (the part read from the rollups).
@@ -120,6 +123,29 @@ export interface RangeRows {
   environmentsById(q: string): Promise<Record<string, unknown>[]>;
   invocationsById(q: string): Promise<(Record<string, unknown> & { fnName: string | null })[]>;
 }
+
+/**
+ * The facts `toShutdown` reads: the Shutdowns view selects these columns only (a week holds tens of thousands of
+ * shutdowns; whole rows would cost most of the read).
+ */
+export const SHUTDOWN_FACTS = [
+  'envId',
+  'functionName',
+  'functionVersion',
+  'memorySizeMb',
+  'registeredAt',
+  'firstActivityAt',
+  'invokeCount',
+  'lastInvokeEndAt',
+  'shutdownReason',
+  'shutdownAt',
+  'shutdownDeadlineMs',
+  'exitedAt',
+  'exitShutdownMs',
+] as const satisfies readonly (keyof EnvironmentFacts)[];
+
+/** An environment row with the {@link SHUTDOWN_FACTS} columns only. */
+export type ShutdownFacts = Pick<EnvironmentFacts, (typeof SHUTDOWN_FACTS)[number]>;
 
 export const WINDOW_PAGE_MAX = 500;
 /** A density window's smallest step (ms) and most buckets over its range: a finer grid is the detailed window. */
@@ -216,7 +242,8 @@ export async function readShutdownStats(
   filter: ShutdownStatsFilter,
 ): Promise<ShutdownStats> {
   const shutdowns = (await rows.shutdownsInRange(filter))
-    .map((row) => toShutdown(environmentFactsOf(row)))
+    // toShutdown reads the SHUTDOWN_FACTS only (the backend selected no other column).
+    .map((row) => toShutdown(row as EnvironmentFacts))
     .filter((shutdown) => shutdown !== null);
   const byReason: Record<string, number> = {};
   const figures = {

@@ -23,6 +23,8 @@ import {
   type InvokeBucket,
   type RangeRows,
   readModelQueries,
+  SHUTDOWN_FACTS,
+  type ShutdownFacts,
   type StoredEnvironment,
 } from '../read-model.ts';
 import { traceIdRange } from '../search-ids.ts';
@@ -159,7 +161,7 @@ const SQL = {
      ORDER BY "envId", COALESCE(seq, 9007199254740991), "rowId"`,
   ),
   rangeShutdowns: named(
-    `SELECT e.* FROM environments e
+    `SELECT ${SHUTDOWN_FACTS.map((column) => `e."${column}"`).join(', ')} FROM environments e
      WHERE e."shutdownAt" >= @from::float8 AND e."shutdownAt" <= @to::float8
        AND (@functionName::text IS NULL OR e."functionName" = @functionName::text)
        AND (@version::text IS NULL OR e."functionVersion" = @version::text)
@@ -266,7 +268,7 @@ export function createPostgresQueryStore(pool: pg.Pool): QueryStore {
       };
     },
     shutdownsInRange: (filter) =>
-      all(SQL.rangeShutdowns, {
+      all<ShutdownFacts>(SQL.rangeShutdowns, {
         ...range(filter),
         version: filter.version ?? null,
         reason: filter.reason ?? null,

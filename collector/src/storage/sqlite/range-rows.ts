@@ -1,5 +1,12 @@
 import { ENVIRONMENT_FACT_FIELDS, lastInvokeIdOf } from '@lifeline/protocol';
-import type { ActivityRow, InvokeBucket, RangeRows, StoredEnvironment } from '../read-model.ts';
+import {
+  type ActivityRow,
+  type InvokeBucket,
+  type RangeRows,
+  SHUTDOWN_FACTS,
+  type ShutdownFacts,
+  type StoredEnvironment,
+} from '../read-model.ts';
 import { traceIdRange } from '../search-ids.ts';
 import type { SqliteDatabase } from './open.ts';
 
@@ -55,7 +62,7 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
      ORDER BY envId, COALESCE(seq, 9007199254740991), rowId`,
   );
   const selectShutdowns = db.prepare(
-    `SELECT e.* FROM environments e
+    `SELECT ${SHUTDOWN_FACTS.map((column) => `e.${column}`).join(', ')} FROM environments e
      WHERE e.shutdownAt >= @from AND e.shutdownAt <= @to
        AND (@functionName IS NULL OR e.functionName = @functionName)
        AND (@version IS NULL OR e.functionVersion = @version)
@@ -154,7 +161,7 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
         ...params(filter),
         version: filter.version ?? null,
         reason: filter.reason ?? null,
-      }) as Record<string, unknown>[],
+      }) as ShutdownFacts[],
     invokeBuckets: async (filter) =>
       (filter.byFunction ? selectFunctionBuckets : selectBuckets).all({
         ...params(filter),
