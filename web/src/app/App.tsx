@@ -13,6 +13,7 @@ import { TimelineView } from '../timeline/TimelineView.tsx';
 import type { TimeWindow } from '../timeline/time-scale.ts';
 import { DetailsPanel } from './DetailsPanel.tsx';
 import { EmptyState } from './EmptyState.tsx';
+import { rangeCovering } from './range-covering.ts';
 import { matchWindow, SearchBox } from './SearchBox.tsx';
 import { TokenPrompt } from './TokenPrompt.tsx';
 import {
@@ -170,12 +171,18 @@ export function App({ store, live = true }: AppProps) {
 
   // The timeline's window is the shared time range: panning writes it to the URL (and loads it); following live
   // returns to the relative range.
+  // Zooming while following loads the relative range that holds the new window (detail once it is short).
   const onWindowChange = useCallback(
-    (w: TimeWindow, follow: boolean) =>
-      setUrl(
-        follow ? { from: null, to: null } : { from: Math.round(w.start), to: Math.round(w.end) },
-      ),
-    [setUrl],
+    (w: TimeWindow, follow: boolean) => {
+      if (!follow) {
+        setUrl({ from: Math.round(w.start), to: Math.round(w.end) });
+        return;
+      }
+      const covering = rangeCovering(w.end - w.start);
+      const current = urlRange ?? DEFAULT_RANGE;
+      setUrl({ from: null, to: null, range: covering === current ? urlRange : covering });
+    },
+    [setUrl, urlRange],
   );
   const select = useCallback((env: string, req: string | null) => setUrl({ env, req }), [setUrl]);
   const setGroup = useCallback((group: RowGrouping) => setUrl({ group }), [setUrl]);
@@ -386,6 +393,7 @@ export function App({ store, live = true }: AppProps) {
             states={states}
             from={url.from}
             to={url.to}
+            spanMs={url.from === null ? RANGES[url.range ?? DEFAULT_RANGE] : null}
             selectedEnv={url.env}
             selectedReq={url.req}
             onSelect={select}

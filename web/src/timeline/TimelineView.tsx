@@ -58,6 +58,8 @@ export interface TimelineViewProps {
   /** Time range from the URL: the initial window when set. */
   from: number | null;
   to: number | null;
+  /** The relative range's length while it follows live (`range=` in the URL): the initial window; else null. */
+  spanMs?: number | null;
   selectedEnv: string | null;
   selectedReq: string | null;
   onSelect: (envId: string, requestId: string | null) => void;
@@ -65,10 +67,20 @@ export interface TimelineViewProps {
   onWindowChange?: (window: TimeWindow, follow: boolean) => void;
 }
 
-function initialWindow(snapshot: TimelineSnapshot, from: number | null, to: number | null) {
+function initialWindow(
+  snapshot: TimelineSnapshot,
+  from: number | null,
+  to: number | null,
+  spanMs: number | null,
+) {
   if (from !== null && to !== null && to > from)
     return { window: { start: from, end: to }, follow: false };
   const now = Date.now();
+  // A relative range longer than an hour shows all of itself (a week opens as a week, drawn dense); shorter ones
+  // frame their data as before.
+  if (spanMs !== null && spanMs > 3_600_000) {
+    return { window: followWindow({ start: now - spanMs, end: now }, now), follow: true };
+  }
   if (Number.isNaN(snapshot.maxTime) || now - snapshot.maxTime < 10 * 60_000) {
     const span = Number.isNaN(snapshot.minTime)
       ? DEFAULT_SPAN_MS
@@ -99,7 +111,8 @@ export function TimelineView(props: TimelineViewProps) {
     onSelect,
   } = props;
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(() => new Set());
-  const [init] = useState(() => initialWindow(snapshot, from, to));
+  const spanMs = props.spanMs ?? null;
+  const [init] = useState(() => initialWindow(snapshot, from, to, spanMs));
   const windowRef = useRef<TimeWindow>(init.window);
   const [follow, setFollow] = useState(init.follow);
   const followRef = useRef(follow);
@@ -287,15 +300,31 @@ export function TimelineView(props: TimelineViewProps) {
     invalidate();
   }, [from, to, invalidate]);
 
+  // Another relative range chosen outside (range picker) shows all of itself. A range changed by zooming while
+  // following (the window already lies between the previous range and this one) leaves the window alone.
+  const shownSpan = useRef(spanMs);
+  useEffect(() => {
+    const previous = shownSpan.current;
+    shownSpan.current = spanMs;
+    if (spanMs === null || previous === null || spanMs === previous || !followRef.current) return;
+    const w = windowRef.current;
+    const span = w.end - w.start;
+    if (span <= spanMs * 1.001 && (span > previous || previous > spanMs)) return;
+    const wallNow = Date.now();
+    windowRef.current = followWindow({ start: wallNow - spanMs, end: wallNow }, wallNow);
+    setSettled(windowRef.current);
+    invalidate();
+  }, [spanMs, invalidate]);
+
   // First data after an empty start: frame it.
   useEffect(() => {
     if (hadData.current || Number.isNaN(snapshot.maxTime)) return;
     hadData.current = true;
-    const next = initialWindow(snapshot, from, to);
+    const next = initialWindow(snapshot, from, to, spanMs);
     windowRef.current = next.window;
     setFollow(next.follow);
     setSettled(next.window);
-  }, [snapshot, from, to]);
+  }, [snapshot, from, to, spanMs]);
 
   useLayoutEffect(() => {
     const wrap = wrapRef.current;
