@@ -20,6 +20,8 @@ import type { EnvironmentRow } from '../fact-rows.ts';
 import { type FunctionRow, functionSummaryOf, RECENT_ACTIVITY_MS } from '../function-summary.ts';
 import {
   type ActivityRow,
+  FUNCTION_STATS_FACTS,
+  type FunctionStatsFacts,
   type InvokeBucket,
   type RangeRows,
   readModelQueries,
@@ -130,6 +132,10 @@ const SQL = {
      ORDER BY e."rowId" DESC LIMIT @limit::bigint`,
   ),
   rangeCount: named(`SELECT COUNT(*) AS n FROM environments e WHERE ${IN_RANGE}`),
+  rangeFunctionStatsFacts: named(
+    `SELECT ${FUNCTION_STATS_FACTS.map((column) => `e."${column}"`).join(', ')}
+     FROM environments e WHERE ${IN_RANGE}`,
+  ),
   rangeInvocations: named(
     `SELECT * FROM invocations
      WHERE "envId" = ANY(@envIds::text[])
@@ -241,6 +247,11 @@ export function createPostgresQueryStore(pool: pg.Pool): QueryStore {
           lostAfterMs: filter.lostAfterMs,
         })
       )[0]?.n ?? 0,
+    functionStatsFactsInRange: (filter) =>
+      all<FunctionStatsFacts>(SQL.rangeFunctionStatsFacts, {
+        ...range(filter),
+        lostAfterMs: filter.lostAfterMs,
+      }),
     invocationsOf: async (envs, from, to) =>
       envs.length === 0
         ? []

@@ -1,6 +1,8 @@
 import { ENVIRONMENT_FACT_FIELDS, lastInvokeIdOf } from '@lifeline/protocol';
 import {
   type ActivityRow,
+  FUNCTION_STATS_FACTS,
+  type FunctionStatsFacts,
   type InvokeBucket,
   type RangeRows,
   SHUTDOWN_FACTS,
@@ -32,6 +34,10 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
   const countEnvironments = db
     .prepare(`SELECT COUNT(*) FROM environments e WHERE ${IN_RANGE}`)
     .pluck();
+  const selectFunctionStatsFacts = db.prepare(
+    `SELECT ${FUNCTION_STATS_FACTS.map((column) => `e.${column}`).join(', ')}
+     FROM environments e WHERE ${IN_RANGE}`,
+  );
   const selectInvocations = db.prepare(
     `SELECT * FROM invocations
      WHERE envId IN (SELECT value FROM json_each(@envIds))
@@ -125,6 +131,11 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
       }) as StoredEnvironment[],
     countEnvironmentsInRange: async (filter) =>
       Number(countEnvironments.get({ ...params(filter), lostAfterMs: filter.lostAfterMs })),
+    functionStatsFactsInRange: async (filter) =>
+      selectFunctionStatsFacts.all({
+        ...params(filter),
+        lostAfterMs: filter.lostAfterMs,
+      }) as FunctionStatsFacts[],
     invocationsOf: async (envs, from, to) => {
       if (envs.length === 0) return [];
       return selectInvocations.all({
