@@ -1,12 +1,14 @@
 import type { LifelineEvent } from '@lifeline/protocol';
 import { describe, expect, it } from 'vitest';
 import { createBatchWriter } from '../src/batch-writer.ts';
+import { openStorage } from '../src/storage/index.ts';
 import type { InsertResult } from '../src/storage/types.ts';
-import { encode, lifecycle, sqliteStores } from './helper.ts';
+import { backends, encode, lifecycle, sqliteStores } from './helper.ts';
 
-describe('createBatchWriter', () => {
+describe.each(backends())('createBatchWriter on %s', (_backend, dbPath) => {
   it('commits batches written in the same turn together and publishes them in cursor order', async () => {
-    const { db, ingest } = sqliteStores();
+    const storage = await openStorage(await dbPath());
+    const { ingest } = storage;
     try {
       const published: InsertResult[] = [];
       const writer = createBatchWriter(ingest, (result) => published.push(result));
@@ -24,16 +26,17 @@ describe('createBatchWriter', () => {
       const cursors = published.flatMap((result) => result.stored.map((row) => row.cursor));
       expect(cursors).toEqual(Array.from({ length: 2 * n }, (_, i) => i + 1));
     } finally {
-      db.close();
+      await storage.close();
     }
   });
 
   it('rolls back only the batch that fails inside a group', async () => {
-    const { db, ingest, query } = sqliteStores();
+    const storage = await openStorage(await dbPath());
+    const { ingest, query } = storage;
     try {
       const good = encode(lifecycle('env-ok', { invokes: 1 }));
       const bad = encode(lifecycle('env-bad', { invokes: 1 }));
-      // A body SQLite cannot bind makes the second batch fail after its first rows were inserted.
+      // A body that is no text makes the second batch fail after its first rows were handled.
       (bad[3] as { body: unknown }).body = { not: 'a string' };
       const writer = createBatchWriter(ingest, () => {});
       const [ok, failed] = await Promise.allSettled([writer.write(good), writer.write(bad)]);
@@ -42,10 +45,12 @@ describe('createBatchWriter', () => {
       expect(await query.counts()).toEqual({ events: good.length, environments: 1 });
       expect(await query.environmentDetail('env-bad', Date.now(), 60_000)).toBeNull();
     } finally {
-      db.close();
+      await storage.close();
     }
   });
+});
 
+describe('createBatchWriter on SQLite', () => {
   it('fails every batch of the group with a retryable storage error when the disk fills mid-group', async () => {
     const { db, ingest, query, eventLog, store } = sqliteStores();
     try {

@@ -2,10 +2,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it, vi } from 'vitest';
 import { createMetrics } from '../src/metrics.ts';
 import { runRetention, startRetention } from '../src/retention.ts';
+import { openStorage } from '../src/storage/index.ts';
 import type { InsertResult } from '../src/storage/types.ts';
-import { lifecycle, sqliteStores } from './helper.ts';
+import { backends, encode, lifecycle, sqliteStores } from './helper.ts';
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const silentLogger = { info() {}, error() {} } as unknown as FastifyBaseLogger;
 
 function setup() {
@@ -15,16 +17,35 @@ function setup() {
   return { ...stores, storeEvents: stores.store, store };
 }
 
-describe('runRetention', () => {
+/**
+ * Either backend's stores over a fresh database; `store` ingests a lifecycle whose event clock starts at its
+ * receive time, so the SQLite rule (collector clock) and the PostgreSQL one (event clock, whole days) agree.
+ */
+async function storesOn(setting: string) {
+  const storage = await openStorage(setting);
+  const store = async (envId: string, receivedAt: number, invokes = 3) => {
+    const [result] = await storage.ingest.insertBatches(
+      [encode(lifecycle(envId, { invokes, startAt: receivedAt }))],
+      receivedAt,
+    );
+    if (result === undefined || result instanceof Error) throw result ?? new Error('no result');
+    return result;
+  };
+  return { storage, store };
+}
+
+describe.each(backends())('runRetention on %s', (_backend, dbPath) => {
   it('deletes whole environments last heard from before the age limit, in small transactions', async () => {
-    const { db, query, retention, store } = setup();
+    const { storage, store } = await storesOn(await dbPath());
+    const { query, retention } = storage;
     try {
-      const now = 100 * HOUR;
-      await store('env-old', now - 30 * HOUR, 40);
-      await store('env-new', now - 1 * HOUR);
+      const now = Date.now();
+      const old = now - 10 * DAY;
+      await store('env-old', old, 40);
+      await store('env-new', now - HOUR);
       const report = await runRetention(
         retention,
-        { retentionHours: 24, retentionMaxMb: 1024, chunkEvents: 7 },
+        { retentionHours: 168, retentionMaxMb: 1024, chunkEvents: 7 },
         now,
       );
       expect(report.environments).toBe(1);
@@ -38,10 +59,53 @@ describe('runRetention', () => {
           .items,
       ).toEqual([]);
     } finally {
-      db.close();
+      await storage.close();
     }
   });
 
+  it('stops between transactions when aborted', async () => {
+    const { storage, store } = await storesOn(await dbPath());
+    const { retention } = storage;
+    try {
+      await store('env-a', 0, 40);
+      const controller = new AbortController();
+      controller.abort();
+      const report = await runRetention(
+        retention,
+        { retentionHours: 1, retentionMaxMb: 1024, signal: controller.signal },
+        10 * HOUR,
+      );
+      expect(report).toEqual({ environments: 0, events: 0 });
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('runs periodically, counts what it deleted, and stops', async () => {
+    const { storage, store } = await storesOn(await dbPath());
+    const retentionStore = storage.retention;
+    try {
+      await store('env-ancient', 0, 2);
+      const metrics = createMetrics();
+      const retention = startRetention(
+        retentionStore,
+        { retentionHours: 1, retentionMaxMb: 1024, intervalMs: 10 },
+        metrics,
+        silentLogger,
+      );
+      await vi.waitFor(() => expect(metrics.retentionDeletedEnvironments).toBe(1), {
+        timeout: 30_000,
+        interval: 10,
+      });
+      await retention.stop();
+      expect(metrics.retentionDeletedEvents).toBe(lifecycle('env-ancient', { invokes: 2 }).length);
+    } finally {
+      await storage.close();
+    }
+  });
+});
+
+describe('runRetention on SQLite', () => {
   it('deletes the least recently heard-from environments while the database is over its size', async () => {
     const { db, query, retention, store } = setup();
     try {
@@ -112,45 +176,6 @@ describe('runRetention', () => {
       expect(left.map((stored) => stored.event.id)).toEqual(
         expect.arrayContaining(late.map((event) => event.id)),
       );
-    } finally {
-      db.close();
-    }
-  });
-
-  it('stops between transactions when aborted', async () => {
-    const { db, retention, store } = setup();
-    try {
-      await store('env-a', 0, 40);
-      const controller = new AbortController();
-      controller.abort();
-      const report = await runRetention(
-        retention,
-        { retentionHours: 1, retentionMaxMb: 1024, signal: controller.signal },
-        10 * HOUR,
-      );
-      expect(report).toEqual({ environments: 0, events: 0 });
-    } finally {
-      db.close();
-    }
-  });
-
-  it('runs periodically, counts what it deleted, and stops', async () => {
-    const { db, retention: retentionStore, store } = setup();
-    try {
-      await store('env-ancient', 0, 2);
-      const metrics = createMetrics();
-      const retention = startRetention(
-        retentionStore,
-        { retentionHours: 1, retentionMaxMb: 1024, intervalMs: 10 },
-        metrics,
-        silentLogger,
-      );
-      await vi.waitFor(() => expect(metrics.retentionDeletedEnvironments).toBe(1), {
-        timeout: 30_000,
-        interval: 10,
-      });
-      await retention.stop();
-      expect(metrics.retentionDeletedEvents).toBe(lifecycle('env-ancient', { invokes: 2 }).length);
     } finally {
       db.close();
     }

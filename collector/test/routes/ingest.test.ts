@@ -2,7 +2,7 @@ import type { LifelineEvent } from '@lifeline/protocol';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import type { SqliteStorage } from '../../src/storage/sqlite/index.ts';
-import { build, ingest, lifecycle, listen } from '../helper.ts';
+import { backends, build, ingest, lifecycle, listen } from '../helper.ts';
 import { LiveTestClient, liveUrl } from '../live-client.ts';
 
 const TOKEN = 'ingest-secret-1';
@@ -24,9 +24,9 @@ function post(
   });
 }
 
-describe('POST /v1/events', () => {
+describe.each(backends())('POST /v1/events on %s', (_backend, dbPath) => {
   it('acknowledges a valid batch with the number of stored events', async () => {
-    const app = await build();
+    const app = await build({ dbPath: await dbPath() });
     const events = lifecycle('env-a', { invokes: 2 });
     const response = await ingest(app, events);
     expect(response.statusCode).toBe(200);
@@ -35,7 +35,7 @@ describe('POST /v1/events', () => {
   });
 
   it('counts every event as a duplicate when the same batch is sent again', async () => {
-    const app = await build();
+    const app = await build({ dbPath: await dbPath() });
     const events = lifecycle('env-b', { invokes: 2 });
     await ingest(app, events);
     const again = await ingest(app, events);
@@ -49,7 +49,7 @@ describe('POST /v1/events', () => {
   });
 
   it('counts a repeated id inside one batch as a duplicate', async () => {
-    const app = await build();
+    const app = await build({ dbPath: await dbPath() });
     const [first, second] = lifecycle('env-d', { invokes: 0 });
     const response = await ingest(app, [first, second, first, first]);
     expect(response.json()).toEqual({ accepted: 2, duplicates: 2 });
@@ -58,7 +58,7 @@ describe('POST /v1/events', () => {
   });
 
   it('updates the derived environment in the same request when a batch is acknowledged', async () => {
-    const app = await build();
+    const app = await build({ dbPath: await dbPath() });
     await ingest(app, lifecycle('env-e', { invokes: 3, shutdownReason: 'spindown' }));
     const detail = await app.storage.query.environmentDetail('env-e', Date.now(), 60_000);
     expect(detail?.environment).toMatchObject({ invokeCount: 3, state: 'ended' });
@@ -66,7 +66,7 @@ describe('POST /v1/events', () => {
   });
 
   it('rejects with 401 when the ingest token is missing or wrong', async () => {
-    const app = await build({ token: TOKEN, readToken: 'read-secret-1' });
+    const app = await build({ dbPath: await dbPath(), token: TOKEN, readToken: 'read-secret-1' });
     const events = lifecycle('env-f', { invokes: 0 });
     for (const token of [undefined, 'wrong-token', 'read-secret-1']) {
       const response = await ingest(app, events, token);
@@ -82,7 +82,7 @@ describe('POST /v1/events', () => {
   });
 
   it('rejects with 415 when the body is not application/json', async () => {
-    const app = await build();
+    const app = await build({ dbPath: await dbPath() });
     const body = JSON.stringify({ events: lifecycle('env-g', { invokes: 0 }) });
     const plain = await post(app, body, { 'content-type': 'text/plain' });
     expect(plain.statusCode).toBe(415);
@@ -98,14 +98,14 @@ describe('POST /v1/events', () => {
   });
 
   it('accepts a charset parameter on the JSON content type', async () => {
-    const app = await build();
+    const app = await build({ dbPath: await dbPath() });
     const body = JSON.stringify({ events: lifecycle('env-h', { invokes: 0 }) });
     const response = await post(app, body, { 'content-type': 'application/json; charset=utf-8' });
     expect(response.statusCode).toBe(200);
   });
 
   it('rejects with 413 when the body is over the limit', async () => {
-    const app = await build({ bodyLimit: 2048 });
+    const app = await build({ dbPath: await dbPath(), bodyLimit: 2048 });
     const events = lifecycle('env-i', { invokes: 10 });
     const response = await ingest(app, events);
     expect(response.statusCode).toBe(413);
@@ -117,7 +117,7 @@ describe('POST /v1/events', () => {
   });
 
   it('rejects with 400 naming the event index and field when an event is invalid', async () => {
-    const app = await build();
+    const app = await build({ dbPath: await dbPath() });
     const events: Record<string, unknown>[] = lifecycle('env-j', { invokes: 1 });
     events[4] = { ...events[4], deadlineMs: 'soon' };
     const response = await ingest(app, events);
@@ -130,7 +130,7 @@ describe('POST /v1/events', () => {
   });
 
   it('rejects an unknown field and an unknown type with their paths', async () => {
-    const app = await build();
+    const app = await build({ dbPath: await dbPath() });
     const [register] = lifecycle('env-k', { invokes: 0 });
     const extra = await ingest(app, [{ ...register, colour: 'red' }]);
     expect(extra.json().message).toBe(
@@ -141,7 +141,7 @@ describe('POST /v1/events', () => {
   });
 
   it('rejects bodies without an events array with a message about the body', async () => {
-    const app = await build();
+    const app = await build({ dbPath: await dbPath() });
     const cases: [string, RegExp][] = [
       ['[]', /body must be a JSON object/],
       ['{"events":[]}', /\/events must hold at least one event/],
@@ -157,7 +157,7 @@ describe('POST /v1/events', () => {
   });
 
   it('rejects with 400 when the body is not JSON or is empty', async () => {
-    const app = await build();
+    const app = await build({ dbPath: await dbPath() });
     const broken = await post(app, '{"events": [');
     expect(broken.statusCode).toBe(400);
     expect(broken.json()).toMatchObject({ code: 'COLLECTOR_ERR_INVALID_JSON' });
@@ -168,7 +168,7 @@ describe('POST /v1/events', () => {
   });
 
   it('rejects prototype pollution keys with 400', async () => {
-    const app = await build();
+    const app = await build({ dbPath: await dbPath() });
     const [register] = lifecycle('env-l', { invokes: 0 });
     const base = JSON.stringify(register).slice(1);
     for (const payload of [
@@ -184,7 +184,7 @@ describe('POST /v1/events', () => {
   });
 
   it('writes nothing when one event of the batch is invalid', async () => {
-    const app = await build();
+    const app = await build({ dbPath: await dbPath() });
     const events: unknown[] = lifecycle('env-m', { invokes: 2 });
     events.push({ id: 'x' });
     expect((await ingest(app, events)).statusCode).toBe(400);
@@ -193,7 +193,7 @@ describe('POST /v1/events', () => {
   });
 
   it('rejects with 400 instead of failing when a record is nested too deeply to store', async () => {
-    const app = await build({ bodyLimit: 4 * 1024 * 1024 });
+    const app = await build({ dbPath: await dbPath(), bodyLimit: 4 * 1024 * 1024 });
     const depth = 200_000;
     const record = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
     const payload = `{"events":[{"id":"deep","envId":"env-n","seq":0,"time":1,"type":"platform","recordType":"platform.start","recordTime":1,"record":${record}}]}`;
@@ -204,7 +204,7 @@ describe('POST /v1/events', () => {
   });
 
   it('stores a batch once when the same batch is sent concurrently over several connections', async () => {
-    const collector = await listen();
+    const collector = await listen({ dbPath: await dbPath() });
     const events = lifecycle('env-race', { invokes: 5 });
     const body = JSON.stringify({ events });
     const acks = await Promise.all(
@@ -226,7 +226,9 @@ describe('POST /v1/events', () => {
     );
     expect(detail?.environment).toMatchObject({ eventCount: events.length, invokeCount: 5 });
   });
+});
 
+describe('POST /v1/events on SQLite', () => {
   it('answers 507, never 500, and stores nothing unacknowledged when the database is full', async () => {
     const collector = await listen();
     const { app } = collector;
