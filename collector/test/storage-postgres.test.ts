@@ -1,6 +1,8 @@
+import type { LifelineEvent } from '@lifeline/protocol';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { openPostgresStorage } from '../src/storage/postgres/index.ts';
+import type { InsertResult } from '../src/storage/types.ts';
 import { encode, freshPostgresDatabase, lifecycle } from './helper.ts';
 
 const DAY = 86_400_000;
@@ -93,6 +95,112 @@ describe('PostgreSQL storage', () => {
       expect(all).toHaveLength(20 * lifecycle('x', { invokes: 3 }).length);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('ingests interleaved and re-delivered batches of the same environments on two stores as one serial ingest would', async () => {
+    const server = inject('pgUrl');
+    expect(server).not.toBe('');
+    const url = await freshPostgresDatabase(server);
+    const serialUrl = await freshPostgresDatabase(server);
+    const receivedAt = 1_700_000_100_000;
+    const batches: LifelineEvent[][] = [];
+    for (let env = 0; env < 12; env++) {
+      const events = lifecycle(`env-par-${env}`, {
+        invokes: 6,
+        shutdownReason: env % 2 === 0 ? 'spindown' : undefined,
+      });
+      for (let i = 0; i < events.length; i += 4) batches.push(events.slice(i, i + 4));
+    }
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 16_807) % 2_147_483_647;
+      return seed / 2_147_483_647;
+    };
+    // Every batch twice (the re-delivery races its original), plus overlapping halves, in a shuffled order.
+    const sends = [...batches, ...batches, ...batches.map((batch) => batch.slice(1))];
+    for (let i = sends.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [sends[i], sends[j]] = [sends[j] as LifelineEvent[], sends[i] as LifelineEvent[]];
+    }
+    const [a, b] = await Promise.all([openPostgresStorage(url), openPostgresStorage(url)]);
+    const serial = await openPostgresStorage(serialUrl);
+    try {
+      let writing = true;
+      const seen = new Map<number, string>();
+      const reader = (async () => {
+        let after = 0;
+        while (writing) {
+          const head = await b.eventLog.head();
+          for (const row of await a.eventLog.eventsAfter(after, 100_000, head)) {
+            expect(row.cursor).toBeGreaterThan(after);
+            seen.set(row.cursor, row.body);
+          }
+          after = head;
+        }
+        for (const row of await a.eventLog.eventsAfter(after, 100_000)) {
+          seen.set(row.cursor, row.body);
+        }
+      })();
+      // Groups of one to three batches, each group on one of the two stores, all at once.
+      const calls: Promise<unknown>[] = [];
+      for (let i = 0; i < sends.length; ) {
+        const size = 1 + Math.floor(random() * 3);
+        const group = sends.slice(i, i + size).map(encode);
+        i += size;
+        const store = random() < 0.5 ? a : b;
+        calls.push(
+          store.ingest.insertBatches(group, receivedAt).then((results) => {
+            for (const result of results) expect(result).not.toBeInstanceOf(Error);
+            return results;
+          }),
+        );
+      }
+      const results = (await Promise.all(calls)).flat() as InsertResult[];
+      writing = false;
+      await reader;
+      for (const batch of batches) await serial.ingest.insertBatches([encode(batch)], receivedAt);
+
+      const all = batches.flat();
+      expect(results.reduce((sum, result) => sum + result.accepted, 0)).toBe(all.length);
+      // Every event once, and the reader that only ever read up to the head it saw missed none: no cursor was
+      // committed below a head already read.
+      const stored = await a.eventLog.eventsAfter(0, 100_000);
+      expect(stored.map((row) => JSON.parse(row.body).id).sort()).toEqual(
+        all.map((event) => event.id).sort(),
+      );
+      expect([...seen.keys()].sort((x, y) => x - y)).toEqual(stored.map((row) => row.cursor));
+
+      const facts = async (storage: typeof a) => {
+        const out: Record<string, unknown> = {};
+        for (let env = 0; env < 12; env++) {
+          const detail = await storage.query.environmentDetail(
+            `env-par-${env}`,
+            receivedAt,
+            60_000,
+          );
+          out[`env-par-${env}`] = {
+            environment: detail?.environment,
+            invocations: detail?.invocations,
+          };
+        }
+        return out;
+      };
+      expect(await facts(a)).toEqual(await facts(serial));
+      // lastCursor is the cursor of the environment's last stored event.
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        const mismatched = await admin.query(
+          `SELECT e."envId" FROM environments e
+           WHERE e."lastCursor" <> (SELECT max(cursor) FROM event_rows r WHERE r."envId" = e."envId")`,
+        );
+        expect(mismatched.rows).toEqual([]);
+      } finally {
+        await admin.end();
+      }
+    } finally {
+      await Promise.all([a.close(), b.close(), serial.close()]);
     }
   });
 
