@@ -232,9 +232,15 @@ export class Delivery {
     const flight = this.#sendOne().finally(() => {
       this.#flight = undefined;
       for (const wake of this.#waiters) wake();
-      const next = this.#urgent ? 'invoke' : this.#deadline === undefined ? 'record' : 'shutdown';
-      this.#urgent = false;
-      this.kick(next);
+      if (this.#urgent) {
+        this.#urgent = false;
+        this.kick('invoke');
+        return;
+      }
+      // Records that came during the flight go next, but not before the code woken above (an invoke waiting for
+      // its acknowledgement to call /event/next) has run: building and sending their batch first would hold the
+      // function for nothing.
+      setImmediate(() => this.kick(this.#deadline === undefined ? 'record' : 'shutdown'));
     });
     this.#flight = flight;
   }

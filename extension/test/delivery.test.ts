@@ -335,6 +335,48 @@ describe('Delivery', () => {
     expect(delivery.pending).toBe(0);
   });
 
+  it('lets the woken invoke go on before it sends the records that came during its flight', async () => {
+    const sent: string[][] = [];
+    let ack: (() => void) | undefined;
+    const sender = {
+      send(body: string): Promise<SendResult> {
+        const ids = (JSON.parse(body) as { events: { id: string }[] }).events.map((e) => e.id);
+        sent.push(ids);
+        return new Promise<SendResult>((resolve) => {
+          ack = () => resolve({ kind: 'ack', accepted: ids.length, duplicates: 0 });
+        });
+      },
+      abort() {},
+    };
+    const delivery = new Delivery({
+      recorder: new Recorder('env'),
+      buffer: new EventBuffer({ maxEvents: 100, maxBytes: 1_000_000 }),
+      sender,
+      spool: undefined,
+      logger: createLogger('silent'),
+      batchMaxEvents: 100,
+      requestTimeoutMs: 60_000,
+    });
+    onTestFinished(() => delivery.stop());
+    const invoke = delivery.record({
+      type: 'invoke',
+      requestId: 'r0',
+      deadlineMs: 1,
+      invokedFunctionArn: 'a',
+    });
+    delivery.kick('invoke');
+    // The previous invoke's records, delivered by the platform at the thaw, while the INVOKE is on its way.
+    delivery.record({ type: 'platform', recordType: 'platform.report', recordTime: 1, record: {} });
+    delivery.kick('record');
+    const waited = delivery.waitFor(invoke, 5_000);
+    ack?.();
+    await waited;
+    // Here the extension calls /event/next: nothing else may have been built and sent before it.
+    expect(sent).toEqual([['env:0']]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toEqual([['env:0'], ['env:1']]);
+  });
+
   it('writes pending events to the spool and clears it when all are acknowledged', async () => {
     const retry: SendResult = { kind: 'retry', status: undefined, detail: 'down' };
     const { delivery, invoke, dir } = setUp({ spool: true, script: [retry] });
