@@ -5,7 +5,10 @@
  * - cold start: the emulator's spawn (`extension.launch`) → `extension.register`, and → first `extension.next`;
  * - RSS: /proc/<pid>/status VmRSS and VmHWM of each extension process after the invokes;
  * - hold: INVOKE written to the extension (`event.invoke`) → its next `/event/next`, p50/p99, with a loopback
- *   collector in its own process;
+ *   collector in its own process. Lifeline's hold includes one round trip to that collector by design (an INVOKE is
+ *   acknowledged before `/event/next`, bounded by `LIFELINE_INVOKE_WAIT_MS`), so the same run also measures that
+ *   round trip alone (bench process → loopback collector) and each extension's CPU time per invoke (utime + stime
+ *   from /proc): on a loaded machine the hold moves with the load, the CPU time much less;
  * - the same cold start and RSS for Lifeline reading its token from Secrets Manager at run time (a loopback fake that
  *   checks the SigV4 signature): the AWS code is a lazy chunk and must not cost the cold start;
  * - the live invoke end: Lifeline with `LIFELINE_LIVE_INVOKE_END=on` against `off`, per invoke the extension overhead
@@ -16,6 +19,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -102,6 +106,7 @@ export const run: BenchArea = async () => {
       );
     const liveOff = await liveEnd('off');
     const liveOn = await liveEnd('on');
+    const roundTrips = await collectorRoundTrips(collector.url, INVOKES);
     const fetched = aws.calls.filter((call) => call.status === 200).length;
     if (fetched === 0 || fetched !== aws.calls.length)
       throw new Error(
@@ -172,6 +177,24 @@ export const run: BenchArea = async () => {
         met: value <= limit,
       });
     }
+    for (const [label, q] of [
+      ['p50', 0.5],
+      ['p99', 0.99],
+    ] as const) {
+      rows.push({
+        figure: `loopback collector round trip alone ${label} (one small batch POSTed, keep-alive; part of every hold)`,
+        value: quantile(roundTrips, q),
+        unit: 'ms',
+      });
+    }
+    rows.push({
+      figure: `extension CPU time per invoke (utime + stime over ${INVOKES - 10} invokes)`,
+      value: steady.lifeline.cpuMsPerInvoke,
+      unit: 'ms',
+      baselineName: 'bare node:http extension',
+      baseline: steady.bare.cpuMsPerInvoke,
+      ratio: steady.lifeline.cpuMsPerInvoke / steady.bare.cpuMsPerInvoke,
+    });
     for (const [label, q] of [
       ['p50', 0.5],
       ['p99', 0.99],
@@ -265,6 +288,51 @@ interface Steady {
   hwm: number;
   overheads: number[];
   billed: number[];
+  /** utime + stime of the extension process per invoke, after the first ten. */
+  cpuMsPerInvoke: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux Lambda and CI runs on). */
+const USER_HZ = 100;
+
+/** utime + stime of a process so far, ms. */
+function cpuMs(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the line.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+}
+
+/** `count` sequential POSTs of a one-event batch to the loopback collector, as the extension sends them: ms each. */
+async function collectorRoundTrips(url: string, count: number): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const post = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const body = JSON.stringify({ events: [{ id: `rtt:${i}`, type: 'rtt' }] });
+      const req = request(`${url}/v1/events`, {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      });
+      req.on('error', reject);
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      req.end(body);
+    });
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      await post(i);
+      times.push(performance.now() - started);
+    }
+    // The first requests open the connection and warm the code paths, as in the holds.
+    return times.slice(10);
+  } finally {
+    agent.destroy();
+  }
 }
 
 async function steadyState(
@@ -283,13 +351,17 @@ async function steadyState(
   try {
     const overheads: number[] = [];
     const billed: number[] = [];
+    let cpuAtTen = 0;
     for (let i = 0; i < invokes; i++) {
+      if (i === 10)
+        cpuAtTen = cpuMs(find(sandbox.log, 'extension.launch', extensionName(name)).pid);
       const result = await sandbox.invoke({ durationMs: 2 });
       if (result.status !== 'success') throw new Error(`${name}: invoke ${result.status}`);
       overheads.push(result.extensionOverheadMs ?? Number.NaN);
       billed.push(Math.max(1, Math.ceil(result.durationMs)));
     }
     const pid = find(sandbox.log, 'extension.launch', extensionName(name)).pid;
+    const cpuMsPerInvoke = (cpuMs(pid) - cpuAtTen) / (invokes - 10);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (field: string) =>
       Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
@@ -312,6 +384,7 @@ async function steadyState(
       hwm: kb('VmHWM') / 1024,
       overheads: overheads.slice(10),
       billed: billed.slice(10),
+      cpuMsPerInvoke,
     };
   } finally {
     await sandbox.close();
