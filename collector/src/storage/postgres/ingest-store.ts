@@ -47,9 +47,16 @@ function upsertSql(table: string, columns: readonly string[], key: readonly stri
     ON CONFLICT (${quoted(key)}) DO UPDATE SET ${updates.join(', ')}`;
 }
 
-/** Environment locks in the order of the array (sorted by the caller): one statement, one round trip. */
-const LOCK_ENVIRONMENTS = `SELECT pg_advisory_xact_lock(${LOCKS.ingestEnvironment}, key)
-  FROM unnest($1::integer[]) WITH ORDINALITY AS keys(key, n) ORDER BY n`;
+/**
+ * BEGIN and the environment locks in the order of `keys` (sorted by the caller) in one round trip. The keys are
+ * 32-bit integers this module computed, so they are written into the text (a parameter would need a second,
+ * extended-protocol statement).
+ */
+function beginWithLocks(keys: readonly number[]): string {
+  const list = keys.map((key) => String(key | 0)).join(',');
+  return `BEGIN; SELECT pg_advisory_xact_lock(${LOCKS.ingestEnvironment}, key)
+    FROM unnest(ARRAY[${list}]::integer[]) WITH ORDINALITY AS keys(key, n) ORDER BY n`;
+}
 const STORED_IDS = `SELECT id FROM event_rows
   WHERE (day, id) IN (SELECT * FROM unnest($1::integer[], $2::text[]))`;
 /**
@@ -254,10 +261,7 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
         batches.flatMap((events) => events.map(({ event }) => environmentLockKey(event.envId))),
       ),
     ].sort((a, b) => a - b);
-    const begin = async () => {
-      await client.query('BEGIN');
-      await client.query(LOCK_ENVIRONMENTS, [keys]);
-    };
+    const begin = () => client.query(beginWithLocks(keys));
     await begin();
     let results: (InsertResult | Error)[];
     try {
