@@ -15,8 +15,8 @@
  * Alone: `npx tsx --conditions=source bench/collector.ts`; `LIFELINE_BENCH_COLLECTOR=postgres` (or `sqlite`) runs
  * only that backend's rows.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -69,6 +69,38 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name, in clock ticks.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Ingest events/s of {@link measureIngest} and how busy the collector processes were meanwhile (CPU seconds per
+ * wall second, summed over them: 1 = one core): near 1 per collector, ingest is bound by the collector's CPU.
+ */
+async function measureIngestCpu(
+  collectors: readonly { url: string; pid: number }[],
+  batchSize: number,
+  total: number,
+): Promise<{ rate: number; busy: number }> {
+  const cpuBefore = collectors.reduce((sum, { pid }) => sum + cpuSeconds(pid), 0);
+  const started = performance.now();
+  const rate = await measureIngest(
+    collectors.map(({ url }) => url),
+    batchSize,
+    total,
+  );
+  const wall = (performance.now() - started) / 1000;
+  const cpu = collectors.reduce((sum, { pid }) => sum + cpuSeconds(pid), 0) - cpuBefore;
+  return { rate, busy: cpu / wall };
 }
 
 /** Ingest events/s with {@link SENDERS} senders spread over the collectors at `urls`. */
@@ -349,21 +381,28 @@ async function postgresRows(): Promise<BenchResult[]> {
   const batchSize = 50;
   const total = 40_000;
   try {
+    const loadBefore = loadavg()[0] ?? 0;
     const ones: number[] = [];
     const twos: number[] = [];
     const raws: number[] = [];
+    const oneBusy: number[] = [];
+    const twoBusy: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const oneDb = await createDatabase(cluster.url, `bench_one_${suffix}_${round}`);
       const one = await spawnCollector(oneDb);
       try {
-        ones.push(await measureIngest(one.url, batchSize, total));
+        const { rate, busy } = await measureIngestCpu([one], batchSize, total);
+        ones.push(rate);
+        oneBusy.push(busy);
       } finally {
         await one.stop();
       }
       const twoDb = await createDatabase(cluster.url, `bench_two_${suffix}_${round}`);
       const [a, b] = await Promise.all([spawnCollector(twoDb), spawnCollector(twoDb)]);
       try {
-        twos.push(await measureIngest([a.url, b.url], batchSize, total));
+        const { rate, busy } = await measureIngestCpu([a, b], batchSize, total);
+        twos.push(rate);
+        twoBusy.push(busy);
       } finally {
         await Promise.all([a.stop(), b.stop()]);
       }
@@ -391,6 +430,14 @@ async function postgresRows(): Promise<BenchResult[]> {
         ratio: two / one,
         target: `≥ ${SCALE_OUT_TARGET}× one collector`,
         met: two / one >= SCALE_OUT_TARGET,
+      },
+      {
+        figure: `PostgreSQL: collector CPU while ingesting, two collectors (sum) vs one, in cores (median of ${ROUNDS}); machine load average ${loadBefore.toFixed(1)} at the start on ${cpus().length} cores`,
+        value: percentile(twoBusy, 50),
+        unit: 'cores',
+        baselineName: 'one collector',
+        baseline: percentile(oneBusy, 50),
+        ratio: percentile(twoBusy, 50) / percentile(oneBusy, 50),
       },
     );
     const sqliteOne = await (async () => {

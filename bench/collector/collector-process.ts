@@ -9,7 +9,7 @@ const SERVER = fileURLToPath(new URL('../../collector/src/server.ts', import.met
 /** A collector in its own process on 127.0.0.1:0, started the way `npm run collector` does. */
 export async function spawnCollector(
   dbPath: string,
-): Promise<{ url: string; stop(): Promise<void> }> {
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
     ['--import', TSX_LOADER, '--conditions=source', SERVER, '--port', '0', '--db', dbPath],
@@ -29,6 +29,7 @@ export async function spawnCollector(
   });
   return {
     url,
+    pid: child.pid as number,
     async stop() {
       child.kill('SIGTERM');
       await exited;
