@@ -96,6 +96,7 @@ function sameLaneRow(a: LaneRowViewProps, b: LaneRowViewProps): boolean {
     a.row.reinitOf === b.row.reinitOf &&
     a.row.chainIndex === b.row.chainIndex &&
     a.row.chainLength === b.row.chainLength &&
+    a.row.showFunction === b.row.showFunction &&
     a.origin === b.origin &&
     sameRange(
       visibleRange(a.row.lane.invokes, a.window, a.now),
@@ -180,6 +181,7 @@ export const LaneRowView = memo(function LaneRowView({
             </span>
           )}
           {shortId(lane.envId)}
+          {row.showFunction ? ` · ${lane.functionName}` : ''}
           {lane.functionVersion && lane.functionVersion !== '$LATEST'
             ? ` · v${lane.functionVersion}`
             : ''}

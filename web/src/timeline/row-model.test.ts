@@ -118,7 +118,10 @@ describe('buildRows', () => {
     ]);
     expect(rows[0]).toMatchObject({ by: 'tenant', label: 'acme', laneCount: 2, invokes: 3 });
     expect(rows[5]).toMatchObject({ by: 'tenant', label: NO_TENANT, laneCount: 2, invokes: 4 });
+    // Tenant groups mix functions, so their lanes name theirs; function groups already do.
+    expect(rows[1]).toMatchObject({ kind: 'lane', showFunction: true });
     const byFunction = buildRows(lanesWithTenants(), { now: T0 + 60_000 });
+    expect(byFunction[1]).toMatchObject({ kind: 'lane', showFunction: false });
     expect(byFunction.filter((r) => r.kind === 'group')).toMatchObject([
       { by: 'function', label: 'pay', key: 'fn:pay' },
       { by: 'function', label: 'quote', key: 'fn:quote' },

@@ -27,6 +27,8 @@ export interface LaneRow {
   /** Position in its sandbox chain (0 = first registration), for the sandbox link glyph. */
   readonly chainIndex: number;
   readonly chainLength: number;
+  /** Its group header does not name its function (tenant groups mix functions): the lane names it. */
+  readonly showFunction: boolean;
 }
 
 export type Row = GroupRow | LaneRow;
@@ -173,6 +175,7 @@ export function buildRows(lanes: Iterable<EnvLane>, options: RowModelOptions): R
           reinitOf: above && lane.previousEnvId === above.envId ? above.envId : null,
           chainIndex: i,
           chainLength: chain.length,
+          showFunction: group !== 'function',
         });
       });
     }

@@ -116,16 +116,18 @@ const restored = [1, 2].map((n) => {
   return env;
 });
 
-// Tenant isolation: one environment per tenant.
-const tenants = ['tenant-a', 'tenant-b'].map((tenantId, n) => {
+// Tenant isolation: one environment per tenant, and one of the same function whose records name no tenant.
+const tenants = ['tenant-a', 'tenant-b', null].map((tenantId, n) => {
   const env = environment(`tenant-env-${n}`, 'orders-tenants');
+  const named = tenantId ? { tenantId } : {};
   env.register(NOW - 45_000 + n * 500);
   env.init(NOW - 44_900 + n * 500, 'init');
   env.invoke(NOW - 44_000 + n * 500, `tenant-req-${n}`);
-  env.start(NOW - 44_000 + n * 500, `tenant-req-${n}`, { tenantId });
-  env.done(NOW - 43_900 + n * 500, `tenant-req-${n}`, 100, { tenantId });
+  env.start(NOW - 44_000 + n * 500, `tenant-req-${n}`, named);
+  env.done(NOW - 43_900 + n * 500, `tenant-req-${n}`, 100, named);
   return env;
 });
+const LANES = 7;
 
 // Provisioned concurrency, with a streamed response, and an invoke past its own timeout with no end yet.
 const provisioned = environment('pc-env-0001', 'orders-pc');
@@ -165,10 +167,42 @@ async function open(query = '', colorScheme: 'light' | 'dark' = 'light'): Promis
   await page.goto(`${collector.url}/${query}`);
   await until(
     () => laneNames(page),
-    (n) => n.length === 6,
-    'six lanes',
+    (n) => n.length === LANES,
+    'every lane',
   );
   return page;
+}
+
+/** Accessible names of the group headers, top to bottom. */
+function groupNames(page: Page): Promise<string[]> {
+  return page
+    .locator('li.row-group button')
+    .evaluateAll((els) =>
+      els
+        .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+        .map((e) => e.getAttribute('aria-label') ?? ''),
+    );
+}
+
+/** The envIds of the lanes between the group header named `group…` and the next header, top to bottom. */
+function lanesUnder(page: Page, group: string): Promise<string[]> {
+  return page.locator('li.row').evaluateAll((items, prefix) => {
+    const ordered = [...items].sort(
+      (a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top,
+    );
+    const envIds: string[] = [];
+    let inside = false;
+    for (const item of ordered) {
+      const header = item.querySelector('.group-toggle');
+      if (header) {
+        inside = (header.getAttribute('aria-label') ?? '').startsWith(`${prefix}:`);
+        continue;
+      }
+      const envId = item.querySelector<HTMLElement>('.lane-chart')?.dataset.env;
+      if (inside && envId) envIds.push(envId);
+    }
+    return envIds;
+  }, group);
 }
 
 function row(page: Page, envPrefix: string) {
@@ -224,6 +258,75 @@ describe('lifecycles on the timeline', () => {
     expect(new URL(page.url()).searchParams.get('tenant')).toBe('tenant-a');
   });
 
+  it('groups lanes by tenant, environments without one last, and keeps the grouping over a reload', async () => {
+    const page = await open();
+    await page.getByRole('button', { name: 'By tenant' }).click();
+    expect(new URL(page.url()).searchParams.get('group')).toBe('tenant');
+    const expected = [
+      'Tenant tenant-a: 1 environments, 1 alive',
+      'Tenant tenant-b: 1 environments, 1 alive',
+      // The other lifecycles of this fleet are not tenant-isolated.
+      `Tenant no tenant: ${LANES - 2} environments, ${LANES - 2} alive`,
+    ];
+    await until(
+      () => groupNames(page),
+      (g) => g.join() === expected.join(),
+      'three tenant groups',
+    );
+    expect(await lanesUnder(page, 'Tenant tenant-a')).toEqual(['tenant-env-0']);
+    expect(await lanesUnder(page, 'Tenant tenant-b')).toEqual(['tenant-env-1']);
+    expect(await lanesUnder(page, 'Tenant no tenant')).toContain('tenant-env-2');
+    // A tenant's lanes may belong to several functions: each lane names its own.
+    const tenantA = page
+      .locator('li.row')
+      .filter({ has: page.locator('.lane-chart[data-env="tenant-env-0"]') });
+    expect(await tenantA.locator('.env-id').textContent()).toContain('orders-tenants');
+
+    // With the function filter: only this function's lanes, still grouped by tenant; a reload keeps both.
+    await page
+      .getByRole('combobox', { name: 'Function', exact: true })
+      .selectOption('orders-tenants');
+    await page.reload();
+    await until(
+      () => groupNames(page),
+      (g) =>
+        g.join() ===
+        [
+          'Tenant tenant-a: 1 environments, 1 alive',
+          'Tenant tenant-b: 1 environments, 1 alive',
+          'Tenant no tenant: 1 environments, 1 alive',
+        ].join(),
+      'three tenant groups of orders-tenants after the reload',
+    );
+    expect(await lanesUnder(page, 'Tenant no tenant')).toEqual(['tenant-env-2']);
+    expect(await page.getByRole('button', { name: 'By tenant' }).getAttribute('aria-pressed')).toBe(
+      'true',
+    );
+    await page.waitForFunction(
+      () => Number(document.querySelector('.timeline')?.getAttribute('data-drawn-lanes')) === 3,
+    );
+    mkdirSync(IMAGES, { recursive: true });
+    await page.screenshot({ path: join(IMAGES, 'lifecycles-by-tenant-light-1440.png') });
+
+    // Collapsing a tenant hides its lanes and keeps its header.
+    await page.getByRole('button', { name: /^Tenant tenant-a:/ }).click();
+    await until(
+      () => laneNames(page),
+      (n) => n.length === 2,
+      'tenant-a collapsed',
+    );
+    expect(await lanesUnder(page, 'Tenant tenant-a')).toEqual([]);
+
+    // Back to functions: one group, and the link no longer names a grouping.
+    await page.getByRole('button', { name: 'By function' }).click();
+    await until(
+      () => groupNames(page),
+      (g) => g.join() === 'Function orders-tenants: 3 environments, 3 alive',
+      'one function group',
+    );
+    expect(new URL(page.url()).searchParams.has('group')).toBe(false);
+  });
+
   it('tags provisioned concurrency, splits a streamed response and never calls an overdue invoke running', async () => {
     const page = await open();
     expect(await row(page, 'pc-env-').locator('.kind-tag').textContent()).toBe('PC');
@@ -248,7 +351,9 @@ describe('lifecycles on the timeline', () => {
     for (const scheme of ['light', 'dark'] as const) {
       const page = await open('?range=1h', scheme);
       await page.waitForFunction(
-        () => Number(document.querySelector('.timeline')?.getAttribute('data-drawn-lanes')) === 6,
+        (lanes) =>
+          Number(document.querySelector('.timeline')?.getAttribute('data-drawn-lanes')) === lanes,
+        LANES,
       );
       await page.screenshot({ path: join(IMAGES, `lifecycles-${scheme}-1440.png`) });
     }
