@@ -10,9 +10,9 @@ import type { ActivityBuckets, InvocationFacts } from '@lifeline/protocol';
  * any range longer than about 4 hours (15 min and 1 h ranges stay detailed; 6 h, 24 h, 7 d and 30 d are dense).
  * Zooming into a shorter range reads it again, detailed.
  */
-export const DENSITY_MS_PER_PX = 10_000;
+const DENSITY_MS_PER_PX = 10_000;
 /** Width of one cell, px: wide enough to see and to hover, narrow enough to show when a lane was busy. */
-export const CELL_PX = 4;
+const CELL_PX = 4;
 /** The collector's limits on a density window (`/v1/window?step=`). */
 const STEP_MIN_MS = 1000;
 const BUCKETS_MAX = 4000;
