@@ -129,6 +129,10 @@ export function TimelineView(props: TimelineViewProps) {
     return buildRows(lanes, { now, collapsed, functionName, version, states, order, group });
   }, [snapshot, now, collapsed, functionName, version, states, tenant, order, group]);
   const counts = useMemo(() => rowCounts(rows), [rows]);
+  const dense = useMemo(
+    () => [...snapshot.lanes.values()].some((lane) => lane.activity !== null),
+    [snapshot],
+  );
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const wrapRef = useRef<HTMLDivElement>(null);
@@ -674,7 +678,7 @@ export function TimelineView(props: TimelineViewProps) {
           {counts.invokes.toLocaleString('en-US')} invokes
         </span>
         <span className="spacer" />
-        <TimelineLegend />
+        <TimelineLegend dense={dense} />
       </div>
       <SeriesStrip window={settled} functionName={functionName} tenant={tenant} follow={follow} />
       <section
@@ -752,7 +756,8 @@ export function TimelineView(props: TimelineViewProps) {
   );
 }
 
-function TimelineLegend() {
+/** `dense`: some lane shows its invokes as cells (a long range), which the legend then names. */
+function TimelineLegend({ dense }: { dense: boolean }) {
   const item = (label: string, style: CSSProperties, className = '') => (
     <span className="legend-item">
       <span className={`swatch ${className}`} style={style} aria-hidden="true" />
@@ -770,6 +775,11 @@ function TimelineLegend() {
       {item('near timeout', { background: 'var(--c-near)' })}
       {item('error', { background: 'var(--c-error)' })}
       {item('timeout', { background: 'var(--c-timeout)' })}
+      {dense &&
+        item('invokes per cell (fewer → more)', {
+          background:
+            'linear-gradient(90deg, color-mix(in srgb, var(--c-success) 20%, transparent), var(--c-success))',
+        })}
       {item('frozen', {}, 'hatched')}
       {item('deadline', { background: 'var(--c-deadline)' }, 'tick')}
       {item('spindown', { background: 'var(--c-spindown)' }, 'diamond')}
