@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { environmentFactsOf } from '../src/storage/fact-rows.ts';
-import {
-  type FunctionStatsFacts,
-  type RangeRows,
-  readFunctionStats,
-} from '../src/storage/read-model.ts';
+import { type RangeRows, readFunctionStats } from '../src/storage/read-model.ts';
 import { createSqliteRangeRows } from '../src/storage/sqlite/range-rows.ts';
 import { lifecycle, sqliteStores } from './helper.ts';
 
@@ -30,10 +26,9 @@ describe('Functions view figures', () => {
       const rows = createSqliteRangeRows(db);
       const whole: RangeRows = {
         ...rows,
-        functionStatsFactsInRange: async (filter) =>
-          (await rows.environmentsInRange(filter)).map(
-            (row) => environmentFactsOf(row) as FunctionStatsFacts,
-          ),
+        eachFunctionStatsFacts: async (filter, visit) => {
+          for (const row of await rows.environmentsInRange(filter)) visit(environmentFactsOf(row));
+        },
       };
       for (const now of [T0 + 600_000, T0 + 1_000_000, T0 + 40_000_000]) {
         const filter = { from: T0 + 200_000, to: T0 + 1_300_000, now, lostAfterMs: 7_200_000 };

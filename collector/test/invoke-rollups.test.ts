@@ -142,8 +142,8 @@ function expectedCounts(
     item.invokes += 1;
     item.errors += error;
     item.timeouts += invocation.status === 'timeout' ? 1 : 0;
-    item.series.invokes[index] += 1;
-    item.series.errors[index] += error;
+    item.series.invokes[index] = (item.series.invokes[index] ?? 0) + 1;
+    item.series.errors[index] = (item.series.errors[index] ?? 0) + error;
   }
   return Object.fromEntries(byName);
 }
@@ -200,7 +200,7 @@ function deliveries(): LifelineEvent[][] {
   const tenant = envs[3] as LifelineEvent[];
   envs[3] = tenant.map((event) =>
     event.type === 'platform' && event.recordType === 'platform.start'
-      ? { ...event, record: { ...event.record, tenantId: 'tenant-a' } }
+      ? { ...event, record: { ...(event.record as object), tenantId: 'tenant-a' } }
       : event,
   );
   const batches: LifelineEvent[][] = [];

@@ -33,7 +33,12 @@ describe.each(backends())('Shutdowns figures on %s', (_name, setting) => {
         { ...range, functionName: 'fn-1' },
         { ...range, reason: 'timeout' },
       ]) {
-        const whole = await storage.query.listShutdowns({ ...filter, limit: 1000 });
+        const whole = await storage.query.listShutdowns({
+          ...filter,
+          limit: 1000,
+          now: T0,
+          lostAfterMs: 7_200_000,
+        });
         const expected = whole.items;
         expect(expected.length).toBeGreaterThan(0);
         const stats = await storage.query.shutdownStats(filter);

@@ -80,10 +80,14 @@ export interface RangeRows {
     filter: RangeFilter & { lostAfterMs: number; before?: number; limit?: number },
   ): Promise<StoredEnvironment[]>;
   countEnvironmentsInRange(filter: RangeFilter & { lostAfterMs: number }): Promise<number>;
-  /** Environments in the range, any order: only the {@link FUNCTION_STATS_FACTS} columns. */
-  functionStatsFactsInRange(
+  /**
+   * Calls `visit` with each environment in the range, any order: only the {@link FUNCTION_STATS_FACTS}. The object
+   * passed may be the same one refilled for every row (tens of thousands a week): read it, keep nothing of it.
+   */
+  eachFunctionStatsFacts(
     filter: RangeFilter & { lostAfterMs: number },
-  ): Promise<FunctionStatsFacts[]>;
+    visit: (facts: FunctionStatsFacts) => void,
+  ): Promise<void>;
   /** Invocations of these environments overlapping [from, to], plus each environment's last invoke. */
   invocationsOf(
     envs: readonly EnvironmentFacts[],
@@ -101,10 +105,13 @@ export interface RangeRows {
     range: { from: number; to: number; step: number },
   ): Promise<{ buckets: ActivityRow[]; invocations: Record<string, unknown>[] }>;
   /**
-   * Environments whose SHUTDOWN time is in the range, with the shutdown filters: only the {@link SHUTDOWN_FACTS}
-   * columns.
+   * Calls `visit` with each environment whose SHUTDOWN time is in the range, with the shutdown filters: only the
+   * {@link SHUTDOWN_FACTS}, in an object that may be refilled for every row (as above).
    */
-  shutdownsInRange(filter: ShutdownStatsFilter): Promise<ShutdownFacts[]>;
+  eachShutdownFacts(
+    filter: ShutdownStatsFilter,
+    visit: (facts: ShutdownFacts) => void,
+  ): Promise<void>;
   /**
    * Invocations that started in the range, counted per bucket of `step` aligned to multiples of it; with `skip`,
    * not those that started in [skip.from, skip.to) (the part read from the rollups).
@@ -189,6 +196,20 @@ export const WINDOW_STEP_MIN = 1000;
 export const WINDOW_BUCKETS_MAX = 4000;
 const SEARCH_MAX = 50;
 const SPARKLINE_BUCKETS = 30;
+
+/**
+ * The raw scan's range of `invokeBuckets` as two index ranges, [from, lowTo) and [highFrom, to]: the whole range
+ * when nothing is skipped, else the parts before and after `skip` (one range with a hole would read the hole).
+ */
+export function edges(filter: {
+  from: number;
+  to: number;
+  skip?: { from: number; to: number } | undefined;
+}): { lowTo: number; highFrom: number } {
+  return filter.skip === undefined
+    ? { lowTo: filter.to, highFrom: filter.to }
+    : { lowTo: filter.skip.from, highFrom: filter.skip.to };
+}
 
 /** The end of an environment for range membership (see the module rules). */
 export function environmentEnd(env: EnvironmentFacts, lostAfterMs: number): number {
@@ -277,10 +298,6 @@ export async function readShutdownStats(
   rows: RangeRows,
   filter: ShutdownStatsFilter,
 ): Promise<ShutdownStats> {
-  const shutdowns = (await rows.shutdownsInRange(filter))
-    // toShutdown reads the SHUTDOWN_FACTS only (the backend selected no other column).
-    .map((row) => toShutdown(row as EnvironmentFacts))
-    .filter((shutdown) => shutdown !== null);
   const byReason: Record<string, number> = {};
   const figures = {
     budgetUsedPct: [] as number[],
@@ -289,7 +306,12 @@ export async function readShutdownStats(
     shutdownDurationMs: [] as number[],
     invokes: [] as number[],
   };
-  for (const shutdown of shutdowns) {
+  let total = 0;
+  await rows.eachShutdownFacts(filter, (facts) => {
+    // toShutdown reads the SHUTDOWN_FACTS only (the backend selected no other column).
+    const shutdown = toShutdown(facts as EnvironmentFacts);
+    if (shutdown === null) return;
+    total += 1;
     byReason[shutdown.reason] = (byReason[shutdown.reason] ?? 0) + 1;
     if (shutdown.budgetUsedPct !== null) figures.budgetUsedPct.push(shutdown.budgetUsedPct);
     // Idle before a shutdown means something only when the platform ended an idle environment.
@@ -301,9 +323,9 @@ export async function readShutdownStats(
       figures.shutdownDurationMs.push(shutdown.shutdownDurationMs);
     }
     figures.invokes.push(shutdown.invokes);
-  }
+  });
   return {
-    total: shutdowns.length,
+    total,
     byReason,
     figures: {
       budgetUsedPct: figureStats(figures.budgetUsedPct),
@@ -335,8 +357,6 @@ export async function readFunctionStats(
   rows: RangeRows,
   filter: RangeFilter & StateClock,
 ): Promise<FunctionStats> {
-  // The protocol's rules read the FUNCTION_STATS_FACTS only (the backend selected no other column).
-  const envs = (await rows.functionStatsFactsInRange(filter)) as EnvironmentFacts[];
   const step = sparklineStep(filter.from, filter.to);
   const first = Math.floor(filter.from / step) * step;
   const buckets = Math.floor(filter.to / step) - Math.floor(filter.from / step) + 1;
@@ -370,8 +390,10 @@ export async function readFunctionStats(
     }
     return item;
   };
-  for (const env of envs) {
-    if (env.functionName === null) continue;
+  await rows.eachFunctionStatsFacts(filter, (facts) => {
+    // The protocol's rules read the FUNCTION_STATS_FACTS only (the backend selected no other column).
+    const env = facts as EnvironmentFacts;
+    if (env.functionName === null) return;
     const item = itemOf(env.functionName);
     item.environments += 1;
     const state = environmentState(env, filter.now, filter.lostAfterMs);
@@ -391,7 +413,7 @@ export async function readFunctionStats(
       }
     }
     item.lastActivityAt = Math.max(item.lastActivityAt ?? env.lastActivityAt, env.lastActivityAt);
-  }
+  });
   // Whole minutes inside the range come from the rollups, the partial minutes at its edges from the invocations.
   const whole = step % ROLLUP_MINUTE_MS === 0 ? wholeMinutes(filter.from, filter.to) : null;
   const counted = [

@@ -20,6 +20,7 @@ import type { EnvironmentRow } from '../fact-rows.ts';
 import { type FunctionRow, functionSummaryOf, RECENT_ACTIVITY_MS } from '../function-summary.ts';
 import {
   type ActivityRow,
+  edges,
   FUNCTION_STATS_FACTS,
   type FunctionStatsFacts,
   type InvokeBucket,
@@ -183,9 +184,8 @@ const SQL = {
          COUNT(*) FILTER (WHERE i.status = 'timeout') AS timeouts,
          COUNT(DISTINCT i."envId") AS environments
        FROM invocations i JOIN environments e ON e."envId" = i."envId"
-       WHERE i."startedAt" >= @from::float8 AND i."startedAt" <= @to::float8
-         AND (@skipFrom::float8 IS NULL OR i."startedAt" < @skipFrom::float8
-              OR i."startedAt" >= @skipTo::float8)
+       WHERE ((i."startedAt" >= @from::float8 AND i."startedAt" < @lowTo::float8)
+              OR (i."startedAt" >= @highFrom::float8 AND i."startedAt" <= @to::float8))
          AND (@functionName::text IS NULL OR e."functionName" = @functionName::text)
          AND ${TENANT}
        GROUP BY 1, 2`,
@@ -247,11 +247,13 @@ export function createPostgresQueryStore(pool: pg.Pool): QueryStore {
           lostAfterMs: filter.lostAfterMs,
         })
       )[0]?.n ?? 0,
-    functionStatsFactsInRange: (filter) =>
-      all<FunctionStatsFacts>(SQL.rangeFunctionStatsFacts, {
+    eachFunctionStatsFacts: async (filter, visit) => {
+      const found = await all<FunctionStatsFacts>(SQL.rangeFunctionStatsFacts, {
         ...range(filter),
         lostAfterMs: filter.lostAfterMs,
-      }),
+      });
+      for (const row of found) visit(row);
+    },
     invocationsOf: async (envs, from, to) =>
       envs.length === 0
         ? []
@@ -278,18 +280,19 @@ export function createPostgresQueryStore(pool: pg.Pool): QueryStore {
         }),
       };
     },
-    shutdownsInRange: (filter) =>
-      all<ShutdownFacts>(SQL.rangeShutdowns, {
+    eachShutdownFacts: async (filter, visit) => {
+      const found = await all<ShutdownFacts>(SQL.rangeShutdowns, {
         ...range(filter),
         version: filter.version ?? null,
         reason: filter.reason ?? null,
-      }),
+      });
+      for (const row of found) visit(row);
+    },
     invokeBuckets: (filter) =>
       all<InvokeBucket>(SQL.buckets(filter.byFunction), {
         ...range(filter),
         step: filter.step,
-        skipFrom: filter.skip?.from ?? null,
-        skipTo: filter.skip?.to ?? null,
+        ...edges(filter),
       }),
     rolledUpInvokes: (filter) =>
       all<InvokeBucket>(SQL.rolledUp, {

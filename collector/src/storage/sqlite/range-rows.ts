@@ -1,12 +1,11 @@
 import { ENVIRONMENT_FACT_FIELDS, lastInvokeIdOf } from '@lifeline/protocol';
 import {
   type ActivityRow,
+  edges,
   FUNCTION_STATS_FACTS,
-  type FunctionStatsFacts,
   type InvokeBucket,
   type RangeRows,
   SHUTDOWN_FACTS,
-  type ShutdownFacts,
   type StoredEnvironment,
 } from '../read-model.ts';
 import { traceIdRange } from '../search-ids.ts';
@@ -24,6 +23,19 @@ const IN_RANGE = `e.lastActivityAt >= @from - @lostAfterMs
   AND (@functionName IS NULL OR e.functionName = @functionName)
   AND ${TENANT}`;
 
+/**
+ * Calls `visit` with each of `rows` (raw: values in `columns` order) as an object of those columns, the same object
+ * refilled for every row: an aggregate over tens of thousands of rows makes no object per row.
+ */
+function visitRows<T>(rows: unknown[], columns: readonly string[], visit: (row: T) => void): void {
+  const row: Record<string, unknown> = {};
+  for (const values of rows as unknown[][]) {
+    for (let index = 0; index < columns.length; index++)
+      row[columns[index] as string] = values[index];
+    visit(row as T);
+  }
+}
+
 /** The row selections of the read model on SQLite. */
 export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
   const selectHead = db.prepare('SELECT COALESCE(MAX(cursor), 0) FROM events').pluck();
@@ -34,10 +46,12 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
   const countEnvironments = db
     .prepare(`SELECT COUNT(*) FROM environments e WHERE ${IN_RANGE}`)
     .pluck();
-  const selectFunctionStatsFacts = db.prepare(
-    `SELECT ${FUNCTION_STATS_FACTS.map((column) => `e.${column}`).join(', ')}
-     FROM environments e WHERE ${IN_RANGE}`,
-  );
+  const selectFunctionStatsFacts = db
+    .prepare(
+      `SELECT ${FUNCTION_STATS_FACTS.map((column) => `e.${column}`).join(', ')}
+       FROM environments e WHERE ${IN_RANGE}`,
+    )
+    .raw(true);
   const selectInvocations = db.prepare(
     `SELECT * FROM invocations
      WHERE envId IN (SELECT value FROM json_each(@envIds))
@@ -67,14 +81,16 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
             OR requestId IN (SELECT value FROM json_each(@lastIds)))
      ORDER BY envId, COALESCE(seq, 9007199254740991), rowId`,
   );
-  const selectShutdowns = db.prepare(
-    `SELECT ${SHUTDOWN_FACTS.map((column) => `e.${column}`).join(', ')} FROM environments e
+  const selectShutdowns = db
+    .prepare(
+      `SELECT ${SHUTDOWN_FACTS.map((column) => `e.${column}`).join(', ')} FROM environments e
      WHERE e.shutdownAt >= @from AND e.shutdownAt <= @to
        AND (@functionName IS NULL OR e.functionName = @functionName)
        AND (@version IS NULL OR e.functionVersion = @version)
        AND (@reason IS NULL OR e.shutdownReason = @reason COLLATE NOCASE)
        AND ${TENANT}`,
-  );
+    )
+    .raw(true);
   const bucketsSql = (byFunction: boolean) =>
     `SELECT CAST(i.startedAt / @step AS INTEGER) AS bucket,
        ${byFunction ? 'e.functionName' : 'NULL'} AS functionName,
@@ -83,8 +99,8 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
        SUM(i.status = 'timeout') AS timeouts,
        COUNT(DISTINCT i.envId) AS environments
      FROM invocations i JOIN environments e ON e.envId = i.envId
-     WHERE i.startedAt >= @from AND i.startedAt <= @to
-       AND (@skipFrom IS NULL OR i.startedAt < @skipFrom OR i.startedAt >= @skipTo)
+     WHERE ((i.startedAt >= @from AND i.startedAt < @lowTo)
+            OR (i.startedAt >= @highFrom AND i.startedAt <= @to))
        AND (@functionName IS NULL OR e.functionName = @functionName)
        AND ${TENANT}
      GROUP BY 1${byFunction ? ', 2' : ''}`;
@@ -131,11 +147,12 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
       }) as StoredEnvironment[],
     countEnvironmentsInRange: async (filter) =>
       Number(countEnvironments.get({ ...params(filter), lostAfterMs: filter.lostAfterMs })),
-    functionStatsFactsInRange: async (filter) =>
-      selectFunctionStatsFacts.all({
-        ...params(filter),
-        lostAfterMs: filter.lostAfterMs,
-      }) as FunctionStatsFacts[],
+    eachFunctionStatsFacts: async (filter, visit) =>
+      visitRows(
+        selectFunctionStatsFacts.all({ ...params(filter), lostAfterMs: filter.lostAfterMs }),
+        FUNCTION_STATS_FACTS,
+        visit,
+      ),
     invocationsOf: async (envs, from, to) => {
       if (envs.length === 0) return [];
       return selectInvocations.all({
@@ -167,18 +184,21 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
         }) as Record<string, unknown>[],
       };
     },
-    shutdownsInRange: async (filter) =>
-      selectShutdowns.all({
-        ...params(filter),
-        version: filter.version ?? null,
-        reason: filter.reason ?? null,
-      }) as ShutdownFacts[],
+    eachShutdownFacts: async (filter, visit) =>
+      visitRows(
+        selectShutdowns.all({
+          ...params(filter),
+          version: filter.version ?? null,
+          reason: filter.reason ?? null,
+        }),
+        SHUTDOWN_FACTS,
+        visit,
+      ),
     invokeBuckets: async (filter) =>
       (filter.byFunction ? selectFunctionBuckets : selectBuckets).all({
         ...params(filter),
         step: filter.step,
-        skipFrom: filter.skip?.from ?? null,
-        skipTo: filter.skip?.to ?? null,
+        ...edges(filter),
       }) as InvokeBucket[],
     rolledUpInvokes: async (filter) =>
       selectRolledUp.all({

@@ -146,6 +146,8 @@ export function startReadWorker(path: string): ReadWorker {
       worker = undefined;
       if (stopping !== undefined && stopping.exitCode === null && stopping.signalCode === null) {
         const exited = new Promise<void>((resolve) => stopping.once('exit', () => resolve()));
+        // Held until it exits: closing is waited for, even with nothing else left to run.
+        stopping.ref();
         stopping.disconnect();
         await exited;
       }
