@@ -110,8 +110,13 @@ async function measureIngest(
   total: number,
 ): Promise<number> {
   const targets = Array.isArray(urls) ? urls : [urls];
-  const bodies = chunk(generateEvents(total, `bench-${batchSize}`), batchSize).map((events) =>
-    JSON.stringify({ events }),
+  // Each sender stands for extensions with their own environments and sends their batches in order, one at a time,
+  // as an extension does (one delivery in flight): two batches of one environment are never in flight together.
+  const perSender = Math.ceil(total / SENDERS);
+  const bodies = Array.from({ length: SENDERS }, (_, sender) =>
+    chunk(generateEvents(perSender, `bench-${batchSize}-${sender}`), batchSize).map((events) =>
+      JSON.stringify({ events }),
+    ),
   );
   const pools = targets.map(
     (url) => new Pool(url, { connections: Math.ceil(SENDERS / targets.length), pipelining: 1 }),
@@ -122,19 +127,15 @@ async function measureIngest(
     await Promise.all(
       warm.map((events, i) => post(pools[i % pools.length] as Pool, JSON.stringify({ events }))),
     );
-    let next = 0;
     const started = performance.now();
     await Promise.all(
-      Array.from({ length: SENDERS }, async (_, sender) => {
+      bodies.map(async (own, sender) => {
         const pool = pools[sender % pools.length] as Pool;
-        while (next < bodies.length) {
-          const body = bodies[next++] as string;
-          await post(pool, body);
-        }
+        for (const body of own) await post(pool, body);
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    return total / seconds;
+    return (perSender * SENDERS) / seconds;
   } finally {
     await Promise.all(pools.map((pool) => pool.close()));
   }
