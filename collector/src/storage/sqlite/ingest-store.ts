@@ -7,13 +7,13 @@ import {
   requestIdsOf,
 } from '@lifeline/protocol';
 import { StorageUnavailableError, storageError } from '../../errors.ts';
+import { encodeEventBody } from '../event-body.ts';
 import {
   ENVIRONMENT_COLUMNS,
   type EnvironmentRow,
   INVOCATION_COLUMNS,
   sameInvocation,
 } from '../fact-rows.ts';
-import { encodeEventBody } from '../event-body.ts';
 import type { EncodedEvent, IngestStore, InsertResult, StoredRow } from '../types.ts';
 import { createSqliteInvokeRollups } from './invoke-rollups.ts';
 import type { SqliteDatabase } from './open.ts';
