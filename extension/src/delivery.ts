@@ -15,6 +15,7 @@ import {
   type FlushState,
   type FlushTrigger,
   isStale,
+  RECORDS_LINGER_MS,
   retryInMs,
   shouldSpool,
 } from './flush-policy.ts';
@@ -96,6 +97,8 @@ export class Delivery {
   #failures = 0;
   #lastFailureAt = 0;
   #retryTimer: NodeJS.Timeout | undefined;
+  /** A `record` kick lingering for an INVOKE to carry its records (see {@link kick}). */
+  #recordKick: NodeJS.Timeout | undefined;
   #deadline: number | undefined;
   #waiters = new Set<() => void>();
   /** Entries whose batch failed at least once: waiting for their acknowledgement is pointless until a retry. */
@@ -209,8 +212,23 @@ export class Delivery {
     this.#flightAtFreeze = undefined;
   }
 
-  /** Starts sending if the policy says so. */
+  /**
+   * Starts sending if the policy says so. Records are never urgent: a `record` kick lingers `RECORDS_LINGER_MS`, so
+   * an INVOKE coming meanwhile carries them in its own batch instead of waiting for theirs to be acknowledged (one
+   * batch at a time), and an invoke woken by an acknowledgement calls /event/next before anything else is sent.
+   */
   kick(trigger: FlushTrigger): void {
+    if (trigger !== 'record') {
+      this.#kickNow(trigger);
+      return;
+    }
+    this.#recordKick ??= setTimeout(() => {
+      this.#recordKick = undefined;
+      this.#kickNow('record');
+    }, RECORDS_LINGER_MS);
+  }
+
+  #kickNow(trigger: FlushTrigger): void {
     if (this.#flight) {
       if (trigger === 'invoke') this.#urgent = true;
       return;
@@ -232,15 +250,11 @@ export class Delivery {
     const flight = this.#sendOne().finally(() => {
       this.#flight = undefined;
       for (const wake of this.#waiters) wake();
-      if (this.#urgent) {
-        this.#urgent = false;
-        this.kick('invoke');
-        return;
-      }
-      // Records that came during the flight go next, but not before the code woken above (an invoke waiting for
-      // its acknowledgement to call /event/next) has run: building and sending their batch first would hold the
-      // function for nothing.
-      setImmediate(() => this.kick(this.#deadline === undefined ? 'record' : 'shutdown'));
+      const next = this.#urgent ? 'invoke' : this.#deadline === undefined ? 'record' : 'shutdown';
+      this.#urgent = false;
+      // Records that came during the flight linger (a `record` kick): the invoke woken above calls /event/next first,
+      // and the next INVOKE may carry them.
+      this.kick(next);
     });
     this.#flight = flight;
   }
@@ -297,6 +311,8 @@ export class Delivery {
   stop(): void {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    if (this.#recordKick) clearTimeout(this.#recordKick);
+    this.#recordKick = undefined;
   }
 
   async #sendOne(): Promise<void> {
@@ -366,7 +382,7 @@ export class Delivery {
     if (this.#retryTimer) return;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
-      this.kick('retry');
+      this.#kickNow('retry');
     }, wait);
     this.#retryTimer.unref();
   }

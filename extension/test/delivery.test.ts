@@ -5,9 +5,14 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { SendResult } from '../src/collector-client.ts';
 import { Delivery, STALE_AFTER_PAUSE_MS } from '../src/delivery.ts';
 import { EventBuffer } from '../src/event-buffer.ts';
+import { RECORDS_LINGER_MS } from '../src/flush-policy.ts';
 import { createLogger } from '../src/logger.ts';
 import { Recorder } from '../src/recorder.ts';
 import { Spool } from '../src/spool.ts';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** A scripted sender: answers from `script` in order, then acks. Records every body. */
 function scriptedSender(script: SendResult[] = []) {
@@ -322,6 +327,8 @@ describe('Delivery', () => {
     onTestFinished(() => delivery.stop());
     delivery.record({ type: 'invoke', requestId: 'r0', deadlineMs: 1, invokedFunctionArn: 'a' });
     delivery.kick('record');
+    // A record kick sends once it lingered: then the batch is in flight.
+    await sleep(RECORDS_LINGER_MS + 5);
     const second = delivery.record({
       type: 'invoke',
       requestId: 'r1',
@@ -373,8 +380,25 @@ describe('Delivery', () => {
     await waited;
     // Here the extension calls /event/next: nothing else may have been built and sent before it.
     expect(sent).toEqual([['env:0']]);
-    await new Promise((resolve) => setImmediate(resolve));
+    await sleep(RECORDS_LINGER_MS + 5);
     expect(sent).toEqual([['env:0'], ['env:1']]);
+  });
+
+  it('lets records linger so an INVOKE coming meanwhile carries them instead of waiting for their batch', async () => {
+    const { delivery, sender, invoke } = setUp();
+    // Records handed over right after /event/next, and the next INVOKE before they lingered their time.
+    delivery.record({ type: 'platform', recordType: 'platform.report', recordTime: 1, record: {} });
+    delivery.kick('record');
+    const entry = invoke(1);
+    delivery.kick('invoke');
+    await delivery.waitFor(entry, 1000);
+    expect(sender.bodies).toEqual([{ ids: ['env:0', 'env:1'] }]);
+    // Records alone still go out, once they lingered.
+    delivery.record({ type: 'platform', recordType: 'platform.start', recordTime: 2, record: {} });
+    delivery.kick('record');
+    expect(sender.bodies).toHaveLength(1);
+    await sleep(RECORDS_LINGER_MS + 5);
+    expect(sender.bodies).toEqual([{ ids: ['env:0', 'env:1'] }, { ids: ['env:2'] }]);
   });
 
   it('writes pending events to the spool and clears it when all are acknowledged', async () => {
