@@ -82,6 +82,22 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+/** CPU seconds the whole machine has been busy so far (all cores, from /proc/stat); 0 elsewhere. */
+function machineBusySeconds(): number {
+  try {
+    const [, user, nice, system, , , irq, softirq, steal] = (
+      readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? ''
+    )
+      .split(/\s+/)
+      .map(Number);
+    return (
+      ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100
+    );
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Ingest events/s of {@link measureIngest} and how busy the collector processes were meanwhile (CPU seconds per
  * wall second, summed over them: 1 = one core): near 1 per collector, ingest is bound by the collector's CPU.
@@ -90,8 +106,9 @@ async function measureIngestCpu(
   collectors: readonly { url: string; pid: number }[],
   batchSize: number,
   total: number,
-): Promise<{ rate: number; busy: number }> {
+): Promise<{ rate: number; busy: number; machine: number }> {
   const cpuBefore = collectors.reduce((sum, { pid }) => sum + cpuSeconds(pid), 0);
+  const machineBefore = machineBusySeconds();
   const started = performance.now();
   const rate = await measureIngest(
     collectors.map(({ url }) => url),
@@ -100,7 +117,7 @@ async function measureIngestCpu(
   );
   const wall = (performance.now() - started) / 1000;
   const cpu = collectors.reduce((sum, { pid }) => sum + cpuSeconds(pid), 0) - cpuBefore;
-  return { rate, busy: cpu / wall };
+  return { rate, busy: cpu / wall, machine: (machineBusySeconds() - machineBefore) / wall };
 }
 
 /** Ingest events/s with {@link SENDERS} senders spread over the collectors at `urls`. */
@@ -388,22 +405,26 @@ async function postgresRows(): Promise<BenchResult[]> {
     const raws: number[] = [];
     const oneBusy: number[] = [];
     const twoBusy: number[] = [];
+    const machineBusy: number[] = [];
+    const oneMachineBusy: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const oneDb = await createDatabase(cluster.url, `bench_one_${suffix}_${round}`);
       const one = await spawnCollector(oneDb);
       try {
-        const { rate, busy } = await measureIngestCpu([one], batchSize, total);
+        const { rate, busy, machine } = await measureIngestCpu([one], batchSize, total);
         ones.push(rate);
         oneBusy.push(busy);
+        oneMachineBusy.push(machine);
       } finally {
         await one.stop();
       }
       const twoDb = await createDatabase(cluster.url, `bench_two_${suffix}_${round}`);
       const [a, b] = await Promise.all([spawnCollector(twoDb), spawnCollector(twoDb)]);
       try {
-        const { rate, busy } = await measureIngestCpu([a, b], batchSize, total);
+        const { rate, busy, machine } = await measureIngestCpu([a, b], batchSize, total);
         twos.push(rate);
         twoBusy.push(busy);
+        machineBusy.push(machine);
       } finally {
         await Promise.all([a.stop(), b.stop()]);
       }
@@ -439,6 +460,14 @@ async function postgresRows(): Promise<BenchResult[]> {
         baselineName: 'one collector',
         baseline: percentile(oneBusy, 50),
         ratio: percentile(twoBusy, 50) / percentile(oneBusy, 50),
+      },
+      {
+        figure: `PostgreSQL: whole machine CPU busy during the two-collector ingest (database, collectors, senders and anything else running; median of ${ROUNDS})`,
+        value: percentile(machineBusy, 50),
+        unit: 'cores',
+        baselineName: `during the one-collector ingest, of ${cpus().length} cores`,
+        baseline: percentile(oneMachineBusy, 50),
+        ratio: percentile(machineBusy, 50) / percentile(oneMachineBusy, 50),
       },
     );
     const sqliteOne = await (async () => {
