@@ -1,6 +1,6 @@
 import type { EnvironmentState, InitKind, InvocationDisplayStatus } from '@lifeline/protocol';
 import type { EnvLane, InvokeBar } from './lane-model.ts';
-import { invokeEnd } from './lane-model.ts';
+import { invokeEnd, laneInvokeCount } from './lane-model.ts';
 import { formatDuration } from './time-scale.ts';
 
 /** A near-timeout: it finished with less than this share of its time budget left. */
@@ -48,7 +48,7 @@ export const INIT_KIND_TEXT: Record<InitKind, string> = {
 
 /** Accessible name of an environment lane. */
 export function laneLabel(lane: EnvLane, state: EnvironmentState): string {
-  const n = lane.invokes.length;
+  const n = laneInvokeCount(lane);
   const reason = lane.shutdown ? `, shutdown ${lane.shutdown.reason}` : '';
   return `Environment ${shortId(lane.envId)} ${lane.functionName} ${state}, ${n} invoke${n === 1 ? '' : 's'}${reason}`;
 }

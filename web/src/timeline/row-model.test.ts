@@ -1,6 +1,7 @@
 import type { RegisterEvent } from '@lifeline/protocol';
 import { describe, expect, it } from 'vitest';
 import { storedLifecycles } from '../test-support/stored-events.ts';
+import { laneLabel } from './invoke-labels.ts';
 import { buildRows, type LaneRow, NO_TENANT, rowCounts } from './row-model.ts';
 import { TimelineBuilder } from './timeline-builder.ts';
 
@@ -41,6 +42,17 @@ function lanesWithSandbox() {
 }
 
 describe('buildRows', () => {
+  it('counts a dense lane by its cells, not by the few invokes it holds one by one', () => {
+    const lanes = [...lanesWithSandbox()].map((lane) =>
+      lane.envId === 'b-late'
+        ? { ...lane, activity: { step: 60_000, cells: [], invokes: 40 } }
+        : lane,
+    );
+    const rows = buildRows(lanes, { now: T0 + 60_000 });
+    expect(rows.find((r) => r.key === 'fn:beta')).toMatchObject({ kind: 'group', invokes: 40 });
+    const lane = rows.find((r) => r.key === 'b-late') as LaneRow;
+    expect(laneLabel(lane.lane, lane.state)).toContain('40 invokes');
+  });
   it('groups lanes by function and keeps a re-initialised environment under its predecessor', () => {
     const rows = buildRows(lanesWithSandbox(), { now: T0 + 60_000 });
     expect(rows.map((r) => r.key)).toEqual([

@@ -1,5 +1,5 @@
 import type { EnvironmentState } from '@lifeline/protocol';
-import type { EnvLane } from './lane-model.ts';
+import { type EnvLane, laneInvokeCount } from './lane-model.ts';
 import { laneState } from './lane-state.ts';
 
 /** A group header row (a function or a tenant): collapsible, with counts. */
@@ -165,7 +165,7 @@ export function buildRows(lanes: Iterable<EnvLane>, options: RowModelOptions): R
         const state = laneState(lane, now);
         if (states && states.size > 0 && !states.has(state)) return;
         if (isAlive(state)) alive++;
-        invokes += lane.invokes.length;
+        invokes += laneInvokeCount(lane);
         const above = chain[i - 1];
         laneRows.push({
           kind: 'lane',
