@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ENVIRONMENT_STATES, PROTOCOL_VERSION } from '@lifeline/protocol';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { CollectorConfig } from '../config.ts';
 import { BadQueryError, NotFoundError } from '../errors.ts';
@@ -124,13 +125,20 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
     }
   };
 
+  /** A read answered as JSON text by the backend (QueryStore.json): sent as it is. */
+  const json = async (reply: FastifyReply, text: Promise<string>): Promise<string> => {
+    const body = await text;
+    reply.type('application/json; charset=utf-8');
+    return body;
+  };
+
   app.get('/v1/settings', async () => ({
     lostAfterMs,
     retentionDays: retentionHours / 24,
     protocolVersion: PROTOCOL_VERSION,
   }));
 
-  app.get('/v1/window', { schema: { querystring: WindowQuery } }, async (request) => {
+  app.get('/v1/window', { schema: { querystring: WindowQuery } }, async (request, reply) => {
     const { function: functionName, ...rest } = request.query;
     range(rest.from, rest.to);
     if (rest.step !== undefined && (rest.to - rest.from) / rest.step > WINDOW_BUCKETS_MAX) {
@@ -138,29 +146,36 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
         `step ${rest.step} gives more than ${WINDOW_BUCKETS_MAX} buckets over this range; pass a larger step, or none for every invocation`,
       );
     }
-    return query.window({ ...rest, functionName, now: Date.now(), lostAfterMs });
+    const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
+    return query.json ? json(reply, query.json.window(filter)) : query.window(filter);
   });
 
   app.get(
     '/v1/stats/shutdowns',
     { schema: { querystring: ShutdownStatsQuery } },
-    async (request) => {
+    async (request, reply) => {
       const { function: functionName, ...rest } = request.query;
       range(rest.from, rest.to);
-      return query.shutdownStats({ ...rest, functionName });
+      const filter = { ...rest, functionName };
+      return query.json
+        ? json(reply, query.json.shutdownStats(filter))
+        : query.shutdownStats(filter);
     },
   );
 
   app.get(
     '/v1/stats/functions',
     { schema: { querystring: FunctionStatsQuery } },
-    async (request) => {
+    async (request, reply) => {
       range(request.query.from, request.query.to);
-      return query.functionStats({ ...request.query, now: Date.now(), lostAfterMs });
+      const filter = { ...request.query, now: Date.now(), lostAfterMs };
+      return query.json
+        ? json(reply, query.json.functionStats(filter))
+        : query.functionStats(filter);
     },
   );
 
-  app.get('/v1/series', { schema: { querystring: SeriesQuery } }, async (request) => {
+  app.get('/v1/series', { schema: { querystring: SeriesQuery } }, async (request, reply) => {
     const { function: functionName, ...rest } = request.query;
     range(rest.from, rest.to);
     if (rest.step !== undefined && (rest.to - rest.from) / rest.step > MAX_SERIES_BUCKETS) {
@@ -168,11 +183,14 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
         `step ${rest.step} gives more than ${MAX_SERIES_BUCKETS} buckets over this range; pass a larger step or none`,
       );
     }
-    return query.series({ ...rest, functionName, now: Date.now(), lostAfterMs });
+    const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
+    return query.json ? json(reply, query.json.series(filter)) : query.series(filter);
   });
 
-  app.get('/v1/search', { schema: { querystring: SearchQuery } }, async (request) =>
-    query.search(request.query.q.trim()),
+  app.get('/v1/search', { schema: { querystring: SearchQuery } }, async (request, reply) =>
+    query.json
+      ? json(reply, query.json.search(request.query.q.trim()))
+      : query.search(request.query.q.trim()),
   );
 
   app.get('/v1/functions', { schema: { querystring: FunctionsQuery } }, async (request) =>

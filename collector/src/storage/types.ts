@@ -174,10 +174,25 @@ export interface QueryStore {
   series(filter: SeriesFilter & StateClock): Promise<Series>;
   /** Exact matches of a request, environment, sandbox or trace id (at most 50). */
   search(q: string): Promise<SearchResult>;
+  /**
+   * The same five reads answered as JSON text, when the backend serialises them off the event loop (SQLite's read
+   * worker): the routes send the text as it is, so a large answer costs the event loop neither a parse nor a
+   * serialisation. Undefined when the backend answers objects only.
+   */
+  readonly json?: ReadModelJson | undefined;
   /** Counts for /metrics. */
   counts(): Promise<{ events: number; environments: number }>;
   /** Bytes the stored data takes (database pages in use, or the database size). */
   sizeBytes(): Promise<number>;
+}
+
+/** The read model's answers as JSON text (see {@link QueryStore.json}). */
+export interface ReadModelJson {
+  window(filter: WindowFilter & StateClock): Promise<string>;
+  shutdownStats(filter: ShutdownStatsFilter): Promise<string>;
+  functionStats(filter: RangeFilter & StateClock): Promise<string>;
+  series(filter: SeriesFilter & StateClock): Promise<string>;
+  search(q: string): Promise<string>;
 }
 
 /** Limits of one retention pass. */

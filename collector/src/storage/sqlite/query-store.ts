@@ -20,7 +20,7 @@ import {
   RECENT_ACTIVITY_MS,
 } from '../function-summary.ts';
 import { type ReadModel, readModelQueries } from '../read-model.ts';
-import type { QueryStore, StoredRow } from '../types.ts';
+import type { QueryStore, ReadModelJson, StoredRow } from '../types.ts';
 import type { SqliteDatabase } from './open.ts';
 import { createSqliteRangeRows } from './range-rows.ts';
 
@@ -44,7 +44,11 @@ type InvocationRow = InvocationFacts & { rowId: number; fnName: string | null };
  * The SQLite query store: the read API's lists and details on `db`, and the read model from `reads` (the read
  * worker's) or, without it, on `db` taking turns with ingest.
  */
-export function createSqliteQueryStore(db: SqliteDatabase, reads?: ReadModel): QueryStore {
+export function createSqliteQueryStore(
+  db: SqliteDatabase,
+  reads?: ReadModel & { json: ReadModelJson },
+): QueryStore {
+  const model = reads ?? readModelQueries(createSqliteRangeRows(db));
   const selectEnvironment = db.prepare('SELECT * FROM environments WHERE envId = ?');
   const selectFunctions = db.prepare(
     `SELECT functionName, COUNT(*) AS environments, COUNT(registeredAt) AS coldStarts,
@@ -119,7 +123,12 @@ export function createSqliteQueryStore(db: SqliteDatabase, reads?: ReadModel): Q
   const selectPageSize = db.prepare('PRAGMA page_size').pluck();
 
   return {
-    ...(reads ?? readModelQueries(createSqliteRangeRows(db))),
+    window: model.window,
+    shutdownStats: model.shutdownStats,
+    functionStats: model.functionStats,
+    series: model.series,
+    search: model.search,
+    json: reads?.json,
 
     async listFunctions({ cursor, limit, now, lostAfterMs }) {
       const rows = selectFunctions.all({

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BadQueryError, StorageUnavailableError, storageError } from '../../errors.ts';
 import type { ReadModel } from '../read-model.ts';
+import type { ReadModelJson } from '../types.ts';
 
 type ReadOp = keyof ReadModel;
 
@@ -11,15 +12,20 @@ export interface ReadRequest {
   id: number;
   op: ReadOp;
   arg: unknown;
+  /** Answer the JSON text of the result. */
+  json: boolean;
 }
 
 /** The worker's answer: the read's plain-data result, or what its error said. */
 export type ReadReply =
   | { id: number; result: unknown }
+  | { id: number; json: string }
   | { id: number; error: { message: string; code: string | undefined } };
 
 /** The read model served by the read worker, and how to stop it. */
 export interface ReadWorker extends ReadModel {
+  /** The same reads answered as JSON text, serialised in the worker. */
+  readonly json: ReadModelJson;
   /** The worker process's id, while one runs. */
   pid(): number | undefined;
   close(): Promise<void>;
@@ -91,7 +97,7 @@ export function startReadWorker(path: string): ReadWorker {
       pending.delete(reply.id);
       if (pending.size === 0) idle(started);
       if ('error' in reply) waiting.reject(readError(reply.error));
-      else waiting.resolve(reply.result);
+      else waiting.resolve('json' in reply ? reply.json : reply.result);
     });
     let failure: unknown;
     started.on('error', (error) => {
@@ -115,7 +121,7 @@ export function startReadWorker(path: string): ReadWorker {
     child.channel?.ref();
   };
 
-  const send = <T>(op: ReadOp, arg: unknown): Promise<T> => {
+  const send = <T>(op: ReadOp, arg: unknown, json = false): Promise<T> => {
     if (closed) {
       return Promise.reject(
         new StorageUnavailableError('the collector is shutting down; retry later'),
@@ -128,7 +134,7 @@ export function startReadWorker(path: string): ReadWorker {
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
     });
     busy(child);
-    child.send({ id, op, arg } satisfies ReadRequest);
+    child.send({ id, op, arg, json } satisfies ReadRequest);
     return answer;
   };
 
@@ -139,6 +145,13 @@ export function startReadWorker(path: string): ReadWorker {
     functionStats: (filter) => send('functionStats', filter),
     series: (filter) => send('series', filter),
     search: (q) => send('search', q),
+    json: {
+      window: (filter) => send('window', filter, true),
+      shutdownStats: (filter) => send('shutdownStats', filter, true),
+      functionStats: (filter) => send('functionStats', filter, true),
+      series: (filter) => send('series', filter, true),
+      search: (q) => send('search', q, true),
+    },
     pid: () => worker?.pid,
     async close() {
       closed = true;

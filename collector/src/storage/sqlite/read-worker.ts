@@ -20,11 +20,13 @@ db.pragma('cache_size = -32000');
 const reads = readModel(createSqliteRangeRows(db));
 // The collector gone (even killed), nothing is left to answer.
 process.on('disconnect', () => process.exit(0));
-process.on('message', async ({ id, op, arg }: ReadRequest) => {
+process.on('message', async ({ id, op, arg, json }: ReadRequest) => {
   let reply: ReadReply;
   try {
     const read = reads[op] as (arg: unknown) => ReturnType<ReadModel[typeof op]>;
-    reply = { id, result: await read(arg) };
+    const result = await read(arg);
+    // Serialised here when asked: the collector then sends the text as it is, its event loop free of it.
+    reply = json ? { id, json: JSON.stringify(result) } : { id, result };
   } catch (error) {
     const failed = error instanceof Error ? error : new Error(String(error));
     const code = (failed as { code?: unknown }).code;
