@@ -1,7 +1,9 @@
 import type { LifelineEvent } from '@lifeline/protocol';
 import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { openPostgresStorage } from '../src/storage/postgres/index.ts';
+import { eventDay } from '../src/storage/postgres/ingest-store.ts';
+import { LOCKS } from '../src/storage/postgres/pool.ts';
 import type { InsertResult } from '../src/storage/types.ts';
 import { encode, freshPostgresDatabase, lifecycle } from './helper.ts';
 
@@ -201,6 +203,45 @@ describe('PostgreSQL storage', () => {
       }
     } finally {
       await Promise.all([a.close(), b.close(), serial.close()]);
+    }
+  });
+
+  it('runs the transaction again when an event it found missing is stored before its insert', async () => {
+    const server = inject('pgUrl');
+    expect(server).not.toBe('');
+    const url = await freshPostgresDatabase(server);
+    const storage = await openPostgresStorage(url);
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const events = lifecycle('env-race-id', { invokes: 2 });
+      const taken = events[3] as LifelineEvent;
+      // Hold the ordering lock, so the ingest derives and then waits right before its insert.
+      await admin.query(`BEGIN; SELECT pg_advisory_xact_lock(${LOCKS.ingestOrder})`);
+      const ingesting = storage.ingest.insertBatches([encode(events)], 1_700_000_100_000);
+      await vi.waitFor(
+        async () => {
+          const waiting = await admin.query(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+          );
+          expect(waiting.rows).toHaveLength(1);
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      // Meanwhile one of its events is stored under another environment id (as another collector would).
+      await admin.query(
+        `INSERT INTO event_rows (id, day, "envId", "receivedAt", data) VALUES ($1, $2, 'env-other', 1, '{}')`,
+        [taken.id, eventDay(taken.time)],
+      );
+      await admin.query('COMMIT');
+      const [result] = await ingesting;
+      expect(result).toMatchObject({ accepted: events.length - 1, duplicates: 1 });
+      const detail = await storage.query.environmentDetail('env-race-id', Date.now(), 60_000);
+      expect(detail?.environment.eventCount).toBe(events.length - 1);
+      expect(detail?.events.map((stored) => stored.event.id)).not.toContain(taken.id);
+    } finally {
+      await admin.end();
+      await storage.close();
     }
   });
 

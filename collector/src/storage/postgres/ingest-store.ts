@@ -6,7 +6,7 @@ import {
   type LifelineEvent,
   requestIdsOf,
 } from '@lifeline/protocol';
-import type pg from 'pg';
+import pg from 'pg';
 import { InvalidBatchError, StorageUnavailableError } from '../../errors.ts';
 import { encodeEventBody } from '../event-body.ts';
 import { ENVIRONMENT_COLUMNS, INVOCATION_COLUMNS, sameInvocation } from '../fact-rows.ts';
@@ -78,7 +78,8 @@ const INSERT_EVENTS = `WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_loc
   head AS (
     UPDATE log_head SET cursor = top.cursor FROM (SELECT max(cursor) AS cursor FROM inserted) AS top
     WHERE top.cursor IS NOT NULL RETURNING log_head.cursor)
-  SELECT cursor, id, (SELECT pg_notify('${EVENTS_CHANNEL}', cursor::text) FROM head) AS notified
+  SELECT cursor, id, (SELECT pg_notify('${EVENTS_CHANNEL}', cursor::text) FROM head) AS notified,
+    CASE WHEN (SELECT count(*) FROM inserted) <> $6 THEN lifeline_ingest_id_race() END AS raced
   FROM inserted ORDER BY cursor`;
 const UPSERT_ENVIRONMENTS = upsertSql('environments', ENVIRONMENT_COLUMNS, ['envId']);
 const UPSERT_INVOCATIONS = upsertSql('invocations', INVOCATION_COLUMNS, ['envId', 'requestId']);
@@ -89,12 +90,45 @@ const ATTEMPTS = 5;
 const RETRYABLE = new Set(['40001', '40P01']);
 
 /**
- * Another collector stored an event this transaction had found missing (possible only when one event id is sent
- * with two different environment ids, so the environment locks did not keep the two apart). The transaction's
- * derivation counted it as new: roll back and run again.
+ * A query followed by COMMIT in one round trip: both are sent before one Sync, so the server commits as soon as the
+ * query ends, without waiting for this process to read the result and answer (under load the event loop can take
+ * milliseconds to get there, and the ordering lock is held until the commit). When the query fails the server
+ * skips the COMMIT (everything up to the Sync) and the transaction stays open, failed: the caller rolls it back.
+ * The results are the query's then the COMMIT's. Built on node-postgres's Query, whose extended-protocol steps
+ * (parse, bind, describe, execute, sync) it keeps, adding parse, bind and execute of COMMIT before the sync.
  */
-class IdRaceError extends Error {
-  readonly code = '40001';
+class QueryThenCommit extends (pg.Query as unknown as new (
+  text: string,
+  values: unknown[],
+  callback: (error: Error | null, results?: pg.QueryResult[]) => void,
+) => object) {
+  _getRows(connection: {
+    execute(options: { portal: string; rows?: number }): void;
+    parse(options: { text: string }): void;
+    bind(options: object): void;
+    sync(): void;
+  }): void {
+    connection.execute({ portal: '' });
+    connection.parse({ text: 'COMMIT' });
+    connection.bind({});
+    connection.execute({ portal: '' });
+    connection.sync();
+  }
+}
+
+/** Runs `text` then COMMIT in one round trip (see {@link QueryThenCommit}); resolves with the query's rows. */
+function queryThenCommit<Row>(
+  client: pg.PoolClient,
+  text: string,
+  values: unknown[],
+): Promise<Row[]> {
+  return new Promise((resolve, reject) => {
+    const query = new QueryThenCommit(text, values, (error, results) => {
+      if (error) reject(error);
+      else resolve((results?.[0]?.rows ?? []) as Row[]);
+    });
+    client.query(query as unknown as pg.QueryConfig);
+  });
 }
 
 const isRetryable = (error: unknown): boolean => {
@@ -116,9 +150,10 @@ const isRetryable = (error: unknown): boolean => {
  * 3. Load the facts, fold the new events with `applyEvents`, upsert environments and invocations. Row locks
  *    taken here belong to environments this transaction has locked, so they never wait on another ingest.
  * 4. The ordering lock (one key for the whole database), then one statement: insert the new events with cursors
- *    from the sequence, set each environment's `lastCursor`, write `log_head`, NOTIFY. Then COMMIT, which
- *    releases everything. Cursors are taken and committed while the ordering lock is held, so cursor order is
- *    commit order: a reader that has seen cursor N never later finds a smaller one committed.
+ *    from the sequence, set each environment's `lastCursor`, write `log_head`, NOTIFY. The COMMIT is sent with
+ *    it in the same round trip, so the lock is held for that statement and the commit only, never while this
+ *    process gets round to answering. Cursors are taken and committed while the ordering lock is held, so cursor
+ *    order is commit order: a reader that has seen cursor N never later finds a smaller one committed.
  *
  * Locks are always taken in the same order (environment keys ascending, the ordering lock last), so two ingest
  * transactions cannot deadlock; a deadlock or serialization failure (say, against an operator's statement) still
@@ -126,7 +161,8 @@ const isRetryable = (error: unknown): boolean => {
  * transactions take turns and each takes its cursors later than the one before, so it only grows.
  *
  * If the step-4 insert finds an event already stored that step 2 had not (one id sent under two environment ids
- * by two collectors at once), the transaction is run again rather than deriving an event twice. See ADR 9.
+ * by two collectors at once), the statement fails with SQLSTATE 40001 (before the COMMIT, which is then skipped)
+ * and the transaction is run again rather than deriving an event twice. See ADR 9.
  */
 export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
   /**
@@ -139,6 +175,7 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
     client: pg.PoolClient,
     batches: readonly (readonly EncodedEvent[])[],
     receivedAt: number,
+    commit: boolean,
   ): Promise<InsertResult[]> => {
     const all = batches.flat();
     const stored = await client.query<{ id: string }>(STORED_IDS, [
@@ -159,7 +196,10 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
       duplicates: events.length,
       stored: [],
     }));
-    if (fresh.length === 0) return results;
+    if (fresh.length === 0) {
+      if (commit) await client.query('COMMIT');
+      return results;
+    }
     const byEnv = new Map<string, LifelineEvent[]>();
     for (const { encoded } of fresh) {
       const events = byEnv.get(encoded.event.envId);
@@ -167,17 +207,18 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
       else byEnv.set(encoded.event.envId, [encoded.event]);
     }
     await derive(client, byEnv, receivedAt);
-    const inserted = await client.query<{ cursor: number; id: string }>(INSERT_EVENTS, [
+    const values = [
       fresh.map(({ encoded }) => encoded.event.id),
       fresh.map(({ encoded }) => eventDay(encoded.event.time)),
       fresh.map(({ encoded }) => encoded.event.envId),
       fresh.map(() => receivedAt),
       fresh.map(({ encoded: { event, body } }) => encodeEventBody(event.id, event.envId, body)),
-    ]);
-    if (inserted.rows.length !== fresh.length) {
-      throw new IdRaceError('an event id was stored by another transaction meanwhile');
-    }
-    const cursorOf = new Map(inserted.rows.map((row) => [row.id, row.cursor]));
+      fresh.length,
+    ];
+    const inserted = commit
+      ? await queryThenCommit<{ cursor: number; id: string }>(client, INSERT_EVENTS, values)
+      : (await client.query<{ cursor: number; id: string }>(INSERT_EVENTS, values)).rows;
+    const cursorOf = new Map(inserted.map((row) => [row.id, row.cursor]));
     for (const { encoded, batch } of fresh) {
       const result = results[batch] as InsertResult;
       const cursor = cursorOf.get(encoded.event.id) as number;
@@ -265,7 +306,8 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
     await begin();
     let results: (InsertResult | Error)[];
     try {
-      results = await insertGroup(client, batches, receivedAt);
+      // Commits too: the whole group went in.
+      return await insertGroup(client, batches, receivedAt, true);
     } catch (error) {
       if (isRetryable(error)) throw error;
       // Some row of the group failed: start over with each batch on its own, so only the bad one fails.
@@ -275,7 +317,7 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
       for (const events of batches) {
         await client.query('SAVEPOINT batch');
         try {
-          const [result] = await insertGroup(client, [events], receivedAt);
+          const [result] = await insertGroup(client, [events], receivedAt, false);
           await client.query('RELEASE SAVEPOINT batch');
           results.push(result as InsertResult);
         } catch (error) {
