@@ -12,7 +12,7 @@ import { encodeEventBody } from '../event-body.ts';
 import { ENVIRONMENT_COLUMNS, INVOCATION_COLUMNS, sameInvocation } from '../fact-rows.ts';
 import { type RollupChange, rollupChange } from '../rollups.ts';
 import type { EncodedEvent, IngestStore, InsertResult } from '../types.ts';
-import { recordInvokeRollups } from './invoke-rollups.ts';
+import { rollupCte, rollupParams } from './invoke-rollups.ts';
 import { EVENTS_CHANNEL, LOCKS } from './pool.ts';
 
 const DAY_MS = 86_400_000;
@@ -61,8 +61,9 @@ const STORED_IDS = `SELECT id FROM event_rows
   WHERE (day, id) IN (SELECT * FROM unnest($1::integer[], $2::text[]))`;
 /**
  * The only statement under the ordering lock, one round trip: take the lock, insert the new events (cursors from
- * the sequence, in array order), set each environment's `lastCursor` to its last new event, write the head and
- * NOTIFY it. The head and the notification take effect at the commit that follows.
+ * the sequence, in array order), set each environment's `lastCursor` to its last new event, add the transaction's
+ * invoke rollups (shared rows, see invoke-rollups.ts), write the head and NOTIFY it. The head and the notification
+ * take effect at the commit that follows.
  */
 const INSERT_EVENTS = `WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_lock(${LOCKS.ingestOrder})),
   inserted AS (
@@ -77,7 +78,8 @@ const INSERT_EVENTS = `WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_loc
     WHERE environments."envId" = last."envId"),
   head AS (
     UPDATE log_head SET cursor = top.cursor FROM (SELECT max(cursor) AS cursor FROM inserted) AS top
-    WHERE top.cursor IS NOT NULL RETURNING log_head.cursor)
+    WHERE top.cursor IS NOT NULL RETURNING log_head.cursor),
+  ${rollupCte(7)}
   SELECT cursor, id, (SELECT pg_notify('${EVENTS_CHANNEL}', cursor::text) FROM head) AS notified,
     CASE WHEN (SELECT count(*) FROM inserted) <> $6 THEN lifeline_ingest_id_race() END AS raced
   FROM inserted ORDER BY cursor`;
@@ -206,7 +208,7 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
       if (events) events.push(encoded.event);
       else byEnv.set(encoded.event.envId, [encoded.event]);
     }
-    await derive(client, byEnv, receivedAt);
+    const rollups = await derive(client, byEnv, receivedAt);
     const values = [
       fresh.map(({ encoded }) => encoded.event.id),
       fresh.map(({ encoded }) => eventDay(encoded.event.time)),
@@ -214,6 +216,7 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
       fresh.map(() => receivedAt),
       fresh.map(({ encoded: { event, body } }) => encodeEventBody(event.id, event.envId, body)),
       fresh.length,
+      ...rollupParams(rollups),
     ];
     const inserted = commit
       ? await queryThenCommit<{ cursor: number; id: string }>(client, INSERT_EVENTS, values)
@@ -229,12 +232,15 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
     return results;
   };
 
-  /** Folds the new events of each environment into its stored facts and upserts what changed. */
+  /**
+   * Folds the new events of each environment into its stored facts and upserts what changed; returns the rollup
+   * changes, written later under the ordering lock.
+   */
   const derive = async (
     client: pg.PoolClient,
     byEnv: Map<string, LifelineEvent[]>,
     receivedAt: number,
-  ) => {
+  ): Promise<RollupChange[]> => {
     const envIds = [...byEnv.keys()];
     const current = new Map<string, EnvironmentFacts & { lastCursor: number }>();
     for (const row of (
@@ -288,7 +294,7 @@ export function createPostgresIngestStore(pool: pg.Pool): IngestStore {
     if (invocationRows.length > 0) {
       await client.query(UPSERT_INVOCATIONS, [JSON.stringify(invocationRows)]);
     }
-    await recordInvokeRollups(client, rollupChanges);
+    return rollupChanges;
   };
 
   /** One attempt: the whole group, or (when a row fails) each batch in its own savepoint. */

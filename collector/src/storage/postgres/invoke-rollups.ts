@@ -1,60 +1,55 @@
 import type pg from 'pg';
-import type { RollupChange, RollupDelta, RollupKey } from '../rollups.ts';
+import type { RollupChange, RollupKey } from '../rollups.ts';
 
 const COLUMNS = 'minute, "functionName", "tenantId", invokes, errors, timeouts';
 const ADD = `ON CONFLICT (minute, "functionName", "tenantId") DO UPDATE SET
   invokes = invoke_rollups.invokes + EXCLUDED.invokes, errors = invoke_rollups.errors + EXCLUDED.errors,
   timeouts = invoke_rollups.timeouts + EXCLUDED.timeouts`;
-const ADD_DELTAS = `INSERT INTO invoke_rollups (${COLUMNS})
-  SELECT ${COLUMNS} FROM json_to_recordset($1::json)
-    AS d(minute bigint, "functionName" text, "tenantId" text, invokes bigint, errors bigint, timeouts bigint)
-  ${ADD}`;
-/** An environment's stored invocations counted into a key ($4 = 1) or out of it ($4 = -1). */
-const ADD_STORED = `INSERT INTO invoke_rollups (${COLUMNS})
-  SELECT floor("startedAt" / 60000)::bigint, $2::text, $3::text, $4 * COUNT(*),
-    $4 * COUNT(*) FILTER (WHERE status IN ('error', 'failure')), $4 * COUNT(*) FILTER (WHERE status = 'timeout')
-  FROM invocations WHERE "envId" = $1 AND "startedAt" IS NOT NULL GROUP BY 1
-  ${ADD}`;
-
 /**
- * Records the rollup changes of one ingest transaction (rules in rollups.ts), after its environment and
- * invocation rows were written. The deltas of every environment go in one statement, summed per row first (one
- * statement may not update a row twice). An environment whose key changed moves its stored invocations after.
+ * The rollup write of an ingest transaction, as a data-modifying CTE of the statement that takes the ordering lock
+ * (the CTE `ordered` of that statement; parameters from `$first`, values from {@link rollupParams}). Rollup rows
+ * are shared by every environment of a function and minute, so they are written only while the ordering lock is
+ * held: written earlier, their row locks would make every ingest transaction of a busy function wait for the one
+ * before it to commit, and collectors would take turns for the whole transaction instead of this one statement.
+ * Deltas and moved environments go in one INSERT, summed per row first (one statement may not update a row twice).
+ * An environment whose key changed moves its stored invocations (as this transaction left them) from the old key
+ * ($sign = -1) to the new one ($sign = 1); sums commute, so the deltas and the move may be added in one step.
  */
-export async function recordInvokeRollups(
-  client: pg.PoolClient,
-  changes: readonly RollupChange[],
-): Promise<void> {
-  const summed = new Map<string, RollupDelta>();
-  for (const { deltas } of changes) {
-    for (const delta of deltas) {
-      const id = JSON.stringify([delta.minute, delta.functionName, delta.tenantId]);
-      const sum = summed.get(id);
-      if (sum === undefined) summed.set(id, { ...delta });
-      else {
-        sum.invokes += delta.invokes;
-        sum.errors += delta.errors;
-        sum.timeouts += delta.timeouts;
-      }
-    }
-  }
-  // Rows in one order in every transaction: two collectors ingesting side by side never wait on each other in a
-  // cycle over them.
-  const rows = [...summed.values()].sort(
-    (a, b) =>
-      a.minute - b.minute ||
-      (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0) ||
-      (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0),
-  );
-  if (rows.length > 0) await client.query(ADD_DELTAS, [JSON.stringify(rows)]);
-  const addStored = async (envId: string, key: RollupKey | null, sign: 1 | -1) => {
-    if (key !== null) await client.query(ADD_STORED, [envId, key.functionName, key.tenantId, sign]);
-  };
+export function rollupCte(first: number): string {
+  const [rows, envs, fns, tenants, signs] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+  return `rolled AS (
+    INSERT INTO invoke_rollups (${COLUMNS})
+    SELECT minute, fn, tenant, sum(invokes), sum(errors), sum(timeouts) FROM ordered, (
+      SELECT d.minute, d."functionName" AS fn, d."tenantId" AS tenant, d.invokes, d.errors, d.timeouts
+        FROM json_to_recordset(${rows}::json)
+        AS d(minute bigint, "functionName" text, "tenantId" text, invokes bigint, errors bigint, timeouts bigint)
+      UNION ALL
+      SELECT floor(i."startedAt" / 60000)::bigint, m.fn, m.tenant, m.sign,
+        CASE WHEN i.status IN ('error', 'failure') THEN m.sign ELSE 0 END,
+        CASE WHEN i.status = 'timeout' THEN m.sign ELSE 0 END
+        FROM unnest(${envs}::text[], ${fns}::text[], ${tenants}::text[], ${signs}::integer[]) AS m(env, fn, tenant, sign)
+        JOIN invocations i ON i."envId" = m.env AND i."startedAt" IS NOT NULL
+    ) AS counted
+    GROUP BY minute, fn, tenant ORDER BY minute, fn, tenant
+    ${ADD})`;
+}
+
+/** The values of {@link rollupCte}'s five parameters for one ingest transaction's changes. */
+export function rollupParams(changes: readonly RollupChange[]): unknown[] {
+  const deltas = changes.flatMap((change) => change.deltas);
+  const moves: { envId: string; key: RollupKey; sign: 1 | -1 }[] = [];
   for (const { move } of changes) {
     if (move === null) continue;
-    await addStored(move.envId, move.from, -1);
-    await addStored(move.envId, move.to, 1);
+    if (move.from !== null) moves.push({ envId: move.envId, key: move.from, sign: -1 });
+    if (move.to !== null) moves.push({ envId: move.envId, key: move.to, sign: 1 });
   }
+  return [
+    JSON.stringify(deltas),
+    moves.map((move) => move.envId),
+    moves.map((move) => move.key.functionName),
+    moves.map((move) => move.key.tenantId),
+    moves.map((move) => move.sign),
+  ];
 }
 
 /** Takes these environments' stored invocations out of the rollups (before they are deleted), in row order. */

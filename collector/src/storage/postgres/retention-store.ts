@@ -88,6 +88,9 @@ export function createPostgresRetentionStore(pool: pg.Pool): RetentionStore {
             );
             const envIds = gone.rows.map((row) => row.envId);
             if (envIds.length > 0) {
+              // Rollup rows are written only under the ordering lock (invoke-rollups.ts): taking it here too means
+              // this pass and an ingest never hold rollup rows the other waits for.
+              await client.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.ingestOrder]);
               await forgetInvokeRollups(client, gone.rows);
               await client.query('DELETE FROM invocations WHERE "envId" = ANY($1)', [envIds]);
             }
