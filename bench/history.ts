@@ -15,6 +15,8 @@
  * Baselines: the 20k history for the lanes (target ≤ 1.5×), ingest without dashboards (target ≤ 2×), 675 bytes per
  * event measured before this work (target ≤ 0.7×).
  */
+import { execFileSync } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LifelineEvent, WindowPage } from '@lifeline/protocol';
@@ -34,6 +36,10 @@ const BYTES_PER_EVENT_BEFORE = 675;
 const DASHBOARDS = 10;
 const INGEST_SAMPLES = 200;
 const DAY_MS = 86_400_000;
+// The history spans a week, the collector's default retention: a pass would delete its oldest environments while
+// the figures are measured (chunks of 5,000 events on the writer), which is not what any figure here is about.
+// The measured collector keeps two weeks.
+process.env.LIFELINE_RETENTION_HOURS = String(14 * 24);
 
 interface SizeFigures {
   size: number;
@@ -280,6 +286,26 @@ function rows(figures: readonly SizeFigures[]): BenchResult[] {
 export const run: BenchArea = async () => {
   buildWebIfStale();
   const browser = await launchChromium();
+  // Dashboards run on their users' machines, not on the collector's. Here ten of them share the collector's two
+  // cores: at normal priority their rendering alone takes the CPU from the collector (measured: a 20k history, whose
+  // reads are tiny, gave the same ratio as 1M). At the lowest priority (inherited by every renderer) they still
+  // load, and the ingest figure measures what the collector does with the reads they send.
+  const childrenOf = (pid: number): number[] => {
+    try {
+      return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return []; // pgrep exits 1 when there are none
+    }
+  };
+  // The browser and its zygotes, which fork every later renderer.
+  const lowerTree = (pid: number) => {
+    setPriority(pid, 19);
+    for (const child of childrenOf(pid)) lowerTree(child);
+  };
+  for (const child of childrenOf(process.pid)) lowerTree(child);
   try {
     const figures: SizeFigures[] = [];
     for (const size of SIZES) figures.push(await measure(browser, size));
