@@ -10,16 +10,17 @@
  *   complete (`/?view=functions&range=7d`, until every function has its row);
  * - the tab's JS heap after the three loads (after a forced GC);
  * - `/v1/window` latency for the last 15 minutes (p50 of 20) and for 7 days (all pages);
- * - ingest p99 of 1-event POSTs while 10 dashboards load 7 days, against the same without them;
+ * - ingest p99 of 1-event POSTs (from a process of their own) while 10 dashboards load 7 days, against the same
+ *   without them;
  * - bytes per event on disk.
  * Baselines: the 20k history for the lanes (target ≤ 1.5×), ingest without dashboards (target ≤ 2×), 675 bytes per
  * event measured before this work (target ≤ 0.7×).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { LifelineEvent, WindowPage } from '@lifeline/protocol';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { WindowPage } from '@lifeline/protocol';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../web/test/browser/chromium.ts';
 import { startCollectorProcess, tempDir } from '../web/test/browser/collector-process.ts';
@@ -84,37 +85,18 @@ async function windowMs(base: string, from: number, to: number): Promise<number>
   return performance.now() - started;
 }
 
-/** p99 of `INGEST_SAMPLES` sequential one-event POSTs (a fresh environment's register each). */
+/** p99 of `INGEST_SAMPLES` sequential one-event POSTs (a fresh environment's register each), sent by bench/ingest-probe.ts. */
 async function ingestP99(base: string, tag: string): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < INGEST_SAMPLES; i++) {
-    const now = Date.now();
-    const event: LifelineEvent = {
-      id: `probe-${tag}-${i}:0`,
-      envId: `probe-${tag}-${i}`,
-      seq: 0,
-      time: now,
-      type: 'register',
-      functionName: 'ingest-probe',
-      functionVersion: '1',
-      handler: 'index.handler',
-      memorySizeMb: 128,
-      initializationType: 'on-demand',
-      architecture: 'x86_64',
-      extensionName: 'lifeline',
-      extensionVersion: '0.1.0',
-      startToRegisteredMs: 1,
-    };
-    const started = performance.now();
-    const res = await fetch(`${base}/v1/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ events: [event] }),
-    });
-    await res.arrayBuffer();
-    if (!res.ok) throw new Error(`ingest answered ${res.status}`);
-    times.push(performance.now() - started);
-  }
+  const probe = fork(fileURLToPath(new URL('./ingest-probe.ts', import.meta.url)), [
+    base,
+    String(INGEST_SAMPLES),
+    tag,
+  ]);
+  const times = await new Promise<number[]>((resolve, reject) => {
+    probe.once('message', (message) => resolve(message as number[]));
+    probe.once('error', reject);
+    probe.once('exit', (code) => reject(new Error(`the ingest probe exited (code ${code})`)));
+  });
   return percentile(times, 99);
 }
 

@@ -1,3 +1,4 @@
+import { getPriority } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { SqliteStorage } from '../src/storage/sqlite/index.ts';
 import { lifecycle, listen, tempDir } from './helper.ts';
@@ -56,6 +57,14 @@ describe('SQLite read worker', () => {
       process.kill(pid, 'SIGCONT');
     }
     expect(order).toEqual(['ingest', 'read']);
+  });
+
+  it("runs below the collector's CPU priority, so busy reads leave the ingest thread a core", async () => {
+    const { worker, window } = await collectorWithWorker();
+    expect((await window()).status).toBe(200);
+    const pid = await pidOf(worker);
+    // Niceness: higher is lower priority. The worker's is this process's plus 10, capped at 19.
+    expect(getPriority(pid)).toBe(Math.min(19, getPriority() + 10));
   });
 
   it('answers 503 to the reads a crashed worker held and serves the next read from a new worker', async () => {
