@@ -140,6 +140,28 @@ describe.each(backends())('read API on %s', (_name, dbPath) => {
     expect(chosen.buckets.length).toBeLessThanOrEqual(121);
   });
 
+  it('counts the whole fleet per bucket as the sum of its functions', async () => {
+    const app = await seeded();
+    const range = `from=${T0 - 1000}&to=${T0 + 300_000}&step=60000`;
+    // Without a filter the buckets are counted from invocations alone; filtered, through their environments.
+    const fleet = await get<Series>(app, `/v1/series?${range}`);
+    const alpha = await get<Series>(app, `/v1/series?${range}&function=alpha`);
+    const beta = await get<Series>(app, `/v1/series?${range}&function=beta`);
+    const counts = (series: Series) =>
+      series.buckets.map((bucket) => [
+        bucket.invokes,
+        bucket.errors,
+        bucket.timeouts,
+        bucket.alive.active ?? 0,
+      ]);
+    const summed = counts(alpha).map((row, b) =>
+      row.map((n, k) => n + (counts(beta)[b]?.[k] ?? 0)),
+    );
+    expect(counts(fleet)).toEqual(summed);
+    expect(counts(fleet).reduce((total, [invokes]) => total + (invokes ?? 0), 0)).toBe(6);
+    expect(counts(fleet).some(([, , , active]) => (active ?? 0) > 0)).toBe(true);
+  });
+
   it('finds request, environment and trace ids', async () => {
     const app = await seeded();
     const search = async (q: string) =>

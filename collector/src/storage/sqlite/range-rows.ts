@@ -106,6 +106,20 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
      GROUP BY 1${byFunction ? ', 2' : ''}`;
   const selectBuckets = db.prepare(bucketsSql(false));
   const selectFunctionBuckets = db.prepare(bucketsSql(true));
+  // The whole fleet's buckets (the timeline's strip without filters) need nothing from environments: every
+  // invocation has its environment's row, so the join only cost a lookup per invocation. Read from the index
+  // (startedAt, envId, status) alone (migration 009): a 7-day strip at 10M events went from a random row read per
+  // invocation to one pass over the index.
+  const selectFleetBuckets = db.prepare(
+    `SELECT CAST(startedAt / @step AS INTEGER) AS bucket, NULL AS functionName,
+       COUNT(*) AS invokes,
+       SUM(status IN ('error', 'failure')) AS errors,
+       SUM(status = 'timeout') AS timeouts,
+       COUNT(DISTINCT envId) AS environments
+     FROM invocations INDEXED BY invocations_by_started
+     WHERE (startedAt >= @from AND startedAt < @lowTo) OR (startedAt >= @highFrom AND startedAt <= @to)
+     GROUP BY 1`,
+  );
   const selectRolledUp = db.prepare(
     `SELECT CAST(minute * 60000 / @step AS INTEGER) AS bucket, functionName,
        SUM(invokes) AS invokes, SUM(errors) AS errors, SUM(timeouts) AS timeouts, 0 AS environments
@@ -194,12 +208,19 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
         SHUTDOWN_FACTS,
         visit,
       ),
-    invokeBuckets: async (filter) =>
-      (filter.byFunction ? selectFunctionBuckets : selectBuckets).all({
-        ...params(filter),
-        step: filter.step,
-        ...edges(filter),
-      }) as InvokeBucket[],
+    invokeBuckets: async (filter) => {
+      const fleet = !filter.byFunction && !filter.functionName && !filter.tenant;
+      const statement = fleet
+        ? selectFleetBuckets
+        : filter.byFunction
+          ? selectFunctionBuckets
+          : selectBuckets;
+      return statement.all(
+        fleet
+          ? { step: filter.step, from: filter.from, to: filter.to, ...edges(filter) }
+          : { ...params(filter), step: filter.step, ...edges(filter) },
+      ) as InvokeBucket[];
+    },
     rolledUpInvokes: async (filter) =>
       selectRolledUp.all({
         ...params(filter),
