@@ -24,6 +24,13 @@ const IN_RANGE = `e.lastActivityAt >= @from - @lostAfterMs
   AND ${TENANT}`;
 
 /**
+ * Up to this many environments active since a range's start, its pages are read from them (index on
+ * lastActivityAt, then sorted); beyond, by walking the table newest first. Counting to the bound costs at most this
+ * many index entries; sorting them, a few milliseconds.
+ */
+const FEW_CANDIDATES = 5_000;
+
+/**
  * Calls `visit` with each of `rows` (raw: values in `columns` order) as an object of those columns, the same object
  * refilled for every row: an aggregate over tens of thousands of rows makes no object per row.
  */
@@ -36,13 +43,36 @@ function visitRows<T>(rows: unknown[], columns: readonly string[], visit: (row: 
   }
 }
 
-/** The row selections of the read model on SQLite. */
-export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
+/**
+ * The row selections of the read model on SQLite. `fewCandidates` is {@link FEW_CANDIDATES} but for the tests that
+ * run both plans of a window page on the same rows.
+ */
+export function createSqliteRangeRows(
+  db: SqliteDatabase,
+  { fewCandidates = FEW_CANDIDATES }: { fewCandidates?: number } = {},
+): RangeRows {
   const selectHead = db.prepare('SELECT COALESCE(MAX(cursor), 0) FROM events').pluck();
   const selectEnvironments = db.prepare(
     `SELECT e.* FROM environments e WHERE ${IN_RANGE} AND (@before IS NULL OR e.rowId < @before)
      ORDER BY e.rowId DESC LIMIT @limit`,
   );
+  // The same page from the environments active since the range's start only (index on lastActivityAt), for
+  // ranges that reach few of them. SQLite walks the table in rowId order for the statement above, which suits a
+  // range covering much of the history but made a 15-minute page at 10M events read all 61,000 environments (172 ms
+  // against 17 ms at 1M). Which of the two runs is decided per page by counting, up to a bound, the candidates.
+  const selectRecentEnvironments = db.prepare(
+    `SELECT e.* FROM environments e
+     WHERE e.rowId IN (SELECT rowId FROM environments INDEXED BY environments_by_last_activity
+                       WHERE lastActivityAt >= @from - @lostAfterMs)
+       AND ${IN_RANGE} AND (@before IS NULL OR e.rowId < @before)
+     ORDER BY e.rowId DESC LIMIT @limit`,
+  );
+  const countCandidates = db
+    .prepare(
+      `SELECT COUNT(*) FROM (SELECT 1 FROM environments INDEXED BY environments_by_last_activity
+                             WHERE lastActivityAt >= @from - @lostAfterMs LIMIT @bound)`,
+    )
+    .pluck();
   const countEnvironments = db
     .prepare(`SELECT COUNT(*) FROM environments e WHERE ${IN_RANGE}`)
     .pluck();
@@ -152,13 +182,22 @@ export function createSqliteRangeRows(db: SqliteDatabase): RangeRows {
 
   return {
     head: async () => Number(selectHead.get()),
-    environmentsInRange: async (filter) =>
-      selectEnvironments.all({
+    environmentsInRange: async (filter) => {
+      const few =
+        Number(
+          countCandidates.get({
+            from: filter.from,
+            lostAfterMs: filter.lostAfterMs,
+            bound: fewCandidates + 1,
+          }),
+        ) <= fewCandidates;
+      return (few ? selectRecentEnvironments : selectEnvironments).all({
         ...params(filter),
         lostAfterMs: filter.lostAfterMs,
         before: filter.before ?? null,
         limit: filter.limit ?? -1,
-      }) as StoredEnvironment[],
+      }) as StoredEnvironment[];
+    },
     countEnvironmentsInRange: async (filter) =>
       Number(countEnvironments.get({ ...params(filter), lostAfterMs: filter.lostAfterMs })),
     eachFunctionStatsFacts: async (filter, visit) =>
