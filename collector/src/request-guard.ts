@@ -77,7 +77,27 @@ export function contentSecurityPolicy(hostHeader: string | undefined): string {
   ].join('; ');
 }
 
+/**
+ * How long a browser may keep a response. The dashboard's assets are named by their content hash (Vite), so a
+ * browser keeps them for good and a reloading tab asks for none of them; the page itself is revalidated (ETag), so
+ * a new build shows at the next load. Everything else (API answers, health, metrics) is private and changes, so it is
+ * never stored: not in a shared cache, not on the disk of a browser that had the read token.
+ */
+export function cacheControl(url: string): string {
+  if (url.startsWith('/assets/')) return 'public, max-age=31536000, immutable';
+  if (
+    url === '/v1' ||
+    url.startsWith('/v1/') ||
+    url.startsWith('/healthz') ||
+    url.startsWith('/metrics')
+  ) {
+    return 'no-store';
+  }
+  return 'no-cache';
+}
+
 function setSecurityHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('cache-control', cacheControl(request.url));
   reply.header('content-security-policy', contentSecurityPolicy(request.headers.host));
   reply.header('x-content-type-options', 'nosniff');
   reply.header('x-frame-options', 'DENY');

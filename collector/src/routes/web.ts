@@ -30,6 +30,8 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, optio
     await app.register(fastifyStatic, {
       root: options.webDir,
       index: ['index.html'],
+      // Cache-Control is the request guard's (cacheControl in request-guard.ts), one rule for every response.
+      cacheControl: false,
       // A source map would hand the whole source to anyone who can reach the collector; the build makes none, and
       // one copied in by hand is not served either.
       allowedPath: (pathName) => !pathName.endsWith('.map'),

@@ -42,6 +42,34 @@ describe('dashboard responses', () => {
     }
   });
 
+  it('lets browsers keep the hashed assets for good, revalidate the page, and store no API answer', async () => {
+    const app = await build({ webDir: dashboardDir() });
+    const expected: Record<string, string> = {
+      '/assets/app.js': 'public, max-age=31536000, immutable',
+      '/': 'no-cache',
+      '/shutdowns': 'no-cache',
+      '/v1/functions': 'no-store',
+      '/v1/settings': 'no-store',
+      '/healthz': 'no-store',
+      '/metrics': 'no-store',
+    };
+    for (const [url, policy] of Object.entries(expected)) {
+      const response = await app.inject({ method: 'GET', url });
+      expect(response.statusCode, url).toBe(200);
+      expect(response.headers['cache-control'], url).toBe(policy);
+    }
+    // The page is revalidated, not fetched again: its ETag answers 304.
+    const page = await app.inject({ method: 'GET', url: '/' });
+    const etag = page.headers.etag;
+    expect(typeof etag).toBe('string');
+    const again = await app.inject({
+      method: 'GET',
+      url: '/',
+      headers: { 'if-none-match': String(etag) },
+    });
+    expect(again.statusCode).toBe(304);
+  });
+
   it('never serves a source map, not even one copied into the dashboard folder', async () => {
     const app = await build({ webDir: dashboardDir() });
     const map = await app.inject({ method: 'GET', url: '/assets/app.js.map' });
