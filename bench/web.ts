@@ -172,9 +172,12 @@ async function measureFromCollector(
     // The fleet spans the last hour; a 6-hour range loads all of it through /v1/window (`/` shows 15 minutes).
     await page.goto(`${url}/?range=6h`);
     const total = FULL.environments * FULL.invokesPerEnvironment;
+    // A function, not a string: a string predicate is eval'ed in the page, which the collector's CSP forbids.
     await page.waitForFunction(
-      `window.__lifeline && window.__lifeline.store.getSnapshot().invokeCount === ${total}`,
-      null,
+      (expected) =>
+        (window as unknown as { __lifeline?: { store: PageStore } }).__lifeline?.store.getSnapshot()
+          .invokeCount === expected,
+      total,
       {
         timeout: 120_000,
         polling: 50,

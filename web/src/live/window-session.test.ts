@@ -168,6 +168,8 @@ describe('WindowSession', () => {
       );
     }
     expect(collector.windowQueries.map((q) => q.get('cursor'))).toEqual([null, '1']);
+    // A small first page draws the newest lanes early; the rest come in the collector's largest pages.
+    expect(collector.windowQueries.map((q) => q.get('limit'))).toEqual(['100', '500']);
   });
 
   it('loads an absolute range without opening the live socket', async () => {
