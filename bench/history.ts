@@ -11,7 +11,7 @@
  * - the tab's JS heap after the three loads (after a forced GC);
  * - `/v1/window` latency for the last 15 minutes (p50 of 20) and for 7 days (all pages, at the dashboard's density
  *   step);
- * - ingest p99 of 1-event POSTs (400, one every 25 ms) while 10 dashboards (bench/dashboard-load.ts, a process of
+ * - ingest p99 of 1-event POSTs (1,000, one every 25 ms) while 10 dashboards (bench/dashboard-load.ts, a process of
  *   their own with the smallest CPU share) load 7 days, against the same without them, and how many page loads
  *   the dashboards completed meanwhile;
  * - bytes per event on disk.
@@ -39,7 +39,7 @@ const SIZES = (process.env.LIFELINE_HISTORY_SIZES ?? '20000,1000000,10000000')
   .filter((n) => Number.isFinite(n) && n > 0);
 const BYTES_PER_EVENT_BEFORE = 675;
 const DASHBOARDS = 10;
-const INGEST_SAMPLES = 400;
+const INGEST_SAMPLES = 1000;
 const INGEST_INTERVAL_MS = 25;
 const DAY_MS = 86_400_000;
 /** A lane's width on a 1440 px wide dashboard, for the density step of the 7-day window figure. */
