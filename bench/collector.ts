@@ -488,20 +488,10 @@ async function postgresRows(): Promise<BenchResult[]> {
       if (oneRate === undefined || twoRate === undefined) break;
       capped.push({ one: oneRate, two: twoRate });
     }
-    const cappedOne =
-      capped.length === 0
-        ? undefined
-        : percentile(
-            capped.map((c) => c.one),
-            50,
-          );
-    const cappedTwo =
-      capped.length === 0
-        ? undefined
-        : percentile(
-            capped.map((c) => c.two),
-            50,
-          );
+    const cappedMedian = (pick: (round: { one: number; two: number }) => number) =>
+      capped.length === 0 ? undefined : percentile(capped.map(pick), 50);
+    const cappedOne = cappedMedian((round) => round.one);
+    const cappedTwo = cappedMedian((round) => round.two);
     rows.push(
       {
         figure: `PostgreSQL: one collector ingest, batches of ${batchSize}, ${SENDERS} senders (median of ${ROUNDS})`,
