@@ -69,6 +69,21 @@ export interface ActivityRow {
   busyMs: number;
 }
 
+/** What {@link RangeRows.invokeBuckets} counts. */
+export type InvokeBucketsFilter = RangeFilter & {
+  step: number;
+  byFunction: boolean;
+  skip?: { from: number; to: number } | undefined;
+};
+
+/**
+ * Whether invoke buckets count the whole fleet in one series (no function, no tenant): then nothing of the
+ * environments is needed and each backend counts from the index of invocations by start alone.
+ */
+export function isWholeFleet(filter: InvokeBucketsFilter): boolean {
+  return !filter.byFunction && !filter.functionName && !filter.tenant;
+}
+
 /** What a backend selects for the read model. Every range is on the event clock. */
 export interface RangeRows {
   head(): Promise<number>;
@@ -116,13 +131,7 @@ export interface RangeRows {
    * Invocations that started in the range, counted per bucket of `step` aligned to multiples of it; with `skip`,
    * not those that started in [skip.from, skip.to) (the part read from the rollups).
    */
-  invokeBuckets(
-    filter: RangeFilter & {
-      step: number;
-      byFunction: boolean;
-      skip?: { from: number; to: number } | undefined;
-    },
-  ): Promise<InvokeBucket[]>;
+  invokeBuckets(filter: InvokeBucketsFilter): Promise<InvokeBucket[]>;
   /**
    * The same counts by function from the invoke rollups (rollups.ts), for the invocations that started in the
    * whole minutes [fromMinute, toMinute); `step` is a multiple of a minute. `environments` is 0 (not kept).

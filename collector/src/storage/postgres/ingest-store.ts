@@ -119,7 +119,7 @@ const RETRYABLE = new Set(['40001', '40P01']);
  */
 class QueryThenCommit extends (pg.Query as unknown as new (
   config: pg.QueryConfig,
-  values: unknown[],
+  values: undefined,
   callback: (error: Error | null, results?: pg.QueryResult[]) => void,
 ) => object) {
   _getRows(connection: {
@@ -143,7 +143,7 @@ function queryThenCommit<Row>(
   values: unknown[],
 ): Promise<Row[]> {
   return new Promise((resolve, reject) => {
-    const query = new QueryThenCommit(prepared(text, values), values, (error, results) => {
+    const query = new QueryThenCommit(prepared(text, values), undefined, (error, results) => {
       if (error) reject(error);
       else resolve((results?.[0]?.rows ?? []) as Row[]);
     });

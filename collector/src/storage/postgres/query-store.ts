@@ -24,6 +24,7 @@ import {
   FUNCTION_STATS_FACTS,
   type FunctionStatsFacts,
   type InvokeBucket,
+  isWholeFleet,
   type RangeRows,
   readModelQueries,
   SHUTDOWN_FACTS,
@@ -302,18 +303,11 @@ export function createPostgresQueryStore(pool: pg.Pool): QueryStore {
       for (const row of found) visit(row);
     },
     invokeBuckets: (filter) =>
-      !filter.byFunction && !filter.functionName && !filter.tenant
-        ? all<InvokeBucket>(SQL.fleetBuckets, {
-            from: filter.from,
-            to: filter.to,
-            step: filter.step,
-            ...edges(filter),
-          })
-        : all<InvokeBucket>(SQL.buckets(filter.byFunction), {
-            ...range(filter),
-            step: filter.step,
-            ...edges(filter),
-          }),
+      all<InvokeBucket>(isWholeFleet(filter) ? SQL.fleetBuckets : SQL.buckets(filter.byFunction), {
+        ...range(filter),
+        step: filter.step,
+        ...edges(filter),
+      }),
     rolledUpInvokes: (filter) =>
       all<InvokeBucket>(SQL.rolledUp, {
         ...range(filter),

@@ -4,6 +4,7 @@ import {
   edges,
   FUNCTION_STATS_FACTS,
   type InvokeBucket,
+  isWholeFleet,
   type RangeRows,
   SHUTDOWN_FACTS,
   type StoredEnvironment,
@@ -248,17 +249,16 @@ export function createSqliteRangeRows(
         visit,
       ),
     invokeBuckets: async (filter) => {
-      const fleet = !filter.byFunction && !filter.functionName && !filter.tenant;
-      const statement = fleet
+      const statement = isWholeFleet(filter)
         ? selectFleetBuckets
         : filter.byFunction
           ? selectFunctionBuckets
           : selectBuckets;
-      return statement.all(
-        fleet
-          ? { step: filter.step, from: filter.from, to: filter.to, ...edges(filter) }
-          : { ...params(filter), step: filter.step, ...edges(filter) },
-      ) as InvokeBucket[];
+      return statement.all({
+        ...params(filter),
+        step: filter.step,
+        ...edges(filter),
+      }) as InvokeBucket[];
     },
     rolledUpInvokes: async (filter) =>
       selectRolledUp.all({
