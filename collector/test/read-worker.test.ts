@@ -91,6 +91,35 @@ describe('SQLite read worker', () => {
     expect(worker.pid()).not.toBe(pid);
   });
 
+  it('answers the JSON reads as UTF-8 bytes equal to the object reads, also for text beyond ASCII', async () => {
+    const { collector, worker } = await collectorWithWorker();
+    const name = 'résumé-✓-函数';
+    const events = lifecycle('env-unicode', { invokes: 1, startAt: T0, functionName: name });
+    const posted = await fetch(`${collector.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ events }),
+    });
+    expect(posted.status).toBe(200);
+    const filter = {
+      from: T0 - 1000,
+      to: T0 + 600_000,
+      limit: 10,
+      now: T0,
+      lostAfterMs: LOST_AFTER,
+    };
+    const bytes = await worker.json.window(filter);
+    // Bytes, not a string: a large answer stays outside the collector's JavaScript heap.
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(JSON.parse(new TextDecoder().decode(bytes))).toEqual(await worker.window(filter));
+    const answered = await fetch(
+      `${collector.url}/v1/window?from=${T0 - 1000}&to=${T0 + 600_000}&function=${encodeURIComponent(name)}`,
+    );
+    expect(answered.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const page = (await answered.json()) as { environments: { env: { functionName: string } }[] };
+    expect(page.environments.map((item) => item.env.functionName)).toEqual([name]);
+  });
+
   it('answers 400 for a bad cursor from the worker, as the in-process read did', async () => {
     const { collector } = await collectorWithWorker();
     const response = await fetch(

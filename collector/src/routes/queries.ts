@@ -125,11 +125,11 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
     }
   };
 
-  /** A read answered as JSON text by the backend (QueryStore.json): sent as it is. */
-  const json = async (reply: FastifyReply, text: Promise<string>): Promise<string> => {
-    const body = await text;
+  /** A read answered as JSON bytes by the backend (QueryStore.json): sent as they are. */
+  const json = async (reply: FastifyReply, bytes: Promise<Uint8Array>): Promise<Buffer> => {
+    const body = await bytes;
     reply.type('application/json; charset=utf-8');
-    return body;
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   };
 
   app.get('/v1/settings', async () => ({

@@ -175,9 +175,10 @@ export interface QueryStore {
   /** Exact matches of a request, environment, sandbox or trace id (at most 50). */
   search(q: string): Promise<SearchResult>;
   /**
-   * The same five reads answered as JSON text, when the backend serialises them off the event loop (SQLite's read
-   * worker): the routes send the text as it is, so a large answer costs the event loop neither a parse nor a
-   * serialisation. Undefined when the backend answers objects only.
+   * The same five reads answered as UTF-8 JSON bytes, when the backend serialises them off the event loop (SQLite's
+   * read worker): the routes send the bytes as they are, so a large answer costs the event loop neither a parse, a
+   * serialisation nor an encoding, and lands outside the JavaScript heap (see read-worker.ts). Undefined when the
+   * backend answers objects only.
    */
   readonly json?: ReadModelJson | undefined;
   /** Counts for /metrics. */
@@ -186,13 +187,13 @@ export interface QueryStore {
   sizeBytes(): Promise<number>;
 }
 
-/** The read model's answers as JSON text (see {@link QueryStore.json}). */
+/** The read model's answers as UTF-8 JSON bytes (see {@link QueryStore.json}). */
 export interface ReadModelJson {
-  window(filter: WindowFilter & StateClock): Promise<string>;
-  shutdownStats(filter: ShutdownStatsFilter): Promise<string>;
-  functionStats(filter: RangeFilter & StateClock): Promise<string>;
-  series(filter: SeriesFilter & StateClock): Promise<string>;
-  search(q: string): Promise<string>;
+  window(filter: WindowFilter & StateClock): Promise<Uint8Array>;
+  shutdownStats(filter: ShutdownStatsFilter): Promise<Uint8Array>;
+  functionStats(filter: RangeFilter & StateClock): Promise<Uint8Array>;
+  series(filter: SeriesFilter & StateClock): Promise<Uint8Array>;
+  search(q: string): Promise<Uint8Array>;
 }
 
 /** Limits of one retention pass. */

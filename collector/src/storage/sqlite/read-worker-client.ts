@@ -21,19 +21,19 @@ export interface ReadRequest {
   id: number;
   op: ReadOp;
   arg: unknown;
-  /** Answer the JSON text of the result. */
+  /** Answer the result's JSON as UTF-8 bytes. */
   json: boolean;
 }
 
 /** The worker's answer: the read's plain-data result, or what its error said. */
 export type ReadReply =
   | { id: number; result: unknown }
-  | { id: number; json: string }
+  | { id: number; json: Uint8Array }
   | { id: number; error: { message: string; code: string | undefined } };
 
 /** The read model served by the read worker, and how to stop it. */
 export interface ReadWorker extends ReadModel {
-  /** The same reads answered as JSON text, serialised in the worker. */
+  /** The same reads answered as UTF-8 JSON bytes, serialised in the worker. */
   readonly json: ReadModelJson;
   /** The worker process's id, while one runs. */
   pid(): number | undefined;

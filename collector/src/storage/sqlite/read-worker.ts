@@ -25,8 +25,10 @@ process.on('message', async ({ id, op, arg, json }: ReadRequest) => {
   try {
     const read = reads[op] as (arg: unknown) => ReturnType<ReadModel[typeof op]>;
     const result = await read(arg);
-    // Serialised here when asked: the collector then sends the text as it is, its event loop free of it.
-    reply = json ? { id, json: JSON.stringify(result) } : { id, result };
+    // Serialised and encoded here when asked: the collector sends the bytes as they are, its event loop free of
+    // both. Bytes rather than a string: they reach the collector in a buffer outside its JavaScript heap, where the
+    // string of a large answer was a large heap object to encode again and collect (ADR 12, addendum).
+    reply = json ? { id, json: Buffer.from(JSON.stringify(result)) } : { id, result };
   } catch (error) {
     const failed = error instanceof Error ? error : new Error(String(error));
     const code = (failed as { code?: unknown }).code;
