@@ -24,6 +24,11 @@ export const UnsupportedMediaTypeError = createError(
   415,
 );
 
+/**
+ * 499 (as proxies log it): the client went away before its read reached the read worker, so the read was dropped
+ * unrun. Nobody receives this answer; it names the request in the log.
+ */
+export const ReadAbandonedError = createError('COLLECTOR_ERR_READ_ABANDONED', '%s', 499);
 /** 507: the database is full (SQLITE_FULL); nothing of the batch was stored, retry later. */
 export const StorageFullError = createError('COLLECTOR_ERR_STORAGE_FULL', '%s', 507);
 /** 503: the database failed (I/O error, busy, ...); nothing of the batch was stored, retry later. */
@@ -104,6 +109,7 @@ const STATUS_TEXT: Record<number, string> = {
   408: 'Request Timeout',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  499: 'Client Closed Request',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
   507: 'Insufficient Storage',

@@ -1,5 +1,5 @@
 import { getPriority } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { SqliteStorage } from '../src/storage/sqlite/index.ts';
 import { lifecycle, listen, tempDir } from './helper.ts';
 
@@ -19,8 +19,8 @@ async function collectorWithWorker() {
       body: JSON.stringify({ events: lifecycle(envId, { invokes: 2, startAt: T0 }) }),
     });
   expect((await post('env-seed')).status).toBe(200);
-  const window = () =>
-    fetch(`${collector.url}/v1/window?from=${T0 - 1000}&to=${T0 + 600_000}&limit=10`);
+  const window = (signal?: AbortSignal) =>
+    fetch(`${collector.url}/v1/window?from=${T0 - 1000}&to=${T0 + 600_000}&limit=10`, { signal });
   return { collector, storage, worker, post, window };
 }
 
@@ -118,6 +118,35 @@ describe('SQLite read worker', () => {
     expect(answered.headers.get('content-type')).toBe('application/json; charset=utf-8');
     const page = (await answered.json()) as { environments: { env: { functionName: string } }[] };
     expect(page.environments.map((item) => item.env.functionName)).toEqual([name]);
+  });
+
+  it('drops unrun a read whose client went away while it waited, and serves the others', async () => {
+    const { worker, window } = await collectorWithWorker();
+    expect((await window()).status).toBe(200);
+    const pid = await pidOf(worker);
+    const before = worker.counts();
+    // Stopped, the worker holds the first read; the second waits in the collector.
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const held = window();
+      await vi.waitFor(() => expect(worker.counts().sent).toBe(before.sent + 1), { timeout: 5000 });
+      const leaving = new AbortController();
+      const left = window(leaving.signal).catch((error: unknown) => error);
+      await vi.waitFor(() => expect(worker.counts().waiting).toBe(1), { timeout: 5000 });
+      leaving.abort();
+      await vi.waitFor(() => expect(worker.counts().abandoned).toBe(before.abandoned + 1), {
+        timeout: 5000,
+      });
+      expect(worker.counts().waiting).toBe(0);
+      expect(await left).toBeInstanceOf(Error);
+      process.kill(pid, 'SIGCONT');
+      expect((await held).status).toBe(200);
+      // The dropped read never reached the worker; the next one does.
+      expect((await window()).status).toBe(200);
+      expect(worker.counts().sent).toBe(before.sent + 2);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
   });
 
   it('answers 400 for a bad cursor from the worker, as the in-process read did', async () => {

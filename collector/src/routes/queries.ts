@@ -118,6 +118,7 @@ export function checkNumericQuery(query: unknown): void {
 export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async (app, options) => {
   const { lostAfterMs, retentionHours } = options.config;
   const query = app.storage.query;
+  const jsonReads = query.json;
   app.addHook('preValidation', async (request) => checkNumericQuery(request.query));
   const range = (from: number | undefined, to: number | undefined) => {
     if (from !== undefined && to !== undefined && from > to) {
@@ -125,9 +126,19 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
     }
   };
 
-  /** A read answered as JSON bytes by the backend (QueryStore.json): sent as they are. */
-  const json = async (reply: FastifyReply, bytes: Promise<Uint8Array>): Promise<Buffer> => {
-    const body = await bytes;
+  /**
+   * A read answered as JSON bytes by the backend (QueryStore.json): sent as they are. The read is told when the
+   * client goes away before the answer is sent, so a read still queued is dropped rather than run for nobody.
+   */
+  const json = async (
+    reply: FastifyReply,
+    read: (abandoned: AbortSignal) => Promise<Uint8Array>,
+  ): Promise<Buffer> => {
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
+    const body = await read(gone.signal);
     reply.type('application/json; charset=utf-8');
     return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   };
@@ -147,7 +158,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
       );
     }
     const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
-    return query.json ? json(reply, query.json.window(filter)) : query.window(filter);
+    return jsonReads ? json(reply, (gone) => jsonReads.window(filter, gone)) : query.window(filter);
   });
 
   app.get(
@@ -157,8 +168,8 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
       const { function: functionName, ...rest } = request.query;
       range(rest.from, rest.to);
       const filter = { ...rest, functionName };
-      return query.json
-        ? json(reply, query.json.shutdownStats(filter))
+      return jsonReads
+        ? json(reply, (gone) => jsonReads.shutdownStats(filter, gone))
         : query.shutdownStats(filter);
     },
   );
@@ -169,8 +180,8 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
     async (request, reply) => {
       range(request.query.from, request.query.to);
       const filter = { ...request.query, now: Date.now(), lostAfterMs };
-      return query.json
-        ? json(reply, query.json.functionStats(filter))
+      return jsonReads
+        ? json(reply, (gone) => jsonReads.functionStats(filter, gone))
         : query.functionStats(filter);
     },
   );
@@ -184,12 +195,12 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
       );
     }
     const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
-    return query.json ? json(reply, query.json.series(filter)) : query.series(filter);
+    return jsonReads ? json(reply, (gone) => jsonReads.series(filter, gone)) : query.series(filter);
   });
 
   app.get('/v1/search', { schema: { querystring: SearchQuery } }, async (request, reply) =>
-    query.json
-      ? json(reply, query.json.search(request.query.q.trim()))
+    jsonReads
+      ? json(reply, (gone) => jsonReads.search(request.query.q.trim(), gone))
       : query.search(request.query.q.trim()),
   );
 

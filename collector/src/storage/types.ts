@@ -187,13 +187,16 @@ export interface QueryStore {
   sizeBytes(): Promise<number>;
 }
 
-/** The read model's answers as UTF-8 JSON bytes (see {@link QueryStore.json}). */
+/**
+ * The read model's answers as UTF-8 JSON bytes (see {@link QueryStore.json}). `abandoned` aborts when nobody waits
+ * for the answer any more (the client went away): a read not yet started is then dropped unrun.
+ */
 export interface ReadModelJson {
-  window(filter: WindowFilter & StateClock): Promise<Uint8Array>;
-  shutdownStats(filter: ShutdownStatsFilter): Promise<Uint8Array>;
-  functionStats(filter: RangeFilter & StateClock): Promise<Uint8Array>;
-  series(filter: SeriesFilter & StateClock): Promise<Uint8Array>;
-  search(q: string): Promise<Uint8Array>;
+  window(filter: WindowFilter & StateClock, abandoned?: AbortSignal): Promise<Uint8Array>;
+  shutdownStats(filter: ShutdownStatsFilter, abandoned?: AbortSignal): Promise<Uint8Array>;
+  functionStats(filter: RangeFilter & StateClock, abandoned?: AbortSignal): Promise<Uint8Array>;
+  series(filter: SeriesFilter & StateClock, abandoned?: AbortSignal): Promise<Uint8Array>;
+  search(q: string, abandoned?: AbortSignal): Promise<Uint8Array>;
 }
 
 /** Limits of one retention pass. */

@@ -2,7 +2,12 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { getPriority, setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BadQueryError, StorageUnavailableError, storageError } from '../../errors.ts';
+import {
+  BadQueryError,
+  ReadAbandonedError,
+  StorageUnavailableError,
+  storageError,
+} from '../../errors.ts';
 import type { ReadModel } from '../read-model.ts';
 import type { ReadModelJson } from '../types.ts';
 
@@ -37,6 +42,8 @@ export interface ReadWorker extends ReadModel {
   readonly json: ReadModelJson;
   /** The worker process's id, while one runs. */
   pid(): number | undefined;
+  /** Reads sent to a worker so far, waiting to be sent now, and dropped unrun because nobody waited any more. */
+  counts(): { sent: number; waiting: number; abandoned: number };
   close(): Promise<void>;
 }
 
@@ -78,31 +85,31 @@ function readError({ message, code }: { message: string; code: string | undefine
  * it, so a read of a week of history on the collector's thread would hold every ingest request behind it; in the
  * worker it holds nothing but other reads. A child process rather than a worker thread: on Node 20 the TypeScript
  * loader the sources run with does not reliably reach worker threads (measured: some start and exit with code 1
- * before running anything), while a process started with it always has it. Reads are answered in the order sent;
- * results are plain data (structured clone). A worker that dies fails the reads it held with a 503 (retry later)
- * and the next read starts a new one; a worker outlives no collector (it exits when its IPC channel closes).
+ * before running anything), while a process started with it always has it. Reads are answered in the order they
+ * arrive, one at a time in the worker, the rest queued here: a read whose client went away while it waited (a tab
+ * closed, or a dashboard moved to another view) is dropped unrun, so the reads of a dashboard that navigated on
+ * never hold up those of the view it shows now. Results are plain data (structured clone). A worker that dies fails
+ * the read it held with a 503 (retry later) and a new one serves the rest; a worker outlives no collector (it exits
+ * when its IPC channel closes).
  */
 export function startReadWorker(path: string): ReadWorker {
   const entry = workerEntry();
-  const pending = new Map<
-    number,
-    { resolve: (value: unknown) => void; reject: (e: Error) => void }
-  >();
+  /** Reads not yet sent, in arrival order; at most one read is in the worker at a time. */
+  const queue: Queued[] = [];
+  let inWorker: Queued | undefined;
   let nextId = 1;
   let worker: ChildProcess | undefined;
   let closed = false;
+  let sent = 0;
+  let abandoned = 0;
 
-  const failPending = (cause: unknown) => {
-    for (const { reject } of pending.values()) {
-      reject(
-        new StorageUnavailableError(
-          "the collector's read worker stopped before answering; retry later",
-          { cause },
-        ),
-      );
-    }
-    pending.clear();
-  };
+  const unavailable = (cause: unknown) =>
+    new StorageUnavailableError(
+      "the collector's read worker stopped before answering; retry later",
+      {
+        cause,
+      },
+    );
 
   const start = (): ChildProcess => {
     const started = fork(entry.path, [path], {
@@ -112,12 +119,13 @@ export function startReadWorker(path: string): ReadWorker {
     });
     lowerPriority(started.pid);
     started.on('message', (reply: ReadReply) => {
-      const waiting = pending.get(reply.id);
-      if (waiting === undefined) return;
-      pending.delete(reply.id);
-      if (pending.size === 0) idle(started);
-      if ('error' in reply) waiting.reject(readError(reply.error));
-      else waiting.resolve('json' in reply ? reply.json : reply.result);
+      const read = inWorker;
+      if (read === undefined || read.id !== reply.id) return;
+      inWorker = undefined;
+      settle(read);
+      if ('error' in reply) read.reject(readError(reply.error));
+      else read.resolve('json' in reply ? reply.json : reply.result);
+      next();
     });
     let failure: unknown;
     started.on('error', (error) => {
@@ -125,13 +133,22 @@ export function startReadWorker(path: string): ReadWorker {
     });
     started.on('exit', (code, signal) => {
       if (worker === started) worker = undefined;
-      failPending(failure ?? new Error(`the read worker exited (${signal ?? `code ${code}`})`));
+      const read = inWorker;
+      inWorker = undefined;
+      if (read !== undefined) {
+        settle(read);
+        read.reject(
+          unavailable(failure ?? new Error(`the read worker exited (${signal ?? `code ${code}`})`)),
+        );
+      }
+      // The reads still queued never reached it: a new worker serves them.
+      next();
     });
     idle(started);
     return started;
   };
 
-  // An idle worker never keeps the collector's process running; one answering a read does until it answers.
+  // An idle worker never keeps the collector's process running; one with reads to answer does until it answers.
   const idle = (child: ChildProcess) => {
     child.unref();
     child.channel?.unref();
@@ -141,21 +158,63 @@ export function startReadWorker(path: string): ReadWorker {
     child.channel?.ref();
   };
 
-  const send = <T>(op: ReadOp, arg: unknown, json = false): Promise<T> => {
+  /** Sends the next queued read when the worker holds none; marks the worker idle when nothing is left. */
+  const next = () => {
+    if (inWorker !== undefined || closed) return;
+    const read = queue.shift();
+    if (read === undefined) {
+      if (worker !== undefined) idle(worker);
+      return;
+    }
+    worker ??= start();
+    busy(worker);
+    inWorker = read;
+    sent += 1;
+    worker.send({ id: read.id, op: read.op, arg: read.arg, json: read.json } satisfies ReadRequest);
+  };
+
+  /** A read leaves the queue or the worker: it no longer listens for its client going away. */
+  const settle = (read: Queued) => read.abandoned?.removeEventListener('abort', read.onAbandoned);
+
+  const send = <T>(
+    op: ReadOp,
+    arg: unknown,
+    json = false,
+    abandonedBy?: AbortSignal,
+  ): Promise<T> => {
     if (closed) {
       return Promise.reject(
         new StorageUnavailableError('the collector is shutting down; retry later'),
       );
     }
-    worker ??= start();
-    const child = worker;
-    const id = nextId++;
-    const answer = new Promise<T>((resolve, reject) => {
-      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+    return new Promise<T>((resolve, reject) => {
+      const read: Queued = {
+        id: nextId++,
+        op,
+        arg,
+        json,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        abandoned: abandonedBy,
+        // Dropped unrun while it waits; once in the worker it runs to its end (a statement cannot be stopped there).
+        onAbandoned: () => {
+          const at = queue.indexOf(read);
+          if (at < 0) return;
+          queue.splice(at, 1);
+          settle(read);
+          abandoned += 1;
+          reject(new ReadAbandonedError('the client went away before its read ran; dropped'));
+        },
+      };
+      if (abandonedBy?.aborted) {
+        abandoned += 1;
+        reject(new ReadAbandonedError('the client went away before its read ran; dropped'));
+        return;
+      }
+      abandonedBy?.addEventListener('abort', read.onAbandoned, { once: true });
+      queue.push(read);
+      next();
     });
-    busy(child);
-    child.send({ id, op, arg, json } satisfies ReadRequest);
-    return answer;
   };
 
   worker = start();
@@ -166,13 +225,14 @@ export function startReadWorker(path: string): ReadWorker {
     series: (filter) => send('series', filter),
     search: (q) => send('search', q),
     json: {
-      window: (filter) => send('window', filter, true),
-      shutdownStats: (filter) => send('shutdownStats', filter, true),
-      functionStats: (filter) => send('functionStats', filter, true),
-      series: (filter) => send('series', filter, true),
-      search: (q) => send('search', q, true),
+      window: (filter, abandoned) => send('window', filter, true, abandoned),
+      shutdownStats: (filter, abandoned) => send('shutdownStats', filter, true, abandoned),
+      functionStats: (filter, abandoned) => send('functionStats', filter, true, abandoned),
+      series: (filter, abandoned) => send('series', filter, true, abandoned),
+      search: (q, abandoned) => send('search', q, true, abandoned),
     },
     pid: () => worker?.pid,
+    counts: () => ({ sent, waiting: queue.length, abandoned }),
     async close() {
       closed = true;
       const stopping = worker;
@@ -184,7 +244,28 @@ export function startReadWorker(path: string): ReadWorker {
         stopping.disconnect();
         await exited;
       }
-      failPending(new Error('the collector closed its storage'));
+      const cause = new Error('the collector closed its storage');
+      for (const read of queue.splice(0)) {
+        settle(read);
+        read.reject(unavailable(cause));
+      }
+      if (inWorker !== undefined) {
+        settle(inWorker);
+        inWorker.reject(unavailable(cause));
+        inWorker = undefined;
+      }
     },
   };
+}
+
+/** A read on its way: queued, or in the worker. */
+interface Queued {
+  id: number;
+  op: ReadOp;
+  arg: unknown;
+  json: boolean;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  abandoned: AbortSignal | undefined;
+  onAbandoned: () => void;
 }
