@@ -433,6 +433,20 @@ async function sqliteRows(): Promise<BenchResult[]> {
 }
 
 /** The PostgreSQL figures: one and two collectors, the raw insert, live across collectors. */
+/** A row of two collectors' ingest against one's, judged by the scale-out target. */
+function scaleOutRow(figure: string, two: number, baselineName: string, one: number): BenchResult {
+  return {
+    figure,
+    value: two,
+    unit: 'events/s',
+    baselineName,
+    baseline: one,
+    ratio: two / one,
+    target: `≥ ${SCALE_OUT_TARGET}× one collector`,
+    met: two / one >= SCALE_OUT_TARGET,
+  };
+}
+
 async function postgresRows(): Promise<BenchResult[]> {
   const cluster = process.env.LIFELINE_BENCH_PG_URL
     ? { url: process.env.LIFELINE_BENCH_PG_URL, stop() {} }
@@ -522,29 +536,21 @@ async function postgresRows(): Promise<BenchResult[]> {
         baseline: raw,
         ratio: one / raw,
       },
-      {
-        figure: `PostgreSQL: two collectors on one database, ${SENDERS} senders split (median of ${ROUNDS})`,
-        value: two,
-        unit: 'events/s',
-        baselineName: 'one collector on PostgreSQL, same run',
-        baseline: one,
-        ratio: two / one,
-        target: `≥ ${SCALE_OUT_TARGET}× one collector`,
-        met: two / one >= SCALE_OUT_TARGET,
-      },
+      scaleOutRow(
+        `PostgreSQL: two collectors on one database, ${SENDERS} senders split (median of ${ROUNDS})`,
+        two,
+        'one collector on PostgreSQL, same run',
+        one,
+      ),
       ...(cappedTwo === undefined || cappedOne === undefined
         ? []
         : [
-            {
-              figure: `PostgreSQL: two collectors vs one, each capped at ${CAPPED_CORES} core (cgroup quota) so the collectors and not the database bound ingest, ${CAPPED_SENDERS_PER_COLLECTOR} senders per collector (median of ${capped.length})`,
-              value: cappedTwo,
-              unit: 'events/s',
-              baselineName: 'one capped collector, same run',
-              baseline: cappedOne,
-              ratio: cappedTwo / cappedOne,
-              target: `≥ ${SCALE_OUT_TARGET}× one collector`,
-              met: cappedTwo / cappedOne >= SCALE_OUT_TARGET,
-            },
+            scaleOutRow(
+              `PostgreSQL: two collectors vs one, each capped at ${CAPPED_CORES} core (cgroup quota) so the collectors and not the database bound ingest, ${CAPPED_SENDERS_PER_COLLECTOR} senders per collector (median of ${capped.length})`,
+              cappedTwo,
+              'one capped collector, same run',
+              cappedOne,
+            ),
           ]),
       {
         figure: `PostgreSQL: collector CPU while ingesting, two collectors (sum) vs one, in cores (median of ${ROUNDS}); machine load average ${loadBefore.toFixed(1)} at the start on ${cpus().length} cores`,

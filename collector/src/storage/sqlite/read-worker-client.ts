@@ -106,9 +106,7 @@ export function startReadWorker(path: string): ReadWorker {
   const unavailable = (cause: unknown) =>
     new StorageUnavailableError(
       "the collector's read worker stopped before answering; retry later",
-      {
-        cause,
-      },
+      { cause },
     );
 
   const start = (): ChildProcess => {
@@ -188,6 +186,10 @@ export function startReadWorker(path: string): ReadWorker {
       );
     }
     return new Promise<T>((resolve, reject) => {
+      const drop = () => {
+        abandoned += 1;
+        reject(new ReadAbandonedError('the client went away before its read ran; dropped'));
+      };
       const read: Queued = {
         id: nextId++,
         op,
@@ -202,13 +204,11 @@ export function startReadWorker(path: string): ReadWorker {
           if (at < 0) return;
           queue.splice(at, 1);
           settle(read);
-          abandoned += 1;
-          reject(new ReadAbandonedError('the client went away before its read ran; dropped'));
+          drop();
         },
       };
       if (abandonedBy?.aborted) {
-        abandoned += 1;
-        reject(new ReadAbandonedError('the client went away before its read ran; dropped'));
+        drop();
         return;
       }
       abandonedBy?.addEventListener('abort', read.onAbandoned, { once: true });
