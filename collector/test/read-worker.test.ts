@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
 import type { SqliteStorage } from '../src/storage/sqlite/index.ts';
@@ -8,7 +9,8 @@ const LOST_AFTER = 7_200_000;
 
 /** The read worker of a listening collector on a fresh SQLite file, with a little history in it. */
 async function collectorWithWorker() {
-  const collector = await listen({ dbPath: `${tempDir()}/lifeline.db` });
+  const dbPath = `${tempDir()}/lifeline.db`;
+  const collector = await listen({ dbPath });
   const storage = collector.app.storage as SqliteStorage;
   const worker = storage.readWorker;
   if (worker === undefined) throw new Error('a SQLite file collector has a read worker');
@@ -21,7 +23,7 @@ async function collectorWithWorker() {
   expect((await post('env-seed')).status).toBe(200);
   const window = (signal?: AbortSignal) =>
     fetch(`${collector.url}/v1/window?from=${T0 - 1000}&to=${T0 + 600_000}&limit=10`, { signal });
-  return { collector, storage, worker, post, window };
+  return { collector, dbPath, storage, worker, post, window };
 }
 
 /** The worker's pid once it answered a read (it is started with the storage). */
@@ -147,6 +149,21 @@ describe('SQLite read worker', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
+  });
+
+  it('checkpoints between reads, so that the next commit starts the WAL over instead of growing it', async () => {
+    const { dbPath, post, window } = await collectorWithWorker();
+    const walBytes = () => statSync(`${dbPath}-wal`).size;
+    for (let i = 0; i < 5; i++) expect((await post(`env-${i}`)).status).toBe(200);
+    // Far below the writer's own checkpoint threshold (1,000 pages): only the worker copies these frames.
+    const grown = walBytes();
+    // The worker checkpoints right after answering a read and answers the next read only after that: once the
+    // second read is in, everything committed before it is in the database file.
+    expect((await window()).status).toBe(200);
+    expect((await window()).status).toBe(200);
+    expect((await post('env-after-reads')).status).toBe(200);
+    // Started over: the commit overwrote the WAL's first frames. Appended, the file would have grown.
+    expect(walBytes()).toBe(grown);
   });
 
   it('answers 400 for a bad cursor from the worker, as the in-process read did', async () => {

@@ -18,6 +18,26 @@ const db = new Database(path, { readonly: true, fileMustExist: true });
 db.pragma('busy_timeout = 5000');
 db.pragma('cache_size = -32000');
 const reads = readModel(createSqliteRangeRows(db));
+/**
+ * A connection of its own for checkpoints, run between reads. SQLite starts its WAL over from the beginning only
+ * once every frame is copied into the database file and no reader still uses one, and a checkpoint can copy no
+ * frame newer than the oldest open read. While dashboards keep this worker busy there is always an open read:
+ * the writer's own checkpoints (at commit, on the ingest thread) copy little, and the WAL grows for as long as the
+ * reads go on (measured at 10M events under ten dashboards: to 99 MB in 25 s, against 4 MB when idle; each commit
+ * then writes to newly allocated blocks). Right after a read, this worker holds none: a passive checkpoint here
+ * copies everything committed so far, off the ingest thread, and the next read starts on a fully copied WAL, which
+ * lets the writer's next commit start the WAL over. Passive: it never waits for, nor blocks, the writer.
+ * Read-only connections may not checkpoint, hence a second one (it runs nothing else).
+ */
+const checkpointer = new Database(path, { fileMustExist: true });
+
+function checkpoint(): void {
+  try {
+    checkpointer.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // Busy (the writer checkpointing at the same time) or failing: the writer's own checkpoints remain.
+  }
+}
 // The collector gone (even killed), nothing is left to answer.
 process.on('disconnect', () => process.exit(0));
 process.on('message', async ({ id, op, arg, json }: ReadRequest) => {
@@ -38,4 +58,5 @@ process.on('message', async ({ id, op, arg, json }: ReadRequest) => {
     };
   }
   send(reply);
+  checkpoint();
 });
