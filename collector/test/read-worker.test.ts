@@ -1,7 +1,10 @@
 import { statSync } from 'node:fs';
+import { request } from 'node:http';
 import { getPriority } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
 import type { SqliteStorage } from '../src/storage/sqlite/index.ts';
+import { createSqliteListReads } from '../src/storage/sqlite/query-store.ts';
 import { lifecycle, listen, tempDir } from './helper.ts';
 
 const T0 = 1_700_000_000_000;
@@ -110,16 +113,103 @@ describe('SQLite read worker', () => {
       now: T0,
       lostAfterMs: LOST_AFTER,
     };
-    const bytes = await worker.json.window(filter);
+    const { bytes, gzip } = await worker.json.window(filter);
     // Bytes, not a string: a large answer stays outside the collector's JavaScript heap.
     expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(gzip).toBe(false);
     expect(JSON.parse(new TextDecoder().decode(bytes))).toEqual(await worker.window(filter));
+    // Asked for gzip, the same answer comes gzipped (it is over the 1 KB below which it would not be).
+    const zipped = await worker.json.window(filter, { gzip: true });
+    expect(zipped.gzip).toBe(true);
+    expect(JSON.parse(gunzipSync(zipped.bytes).toString('utf8'))).toEqual(
+      await worker.window(filter),
+    );
     const answered = await fetch(
       `${collector.url}/v1/window?from=${T0 - 1000}&to=${T0 + 600_000}&function=${encodeURIComponent(name)}`,
     );
     expect(answered.headers.get('content-type')).toBe('application/json; charset=utf-8');
     const page = (await answered.json()) as { environments: { env: { functionName: string } }[] };
     expect(page.environments.map((item) => item.env.functionName)).toEqual([name]);
+  });
+
+  it('gzips large answers for clients that take gzip, and only for them', async () => {
+    const { collector, post } = await collectorWithWorker();
+    for (let i = 0; i < 5; i++) expect((await post(`env-gzip-${i}`)).status).toBe(200);
+    const path = `/v1/window?from=${T0 - 1000}&to=${T0 + 600_000}`;
+    /** The raw answer: Node's fetch would take gzip and undo it unseen. */
+    const raw = (acceptEncoding?: string) =>
+      new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+        const headers = acceptEncoding === undefined ? {} : { 'accept-encoding': acceptEncoding };
+        request(`${collector.url}${path}`, { headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        })
+          .on('error', reject)
+          .end();
+      });
+    const plain = await raw();
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toBe('accept-encoding');
+    const page = JSON.parse(plain.body.toString('utf8')) as { environments: unknown[] };
+    expect(page.environments).toHaveLength(6);
+    const zipped = await raw('br;q=1.0, gzip;q=0.8');
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toBe('accept-encoding');
+    expect(Number(zipped.headers['content-length'])).toBe(zipped.body.length);
+    expect(zipped.body.length).toBeLessThan(plain.body.length / 4);
+    expect(JSON.parse(gunzipSync(zipped.body).toString('utf8'))).toEqual(page);
+    expect((await raw('gzip;q=0')).headers['content-encoding']).toBeUndefined();
+  });
+
+  it('serves the lists and details from the worker, with the answers read on the collector connection', async () => {
+    const { collector, storage, worker } = await collectorWithWorker();
+    const events = lifecycle('env-second', { invokes: 2, startAt: T0, shutdownReason: 'spindown' });
+    const posted = await fetch(`${collector.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ events }),
+    });
+    expect(posted.status).toBe(200);
+    const local = createSqliteListReads(storage.db);
+    const range = `from=${T0 - 1000}&to=${T0 + 600_000}`;
+    const now = Date.now();
+    // The collector's clock moves on between the two reads: every environment here ended long before either.
+    const reads: [string, () => Promise<unknown>][] = [
+      ['/v1/functions', () => local.listFunctions({ limit: 100, now, lostAfterMs: LOST_AFTER })],
+      [
+        `/v1/environments?${range}`,
+        () =>
+          local.listEnvironments({
+            from: T0 - 1000,
+            to: T0 + 600_000,
+            limit: 100,
+            now,
+            lostAfterMs: LOST_AFTER,
+          }),
+      ],
+      [
+        '/v1/invocations?limit=3',
+        () => local.listInvocations({ limit: 3, now, lostAfterMs: LOST_AFTER }),
+      ],
+      [
+        '/v1/shutdowns?limit=100',
+        () => local.listShutdowns({ limit: 100, now, lostAfterMs: LOST_AFTER }),
+      ],
+      ['/v1/environments/env-second', () => local.environmentDetail('env-second', now, LOST_AFTER)],
+    ];
+    for (const [path, read] of reads) {
+      const sent = worker.counts().sent;
+      const answered = await fetch(`${collector.url}${path}`);
+      expect(answered.status, path).toBe(200);
+      expect(worker.counts().sent, path).toBe(sent + 1);
+      const body = (await answered.json()) as { items?: unknown[] };
+      expect(body, path).toEqual(await read());
+      if (body.items !== undefined) expect(body.items.length, path).toBeGreaterThan(0);
+    }
+    const missing = await fetch(`${collector.url}/v1/environments/env-nobody`);
+    expect(missing.status).toBe(404);
   });
 
   it('drops unrun a read whose client went away while it waited, and serves the others', async () => {

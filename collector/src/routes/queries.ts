@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ENVIRONMENT_STATES, PROTOCOL_VERSION } from '@lifeline/protocol';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { CollectorConfig } from '../config.ts';
 import { BadQueryError, NotFoundError } from '../errors.ts';
 import { WINDOW_BUCKETS_MAX, WINDOW_PAGE_MAX, WINDOW_STEP_MIN } from '../storage/read-model.ts';
+import type { JsonAnswer, JsonReadOptions } from '../storage/types.ts';
+import { acceptsGzip } from './accept-encoding.ts';
 import { EpochMs, FunctionName, Limit, PageCursor } from './query-schemas.ts';
 
 /** Options of {@link queryRoutes}. */
@@ -127,20 +129,27 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
   };
 
   /**
-   * A read answered as JSON bytes by the backend (QueryStore.json): sent as they are. The read is told when the
-   * client goes away before the answer is sent, so a read still queued is dropped rather than run for nobody.
+   * A read answered as JSON bytes by the backend (QueryStore.json): sent as they are, gzipped where the client takes
+   * it (the backend gzips large answers; it varies by Accept-Encoding). The read is told when the client goes away
+   * before the answer is sent, so a read still queued is dropped rather than run for nobody.
    */
   const json = async (
+    request: FastifyRequest,
     reply: FastifyReply,
-    read: (abandoned: AbortSignal) => Promise<Uint8Array>,
+    read: (options: JsonReadOptions) => Promise<JsonAnswer>,
   ): Promise<Buffer> => {
     const gone = new AbortController();
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) gone.abort();
     });
-    const body = await read(gone.signal);
+    const { bytes, gzip } = await read({
+      abandoned: gone.signal,
+      gzip: acceptsGzip(request.headers['accept-encoding']),
+    });
     reply.type('application/json; charset=utf-8');
-    return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    reply.header('vary', 'accept-encoding');
+    if (gzip) reply.header('content-encoding', 'gzip');
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
 
   app.get('/v1/settings', async () => ({
@@ -158,7 +167,9 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
       );
     }
     const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
-    return jsonReads ? json(reply, (gone) => jsonReads.window(filter, gone)) : query.window(filter);
+    return jsonReads
+      ? json(request, reply, (options) => jsonReads.window(filter, options))
+      : query.window(filter);
   });
 
   app.get(
@@ -169,7 +180,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
       range(rest.from, rest.to);
       const filter = { ...rest, functionName };
       return jsonReads
-        ? json(reply, (gone) => jsonReads.shutdownStats(filter, gone))
+        ? json(request, reply, (options) => jsonReads.shutdownStats(filter, options))
         : query.shutdownStats(filter);
     },
   );
@@ -181,7 +192,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
       range(request.query.from, request.query.to);
       const filter = { ...request.query, now: Date.now(), lostAfterMs };
       return jsonReads
-        ? json(reply, (gone) => jsonReads.functionStats(filter, gone))
+        ? json(request, reply, (options) => jsonReads.functionStats(filter, options))
         : query.functionStats(filter);
     },
   );
@@ -195,29 +206,36 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
       );
     }
     const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
-    return jsonReads ? json(reply, (gone) => jsonReads.series(filter, gone)) : query.series(filter);
+    return jsonReads
+      ? json(request, reply, (options) => jsonReads.series(filter, options))
+      : query.series(filter);
   });
 
   app.get('/v1/search', { schema: { querystring: SearchQuery } }, async (request, reply) =>
     jsonReads
-      ? json(reply, (gone) => jsonReads.search(request.query.q.trim(), gone))
+      ? json(request, reply, (options) => jsonReads.search(request.query.q.trim(), options))
       : query.search(request.query.q.trim()),
   );
 
-  app.get('/v1/functions', { schema: { querystring: FunctionsQuery } }, async (request) =>
-    query.listFunctions({ ...request.query, now: Date.now(), lostAfterMs }),
-  );
-
-  app.get('/v1/environments', { schema: { querystring: EnvironmentsQuery } }, async (request) => {
-    const { function: functionName, ...rest } = request.query;
-    range(rest.from, rest.to);
-    return query.listEnvironments({
-      ...rest,
-      functionName,
-      now: Date.now(),
-      lostAfterMs,
-    });
+  app.get('/v1/functions', { schema: { querystring: FunctionsQuery } }, async (request, reply) => {
+    const options = { ...request.query, now: Date.now(), lostAfterMs };
+    return jsonReads
+      ? json(request, reply, (o) => jsonReads.listFunctions(options, o))
+      : query.listFunctions(options);
   });
+
+  app.get(
+    '/v1/environments',
+    { schema: { querystring: EnvironmentsQuery } },
+    async (request, reply) => {
+      const { function: functionName, ...rest } = request.query;
+      range(rest.from, rest.to);
+      const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
+      return jsonReads
+        ? json(request, reply, (o) => jsonReads.listEnvironments(filter, o))
+        : query.listEnvironments(filter);
+    },
+  );
 
   app.get('/v1/environments/:envId', { schema: { params: EnvironmentParams } }, async (request) => {
     const detail = await query.environmentDetail(request.params.envId, Date.now(), lostAfterMs);
@@ -225,21 +243,26 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
     return detail;
   });
 
-  app.get('/v1/invocations', { schema: { querystring: InvocationsQuery } }, async (request) => {
-    const { function: functionName, ...rest } = request.query;
-    range(rest.from, rest.to);
-    return query.listInvocations({
-      ...rest,
-      functionName,
-      now: Date.now(),
-      lostAfterMs,
-    });
-  });
+  app.get(
+    '/v1/invocations',
+    { schema: { querystring: InvocationsQuery } },
+    async (request, reply) => {
+      const { function: functionName, ...rest } = request.query;
+      range(rest.from, rest.to);
+      const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
+      return jsonReads
+        ? json(request, reply, (o) => jsonReads.listInvocations(filter, o))
+        : query.listInvocations(filter);
+    },
+  );
 
-  app.get('/v1/shutdowns', { schema: { querystring: ShutdownsQuery } }, async (request) => {
+  app.get('/v1/shutdowns', { schema: { querystring: ShutdownsQuery } }, async (request, reply) => {
     const { function: functionName, ...rest } = request.query;
     range(rest.from, rest.to);
-    return query.listShutdowns({ ...rest, functionName, now: Date.now(), lostAfterMs });
+    const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
+    return jsonReads
+      ? json(request, reply, (o) => jsonReads.listShutdowns(filter, o))
+      : query.listShutdowns(filter);
   });
 
   app.get('/v1/events', { schema: { querystring: EventsQuery } }, async (request, reply) => {

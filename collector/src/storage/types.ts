@@ -175,10 +175,10 @@ export interface QueryStore {
   /** Exact matches of a request, environment, sandbox or trace id (at most 50). */
   search(q: string): Promise<SearchResult>;
   /**
-   * The same five reads answered as UTF-8 JSON bytes, when the backend serialises them off the event loop (SQLite's
-   * read worker): the routes send the bytes as they are, so a large answer costs the event loop neither a parse, a
-   * serialisation nor an encoding, and lands outside the JavaScript heap (see read-worker.ts). Undefined when the
-   * backend answers objects only.
+   * The same reads (but the environment detail) answered as UTF-8 JSON bytes, when the backend serialises them off
+   * the event loop (SQLite's read worker): the routes send the bytes as they are, so a large answer costs the event
+   * loop neither a parse, a serialisation nor an encoding, and lands outside the JavaScript heap (see
+   * read-worker.ts). Undefined when the backend answers objects only.
    */
   readonly json?: ReadModelJson | undefined;
   /** Counts for /metrics. */
@@ -187,16 +187,37 @@ export interface QueryStore {
   sizeBytes(): Promise<number>;
 }
 
-/**
- * The read model's answers as UTF-8 JSON bytes (see {@link QueryStore.json}). `abandoned` aborts when nobody waits
- * for the answer any more (the client went away): a read not yet started is then dropped unrun.
- */
+/** How a JSON read is asked for (see {@link ReadModelJson}). */
+export interface JsonReadOptions {
+  /** Aborts when nobody waits for the answer any more (the client went away): a read not yet run is dropped. */
+  abandoned?: AbortSignal | undefined;
+  /** The client takes gzip: a large answer comes gzipped. */
+  gzip?: boolean | undefined;
+}
+
+/** A JSON answer as UTF-8 bytes, gzipped when `gzip`. */
+export interface JsonAnswer {
+  bytes: Uint8Array;
+  gzip: boolean;
+}
+
+/** The read API's lists and details: short reads by index, paged. */
+export type ListReads = Pick<
+  QueryStore,
+  'listFunctions' | 'listEnvironments' | 'environmentDetail' | 'listInvocations' | 'listShutdowns'
+>;
+
+/** The read model's and the lists' answers as JSON bytes, made where the read ran (see {@link QueryStore.json}). */
 export interface ReadModelJson {
-  window(filter: WindowFilter & StateClock, abandoned?: AbortSignal): Promise<Uint8Array>;
-  shutdownStats(filter: ShutdownStatsFilter, abandoned?: AbortSignal): Promise<Uint8Array>;
-  functionStats(filter: RangeFilter & StateClock, abandoned?: AbortSignal): Promise<Uint8Array>;
-  series(filter: SeriesFilter & StateClock, abandoned?: AbortSignal): Promise<Uint8Array>;
-  search(q: string, abandoned?: AbortSignal): Promise<Uint8Array>;
+  listFunctions(options: ListOptions, json?: JsonReadOptions): Promise<JsonAnswer>;
+  listEnvironments(filter: EnvironmentFilter, json?: JsonReadOptions): Promise<JsonAnswer>;
+  listInvocations(filter: InvocationFilter, json?: JsonReadOptions): Promise<JsonAnswer>;
+  listShutdowns(filter: ShutdownFilter, json?: JsonReadOptions): Promise<JsonAnswer>;
+  window(filter: WindowFilter & StateClock, options?: JsonReadOptions): Promise<JsonAnswer>;
+  shutdownStats(filter: ShutdownStatsFilter, options?: JsonReadOptions): Promise<JsonAnswer>;
+  functionStats(filter: RangeFilter & StateClock, options?: JsonReadOptions): Promise<JsonAnswer>;
+  series(filter: SeriesFilter & StateClock, options?: JsonReadOptions): Promise<JsonAnswer>;
+  search(q: string, options?: JsonReadOptions): Promise<JsonAnswer>;
 }
 
 /** Limits of one retention pass. */

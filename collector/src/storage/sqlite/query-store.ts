@@ -20,7 +20,7 @@ import {
   RECENT_ACTIVITY_MS,
 } from '../function-summary.ts';
 import { type ReadModel, readModelQueries } from '../read-model.ts';
-import type { QueryStore, ReadModelJson, StoredRow } from '../types.ts';
+import type { ListReads, QueryStore, ReadModelJson, StoredRow } from '../types.ts';
 import type { SqliteDatabase } from './open.ts';
 import { createSqliteRangeRows } from './range-rows.ts';
 
@@ -41,14 +41,51 @@ export const STATE_SQL = `CASE
 type InvocationRow = InvocationFacts & { rowId: number; fnName: string | null };
 
 /**
- * The SQLite query store: the read API's lists and details on `db`, and the read model from `reads` (the read
- * worker's) or, without it, on `db` taking turns with ingest.
+ * The SQLite query store: the read model and the lists from `reads` (the read worker's, on its own connection), or,
+ * without it (`:memory:`), on `db` taking turns with ingest. Counts and size for /metrics are always read on `db`.
  */
 export function createSqliteQueryStore(
   db: SqliteDatabase,
-  reads?: ReadModel & { json: ReadModelJson },
+  reads?: ReadModel & ListReads & { json: ReadModelJson },
 ): QueryStore {
   const model = reads ?? readModelQueries(createSqliteRangeRows(db));
+  const lists = reads ?? createSqliteListReads(db);
+  const countEvents = db.prepare('SELECT COUNT(*) FROM events').pluck();
+  const countEnvironments = db.prepare('SELECT COUNT(*) FROM environments').pluck();
+  const selectPageCount = db.prepare('PRAGMA page_count').pluck();
+  const selectFreePages = db.prepare('PRAGMA freelist_count').pluck();
+  const selectPageSize = db.prepare('PRAGMA page_size').pluck();
+
+  return {
+    window: model.window,
+    shutdownStats: model.shutdownStats,
+    functionStats: model.functionStats,
+    series: model.series,
+    search: model.search,
+    listFunctions: lists.listFunctions,
+    listEnvironments: lists.listEnvironments,
+    environmentDetail: lists.environmentDetail,
+    listInvocations: lists.listInvocations,
+    listShutdowns: lists.listShutdowns,
+    json: reads?.json,
+
+    counts: async () => ({
+      events: Number(countEvents.get()),
+      environments: Number(countEnvironments.get()),
+    }),
+
+    sizeBytes: async () =>
+      (Number(selectPageCount.get()) - Number(selectFreePages.get())) *
+      Number(selectPageSize.get()),
+  };
+}
+
+/**
+ * The read API's lists and details on `db`. Each is a page read by index, yet under ten dashboards a 7-day
+ * Shutdowns page at 10M events took 16–61 ms: on the collector's thread that was as long a wait for every POST
+ * arriving meanwhile, so the read worker runs them on its connection (read-worker.ts).
+ */
+export function createSqliteListReads(db: SqliteDatabase): ListReads {
   const selectEnvironment = db.prepare('SELECT * FROM environments WHERE envId = ?');
   const selectFunctions = db.prepare(
     `SELECT functionName, COUNT(*) AS environments, COUNT(registeredAt) AS coldStarts,
@@ -116,20 +153,8 @@ export function createSqliteQueryStore(
        AND (@before IS NULL OR rowId < @before)
      ORDER BY rowId DESC LIMIT @limit`,
   );
-  const countEvents = db.prepare('SELECT COUNT(*) FROM events').pluck();
-  const countEnvironments = db.prepare('SELECT COUNT(*) FROM environments').pluck();
-  const selectPageCount = db.prepare('PRAGMA page_count').pluck();
-  const selectFreePages = db.prepare('PRAGMA freelist_count').pluck();
-  const selectPageSize = db.prepare('PRAGMA page_size').pluck();
 
   return {
-    window: model.window,
-    shutdownStats: model.shutdownStats,
-    functionStats: model.functionStats,
-    series: model.series,
-    search: model.search,
-    json: reads?.json,
-
     async listFunctions({ cursor, limit, now, lostAfterMs }) {
       const rows = selectFunctions.all({
         after: cursor === undefined ? null : decodeTextCursor(cursor),
@@ -216,14 +241,5 @@ export function createSqliteQueryStore(
         nextCursor: page.nextCursor,
       };
     },
-
-    counts: async () => ({
-      events: Number(countEvents.get()),
-      environments: Number(countEnvironments.get()),
-    }),
-
-    sizeBytes: async () =>
-      (Number(selectPageCount.get()) - Number(selectFreePages.get())) *
-      Number(selectPageSize.get()),
   };
 }

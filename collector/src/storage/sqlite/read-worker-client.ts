@@ -9,9 +9,11 @@ import {
   storageError,
 } from '../../errors.ts';
 import type { ReadModel } from '../read-model.ts';
-import type { ReadModelJson } from '../types.ts';
+import type { JsonAnswer, JsonReadOptions, ListReads, ReadModelJson } from '../types.ts';
 
-type ReadOp = keyof ReadModel;
+/** What the worker reads: the read model and the lists. */
+export type WorkerReads = ReadModel & ListReads;
+type ReadOp = keyof WorkerReads;
 
 /**
  * The worker's niceness. Reads run below the collector's own priority so that, when dashboards keep the worker
@@ -25,19 +27,21 @@ const READ_WORKER_NICENESS = 10;
 export interface ReadRequest {
   id: number;
   op: ReadOp;
-  arg: unknown;
+  args: unknown[];
   /** Answer the result's JSON as UTF-8 bytes. */
   json: boolean;
+  /** And gzip them when they are large enough to gain from it. */
+  gzip: boolean;
 }
 
 /** The worker's answer: the read's plain-data result, or what its error said. */
 export type ReadReply =
   | { id: number; result: unknown }
-  | { id: number; json: Uint8Array }
+  | { id: number; json: Uint8Array; gzip: boolean }
   | { id: number; error: { message: string; code: string | undefined } };
 
 /** The read model served by the read worker, and how to stop it. */
-export interface ReadWorker extends ReadModel {
+export interface ReadWorker extends WorkerReads {
   /** The same reads answered as UTF-8 JSON bytes, serialised in the worker. */
   readonly json: ReadModelJson;
   /** The worker process's id, while one runs. */
@@ -122,7 +126,12 @@ export function startReadWorker(path: string): ReadWorker {
       inWorker = undefined;
       settle(read);
       if ('error' in reply) read.reject(readError(reply.error));
-      else read.resolve('json' in reply ? reply.json : reply.result);
+      else
+        read.resolve(
+          'json' in reply
+            ? ({ bytes: reply.json, gzip: reply.gzip } satisfies JsonAnswer)
+            : reply.result,
+        );
       next();
     });
     let failure: unknown;
@@ -168,18 +177,20 @@ export function startReadWorker(path: string): ReadWorker {
     busy(worker);
     inWorker = read;
     sent += 1;
-    worker.send({ id: read.id, op: read.op, arg: read.arg, json: read.json } satisfies ReadRequest);
+    worker.send({
+      id: read.id,
+      op: read.op,
+      args: read.args,
+      json: read.json,
+      gzip: read.gzip,
+    } satisfies ReadRequest);
   };
 
   /** A read leaves the queue or the worker: it no longer listens for its client going away. */
   const settle = (read: Queued) => read.abandoned?.removeEventListener('abort', read.onAbandoned);
 
-  const send = <T>(
-    op: ReadOp,
-    arg: unknown,
-    json = false,
-    abandonedBy?: AbortSignal,
-  ): Promise<T> => {
+  const send = <T>(op: ReadOp, args: unknown[], json?: JsonReadOptions): Promise<T> => {
+    const abandonedBy = json?.abandoned;
     if (closed) {
       return Promise.reject(
         new StorageUnavailableError('the collector is shutting down; retry later'),
@@ -193,8 +204,9 @@ export function startReadWorker(path: string): ReadWorker {
       const read: Queued = {
         id: nextId++,
         op,
-        arg,
-        json,
+        args,
+        json: json !== undefined,
+        gzip: json?.gzip === true,
         resolve: resolve as (value: unknown) => void,
         reject,
         abandoned: abandonedBy,
@@ -219,17 +231,27 @@ export function startReadWorker(path: string): ReadWorker {
 
   worker = start();
   return {
-    window: (filter) => send('window', filter),
-    shutdownStats: (filter) => send('shutdownStats', filter),
-    functionStats: (filter) => send('functionStats', filter),
-    series: (filter) => send('series', filter),
-    search: (q) => send('search', q),
+    window: (filter) => send('window', [filter]),
+    shutdownStats: (filter) => send('shutdownStats', [filter]),
+    functionStats: (filter) => send('functionStats', [filter]),
+    series: (filter) => send('series', [filter]),
+    search: (q) => send('search', [q]),
+    listFunctions: (options) => send('listFunctions', [options]),
+    listEnvironments: (filter) => send('listEnvironments', [filter]),
+    environmentDetail: (envId, now, lostAfterMs) =>
+      send('environmentDetail', [envId, now, lostAfterMs]),
+    listInvocations: (filter) => send('listInvocations', [filter]),
+    listShutdowns: (filter) => send('listShutdowns', [filter]),
     json: {
-      window: (filter, abandoned) => send('window', filter, true, abandoned),
-      shutdownStats: (filter, abandoned) => send('shutdownStats', filter, true, abandoned),
-      functionStats: (filter, abandoned) => send('functionStats', filter, true, abandoned),
-      series: (filter, abandoned) => send('series', filter, true, abandoned),
-      search: (q, abandoned) => send('search', q, true, abandoned),
+      window: (filter, options = {}) => send('window', [filter], options),
+      shutdownStats: (filter, options = {}) => send('shutdownStats', [filter], options),
+      functionStats: (filter, options = {}) => send('functionStats', [filter], options),
+      series: (filter, options = {}) => send('series', [filter], options),
+      search: (q, options = {}) => send('search', [q], options),
+      listFunctions: (filter, options = {}) => send('listFunctions', [filter], options),
+      listEnvironments: (filter, options = {}) => send('listEnvironments', [filter], options),
+      listInvocations: (filter, options = {}) => send('listInvocations', [filter], options),
+      listShutdowns: (filter, options = {}) => send('listShutdowns', [filter], options),
     },
     pid: () => worker?.pid,
     counts: () => ({ sent, waiting: queue.length, abandoned }),
@@ -262,8 +284,9 @@ export function startReadWorker(path: string): ReadWorker {
 interface Queued {
   id: number;
   op: ReadOp;
-  arg: unknown;
+  args: unknown[];
   json: boolean;
+  gzip: boolean;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   abandoned: AbortSignal | undefined;
