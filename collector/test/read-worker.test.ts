@@ -4,7 +4,7 @@ import { getPriority } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
 import type { SqliteStorage } from '../src/storage/sqlite/index.ts';
-import { createSqliteListReads } from '../src/storage/sqlite/query-store.ts';
+import { createSqliteCounts, createSqliteListReads } from '../src/storage/sqlite/query-store.ts';
 import { lifecycle, listen, tempDir } from './helper.ts';
 
 const T0 = 1_700_000_000_000;
@@ -163,7 +163,7 @@ describe('SQLite read worker', () => {
     expect((await raw('gzip;q=0')).headers['content-encoding']).toBeUndefined();
   });
 
-  it('serves the lists and details from the worker, with the answers read on the collector connection', async () => {
+  it('serves the lists, details and counts from the worker, with the answers read on the collector connection', async () => {
     const { collector, storage, worker } = await collectorWithWorker();
     const events = lifecycle('env-second', { invokes: 2, startAt: T0, shutdownReason: 'spindown' });
     const posted = await fetch(`${collector.url}/v1/events`, {
@@ -200,42 +200,50 @@ describe('SQLite read worker', () => {
       ['/v1/environments/env-second', () => local.environmentDetail('env-second', now, LOST_AFTER)],
     ];
     for (const [path, read] of reads) {
-      const sent = worker.counts().sent;
+      const sent = worker.traffic().sent;
       const answered = await fetch(`${collector.url}${path}`);
       expect(answered.status, path).toBe(200);
-      expect(worker.counts().sent, path).toBe(sent + 1);
+      expect(worker.traffic().sent, path).toBe(sent + 1);
       const body = (await answered.json()) as { items?: unknown[] };
       expect(body, path).toEqual(await read());
       if (body.items !== undefined) expect(body.items.length, path).toBeGreaterThan(0);
     }
     const missing = await fetch(`${collector.url}/v1/environments/env-nobody`);
     expect(missing.status).toBe(404);
+    // The row counts of /metrics walk whole indexes: the worker reads them too.
+    const sent = worker.traffic().sent;
+    const counted = await storage.query.counts();
+    expect(worker.traffic().sent).toBe(sent + 1);
+    expect(counted).toEqual(await createSqliteCounts(storage.db).counts());
+    expect(counted.environments).toBe(2);
   });
 
   it('drops unrun a read whose client went away while it waited, and serves the others', async () => {
     const { worker, window } = await collectorWithWorker();
     expect((await window()).status).toBe(200);
     const pid = await pidOf(worker);
-    const before = worker.counts();
+    const before = worker.traffic();
     // Stopped, the worker holds the first read; the second waits in the collector.
     process.kill(pid, 'SIGSTOP');
     try {
       const held = window();
-      await vi.waitFor(() => expect(worker.counts().sent).toBe(before.sent + 1), { timeout: 5000 });
-      const leaving = new AbortController();
-      const left = window(leaving.signal).catch((error: unknown) => error);
-      await vi.waitFor(() => expect(worker.counts().waiting).toBe(1), { timeout: 5000 });
-      leaving.abort();
-      await vi.waitFor(() => expect(worker.counts().abandoned).toBe(before.abandoned + 1), {
+      await vi.waitFor(() => expect(worker.traffic().sent).toBe(before.sent + 1), {
         timeout: 5000,
       });
-      expect(worker.counts().waiting).toBe(0);
+      const leaving = new AbortController();
+      const left = window(leaving.signal).catch((error: unknown) => error);
+      await vi.waitFor(() => expect(worker.traffic().waiting).toBe(1), { timeout: 5000 });
+      leaving.abort();
+      await vi.waitFor(() => expect(worker.traffic().abandoned).toBe(before.abandoned + 1), {
+        timeout: 5000,
+      });
+      expect(worker.traffic().waiting).toBe(0);
       expect(await left).toBeInstanceOf(Error);
       process.kill(pid, 'SIGCONT');
       expect((await held).status).toBe(200);
       // The dropped read never reached the worker; the next one does.
       expect((await window()).status).toBe(200);
-      expect(worker.counts().sent).toBe(before.sent + 2);
+      expect(worker.traffic().sent).toBe(before.sent + 2);
     } finally {
       process.kill(pid, 'SIGCONT');
     }

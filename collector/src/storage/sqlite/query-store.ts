@@ -41,17 +41,17 @@ export const STATE_SQL = `CASE
 type InvocationRow = InvocationFacts & { rowId: number; fnName: string | null };
 
 /**
- * The SQLite query store: the read model and the lists from `reads` (the read worker's, on its own connection), or,
- * without it (`:memory:`), on `db` taking turns with ingest. Counts and size for /metrics are always read on `db`.
+ * The SQLite query store: the read model, the lists and the row counts from `reads` (the read worker's, on its own
+ * connection), or, without it (`:memory:`), on `db` taking turns with ingest. The size (three pragmas) is read on
+ * `db`.
  */
 export function createSqliteQueryStore(
   db: SqliteDatabase,
-  reads?: ReadModel & ListReads & { json: ReadModelJson },
+  reads?: ReadModel & ListReads & Pick<QueryStore, 'counts'> & { json: ReadModelJson },
 ): QueryStore {
   const model = reads ?? readModelQueries(createSqliteRangeRows(db));
   const lists = reads ?? createSqliteListReads(db);
-  const countEvents = db.prepare('SELECT COUNT(*) FROM events').pluck();
-  const countEnvironments = db.prepare('SELECT COUNT(*) FROM environments').pluck();
+  const { counts } = reads ?? createSqliteCounts(db);
   const selectPageCount = db.prepare('PRAGMA page_count').pluck();
   const selectFreePages = db.prepare('PRAGMA freelist_count').pluck();
   const selectPageSize = db.prepare('PRAGMA page_size').pluck();
@@ -68,15 +68,26 @@ export function createSqliteQueryStore(
     listInvocations: lists.listInvocations,
     listShutdowns: lists.listShutdowns,
     json: reads?.json,
-
-    counts: async () => ({
-      events: Number(countEvents.get()),
-      environments: Number(countEnvironments.get()),
-    }),
+    counts,
 
     sizeBytes: async () =>
       (Number(selectPageCount.get()) - Number(selectFreePages.get())) *
       Number(selectPageSize.get()),
+  };
+}
+
+/**
+ * The row counts of /metrics on `db`. SQLite keeps no row count: `COUNT(*)` walks the smallest index of the table,
+ * 0.2 s warm and 3.6 s cold for 4.4M events (a kept history file), so the read worker runs them too.
+ */
+export function createSqliteCounts(db: SqliteDatabase): Pick<QueryStore, 'counts'> {
+  const countEvents = db.prepare('SELECT COUNT(*) FROM events').pluck();
+  const countEnvironments = db.prepare('SELECT COUNT(*) FROM environments').pluck();
+  return {
+    counts: async () => ({
+      events: Number(countEvents.get()),
+      environments: Number(countEnvironments.get()),
+    }),
   };
 }
 

@@ -9,10 +9,16 @@ import {
   storageError,
 } from '../../errors.ts';
 import type { ReadModel } from '../read-model.ts';
-import type { JsonAnswer, JsonReadOptions, ListReads, ReadModelJson } from '../types.ts';
+import type {
+  JsonAnswer,
+  JsonReadOptions,
+  ListReads,
+  QueryStore,
+  ReadModelJson,
+} from '../types.ts';
 
-/** What the worker reads: the read model and the lists. */
-export type WorkerReads = ReadModel & ListReads;
+/** What the worker reads: the read model, the lists and the counts of /metrics. */
+export type WorkerReads = ReadModel & ListReads & Pick<QueryStore, 'counts'>;
 type ReadOp = keyof WorkerReads;
 
 /**
@@ -47,7 +53,7 @@ export interface ReadWorker extends WorkerReads {
   /** The worker process's id, while one runs. */
   pid(): number | undefined;
   /** Reads sent to a worker so far, waiting to be sent now, and dropped unrun because nobody waited any more. */
-  counts(): { sent: number; waiting: number; abandoned: number };
+  traffic(): { sent: number; waiting: number; abandoned: number };
   close(): Promise<void>;
 }
 
@@ -254,7 +260,8 @@ export function startReadWorker(path: string): ReadWorker {
       listShutdowns: (filter, options = {}) => send('listShutdowns', [filter], options),
     },
     pid: () => worker?.pid,
-    counts: () => ({ sent, waiting: queue.length, abandoned }),
+    counts: () => send('counts', []),
+    traffic: () => ({ sent, waiting: queue.length, abandoned }),
     async close() {
       closed = true;
       const stopping = worker;

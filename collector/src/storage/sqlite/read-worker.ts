@@ -1,7 +1,7 @@
 import { constants, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { readModel } from '../read-model.ts';
-import { createSqliteListReads } from './query-store.ts';
+import { createSqliteCounts, createSqliteListReads } from './query-store.ts';
 import { createSqliteRangeRows } from './range-rows.ts';
 import type { ReadReply, ReadRequest, WorkerReads } from './read-worker-client.ts';
 
@@ -22,6 +22,7 @@ db.pragma('cache_size = -32000');
 const reads: WorkerReads = {
   ...readModel(createSqliteRangeRows(db)),
   ...createSqliteListReads(db),
+  ...createSqliteCounts(db),
 };
 /**
  * A connection of its own for checkpoints, run between reads. SQLite starts its WAL over from the beginning only
