@@ -218,10 +218,10 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
   );
 
   app.get('/v1/functions', { schema: { querystring: FunctionsQuery } }, async (request, reply) => {
-    const options = { ...request.query, now: Date.now(), lostAfterMs };
+    const list = { ...request.query, now: Date.now(), lostAfterMs };
     return jsonReads
-      ? json(request, reply, (o) => jsonReads.listFunctions(options, o))
-      : query.listFunctions(options);
+      ? json(request, reply, (options) => jsonReads.listFunctions(list, options))
+      : query.listFunctions(list);
   });
 
   app.get(
@@ -232,7 +232,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
       range(rest.from, rest.to);
       const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
       return jsonReads
-        ? json(request, reply, (o) => jsonReads.listEnvironments(filter, o))
+        ? json(request, reply, (options) => jsonReads.listEnvironments(filter, options))
         : query.listEnvironments(filter);
     },
   );
@@ -251,7 +251,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
       range(rest.from, rest.to);
       const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
       return jsonReads
-        ? json(request, reply, (o) => jsonReads.listInvocations(filter, o))
+        ? json(request, reply, (options) => jsonReads.listInvocations(filter, options))
         : query.listInvocations(filter);
     },
   );
@@ -261,7 +261,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
     range(rest.from, rest.to);
     const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
     return jsonReads
-      ? json(request, reply, (o) => jsonReads.listShutdowns(filter, o))
+      ? json(request, reply, (options) => jsonReads.listShutdowns(filter, options))
       : query.listShutdowns(filter);
   });
 

@@ -46,7 +46,7 @@ export type ReadReply =
   | { id: number; json: Uint8Array; gzip: boolean }
   | { id: number; error: { message: string; code: string | undefined } };
 
-/** The read model served by the read worker, and how to stop it. */
+/** The reads served by the read worker, and how to stop it. */
 export interface ReadWorker extends WorkerReads {
   /** The same reads answered as UTF-8 JSON bytes, serialised in the worker. */
   readonly json: ReadModelJson;
@@ -90,8 +90,8 @@ function readError({ message, code }: { message: string; code: string | undefine
 }
 
 /**
- * Serves the read model (`/v1/window`, `/v1/stats/*`, `/v1/series`, `/v1/search`) from a worker process with its
- * own read-only connection to the SQLite file at `path`. better-sqlite3 runs a statement on the thread that calls
+ * Serves the read model (`/v1/window`, `/v1/stats/*`, `/v1/series`, `/v1/search`), the lists and details and the
+ * row counts of `/metrics` ({@link WorkerReads}) from a worker process with its own read-only connection to the SQLite file at `path`. better-sqlite3 runs a statement on the thread that calls
  * it, so a read of a week of history on the collector's thread would hold every ingest request behind it; in the
  * worker it holds nothing but other reads. A child process rather than a worker thread: on Node 20 the TypeScript
  * loader the sources run with does not reliably reach worker threads (measured: some start and exit with code 1
