@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import type { CollectorConfig } from '../config.ts';
 import { BadQueryError, NotFoundError } from '../errors.ts';
 import { WINDOW_BUCKETS_MAX, WINDOW_PAGE_MAX, WINDOW_STEP_MIN } from '../storage/read-model.ts';
-import type { JsonAnswer, JsonReadOptions } from '../storage/types.ts';
+import type { JsonAnswer, JsonReadOptions, ReadModelJson } from '../storage/types.ts';
 import { acceptsGzip } from './accept-encoding.ts';
 import { EpochMs, FunctionName, Limit, PageCursor } from './query-schemas.ts';
 
@@ -129,20 +129,27 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
   };
 
   /**
-   * A read answered as JSON bytes by the backend (QueryStore.json): sent as they are, gzipped where the client takes
-   * it (the backend gzips large answers; it varies by Accept-Encoding). The read is told when the client goes away
-   * before the answer is sent, so a read still queued is dropped rather than run for nobody.
+   * Answers a read: as JSON bytes made by the backend where it has them (QueryStore.json), sent as they are, gzipped
+   * where the client takes it (the backend gzips large answers; the answer varies by Accept-Encoding); else as the
+   * backend's object. A bytes read is told when the client goes away before the answer is sent, so a read still
+   * queued is dropped rather than run for nobody.
    */
-  const json = async (
+  const answer = async <K extends keyof ReadModelJson>(
     request: FastifyRequest,
     reply: FastifyReply,
-    read: (options: JsonReadOptions) => Promise<JsonAnswer>,
-  ): Promise<Buffer> => {
+    op: K,
+    arg: Parameters<ReadModelJson[K]>[0],
+  ): Promise<unknown> => {
+    if (jsonReads === undefined) {
+      // Every read with a bytes form has an object form of the same name.
+      return (query[op as K & keyof typeof query] as (arg: unknown) => Promise<unknown>)(arg);
+    }
     const gone = new AbortController();
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) gone.abort();
     });
-    const { bytes, gzip } = await read({
+    const read = jsonReads[op] as (arg: unknown, options: JsonReadOptions) => Promise<JsonAnswer>;
+    const { bytes, gzip } = await read(arg, {
       abandoned: gone.signal,
       gzip: acceptsGzip(request.headers['accept-encoding']),
     });
@@ -167,9 +174,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
       );
     }
     const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
-    return jsonReads
-      ? json(request, reply, (options) => jsonReads.window(filter, options))
-      : query.window(filter);
+    return answer(request, reply, 'window', filter);
   });
 
   app.get(
@@ -179,9 +184,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
       const { function: functionName, ...rest } = request.query;
       range(rest.from, rest.to);
       const filter = { ...rest, functionName };
-      return jsonReads
-        ? json(request, reply, (options) => jsonReads.shutdownStats(filter, options))
-        : query.shutdownStats(filter);
+      return answer(request, reply, 'shutdownStats', filter);
     },
   );
 
@@ -191,9 +194,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
     async (request, reply) => {
       range(request.query.from, request.query.to);
       const filter = { ...request.query, now: Date.now(), lostAfterMs };
-      return jsonReads
-        ? json(request, reply, (options) => jsonReads.functionStats(filter, options))
-        : query.functionStats(filter);
+      return answer(request, reply, 'functionStats', filter);
     },
   );
 
@@ -206,22 +207,16 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
       );
     }
     const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
-    return jsonReads
-      ? json(request, reply, (options) => jsonReads.series(filter, options))
-      : query.series(filter);
+    return answer(request, reply, 'series', filter);
   });
 
   app.get('/v1/search', { schema: { querystring: SearchQuery } }, async (request, reply) =>
-    jsonReads
-      ? json(request, reply, (options) => jsonReads.search(request.query.q.trim(), options))
-      : query.search(request.query.q.trim()),
+    answer(request, reply, 'search', request.query.q.trim()),
   );
 
   app.get('/v1/functions', { schema: { querystring: FunctionsQuery } }, async (request, reply) => {
     const list = { ...request.query, now: Date.now(), lostAfterMs };
-    return jsonReads
-      ? json(request, reply, (options) => jsonReads.listFunctions(list, options))
-      : query.listFunctions(list);
+    return answer(request, reply, 'listFunctions', list);
   });
 
   app.get(
@@ -231,9 +226,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
       const { function: functionName, ...rest } = request.query;
       range(rest.from, rest.to);
       const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
-      return jsonReads
-        ? json(request, reply, (options) => jsonReads.listEnvironments(filter, options))
-        : query.listEnvironments(filter);
+      return answer(request, reply, 'listEnvironments', filter);
     },
   );
 
@@ -250,9 +243,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
       const { function: functionName, ...rest } = request.query;
       range(rest.from, rest.to);
       const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
-      return jsonReads
-        ? json(request, reply, (options) => jsonReads.listInvocations(filter, options))
-        : query.listInvocations(filter);
+      return answer(request, reply, 'listInvocations', filter);
     },
   );
 
@@ -260,9 +251,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<QueryRoutesOptions> = async 
     const { function: functionName, ...rest } = request.query;
     range(rest.from, rest.to);
     const filter = { ...rest, functionName, now: Date.now(), lostAfterMs };
-    return jsonReads
-      ? json(request, reply, (options) => jsonReads.listShutdowns(filter, options))
-      : query.listShutdowns(filter);
+    return answer(request, reply, 'listShutdowns', filter);
   });
 
   app.get('/v1/events', { schema: { querystring: EventsQuery } }, async (request, reply) => {
