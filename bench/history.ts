@@ -41,10 +41,10 @@ const BYTES_PER_EVENT_BEFORE = 675;
 const DASHBOARDS = 10;
 const INGEST_SAMPLES = 1000;
 /**
- * Quiet and loaded probes taken in turn, this many times each; each figure is the p99 of all its samples. One phase
- * of each (the bench until 2026-12-03) gave quiet p99s of 8–22 ms and loaded ones of 15–42 ms on the same code and
- * file, run after run (bench/history.ts steps replayed on a kept 10M history): a single 25-second phase is at the
- * mercy of whatever else the machine does in it, and taking them in turn spreads that over both.
+ * Quiet and loaded probes taken in turn, this many times each; each figure is the p99 of all its samples. One
+ * phase of each (the bench until 2026-12-03) gave quiet p99s of 8–22 ms and loaded ones of 15–42 ms on the same
+ * code and file, run after run (bench/history.ts steps replayed on a kept 10M history): a single 25-second phase is
+ * at the mercy of whatever else the machine does in it, and taking them in turn spreads that over both.
  */
 const INGEST_ROUNDS = 3;
 const INGEST_INTERVAL_MS = 25;
@@ -57,8 +57,8 @@ const LANE_WIDTH_PX = 1200;
 process.env.LIFELINE_RETENTION_HOURS = String(14 * 24);
 // Likewise for the size cap (1 GB by default): the 10M history takes 4.4 GB, and until this was set the retention
 // pass ran through every 10M figure, deleting one environment per transaction on the writer to get the file under
-// 1 GB. Replayed on a kept 10M file, ingest p99 loaded vs quiet was 16.5–20.7 vs 11.9–15.0 ms with that pass running
-// and 11.5–14.5 vs 9.5–9.9 ms without it. What retention costs ingest is its own question, not this bench's.
+// 1 GB. Replayed on a kept 10M file, ingest p99 loaded vs quiet was 16.5–20.7 vs 11.9–15.0 ms with that pass
+// running and 11.5–14.5 vs 9.5–9.9 ms without it. What retention costs ingest is its own question, not this bench's.
 process.env.LIFELINE_RETENTION_MAX_MB = String(64 * 1024);
 
 interface SizeFigures {

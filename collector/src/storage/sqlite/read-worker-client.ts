@@ -90,17 +90,17 @@ function readError({ message, code }: { message: string; code: string | undefine
 }
 
 /**
- * Serves the read model (`/v1/window`, `/v1/stats/*`, `/v1/series`, `/v1/search`), the lists and details and the
- * row counts of `/metrics` ({@link WorkerReads}) from a worker process with its own read-only connection to the SQLite file at `path`. better-sqlite3 runs a statement on the thread that calls
- * it, so a read of a week of history on the collector's thread would hold every ingest request behind it; in the
- * worker it holds nothing but other reads. A child process rather than a worker thread: on Node 20 the TypeScript
- * loader the sources run with does not reliably reach worker threads (measured: some start and exit with code 1
- * before running anything), while a process started with it always has it. Reads are answered in the order they
- * arrive, one at a time in the worker, the rest queued here: a read whose client went away while it waited (a tab
- * closed, or a dashboard moved to another view) is dropped unrun, so the reads of a dashboard that navigated on
- * never hold up those of the view it shows now. Results are plain data (structured clone). A worker that dies fails
- * the read it held with a 503 (retry later) and a new one serves the rest; a worker outlives no collector (it exits
- * when its IPC channel closes).
+ * Serves the read model (`/v1/window`, `/v1/stats/*`, `/v1/series`, `/v1/search`), the lists and details and the row
+ * counts of `/metrics` ({@link WorkerReads}) from a worker process with its own read-only connection to the SQLite file
+ * at `path`. better-sqlite3 runs a statement on the thread that calls it, so a read of a week of history on the
+ * collector's thread would hold every ingest request behind it; in the worker it holds nothing but other reads. A child
+ * process rather than a worker thread: on Node 20 the TypeScript loader the sources run with does not reliably reach
+ * worker threads (measured: some start and exit with code 1 before running anything), while a process started with it
+ * always has it. Reads are answered in the order they arrive, one at a time in the worker, the rest queued here: a read
+ * whose client went away while it waited (a tab closed, or a dashboard moved to another view) is dropped unrun, so the
+ * reads of a dashboard that navigated on never hold up those of the view it shows now. Results are plain data
+ * (structured clone). A worker that dies fails the read it held with a 503 (retry later) and a new one serves the rest;
+ * a worker outlives no collector (it exits when its IPC channel closes).
  */
 export function startReadWorker(path: string): ReadWorker {
   const entry = workerEntry();

@@ -7,9 +7,9 @@ import type { ReadReply, ReadRequest, WorkerReads } from './read-worker-client.t
 
 /**
  * The read worker's entry, a child process of the collector (see read-worker-client.ts): its own read-only
- * connection to the collector's SQLite file (and one more, for checkpoints only). In WAL mode a reader sees every transaction committed before its
- * statement began and never blocks the writer, so the heavy reads run here while the collector keeps
- * acknowledging ingest.
+ * connection to the collector's SQLite file (and one more, for checkpoints only). In WAL mode a reader sees every
+ * transaction committed before its statement began and never blocks the writer, so the heavy reads run here while
+ * the collector keeps acknowledging ingest.
  */
 const send = process.send?.bind(process);
 if (send === undefined)
